@@ -1,0 +1,221 @@
+/**
+ * The loading flow and its dialogs: open a folder → list of series → pick one → (ask how to
+ * load it when an image is already open) → progress → views. The store talks to the host
+ * through a small `LoaderBackend` (see ../backend.ts for the one built on the IPC client), so
+ * that it can be unit-tested with a fake backend.
+ */
+import { defineStore } from 'pinia';
+import { ref, shallowRef } from 'vue';
+import type { Volume } from '../../src-shared/image/volume';
+import { type ImageRole, useImagesStore } from './images';
+
+export interface SeriesSummary {
+  /** Opaque id the backend understands for loadSeries (with scanId). */
+  id: string;
+  /** Id of the scan that found it (the host forgets series between scans). */
+  scanId: string;
+  description: string;
+  modality: string;
+  /** Columns, rows, slices (and volumes for 4D). */
+  dims: number[];
+  slices: number;
+  warnings: string[];
+  seriesNumber?: number | string;
+  /** Folder the series was found in. */
+  folder: string;
+  /** E.g. "512×512×3, 0.7×0.7×5 mm, axial". */
+  detail?: string;
+}
+
+export interface FolderEntry {
+  name: string;
+  path: string;
+  isDirectory: boolean;
+}
+
+export interface FolderListing {
+  path: string;
+  parent: string | null;
+  entries: FolderEntry[];
+  /** Good starting points (home, roots, sample data). */
+  places: { name: string; path: string }[];
+}
+
+export interface LoadedSeries {
+  volume: Volume;
+  modality: string;
+  name: string;
+}
+
+export interface LoaderBackend {
+  /** Finds the series in a folder (recursively). */
+  scanFolder(path: string): Promise<SeriesSummary[]>;
+  /** Finds the series in files or folders dropped on the window. */
+  scanDropped(items: DataTransfer): Promise<SeriesSummary[]>;
+  /** Loads one series; `onProgress` gets a fraction in [0, 1]. */
+  loadSeries(series: SeriesSummary, onProgress: (fraction: number, message?: string) => void): Promise<LoadedSeries>;
+  listFolder(path: string): Promise<FolderListing>;
+  recentFolders(): Promise<string[]>;
+  addRecentFolder(path: string): Promise<void>;
+}
+
+export type LoadingPhase = 'idle' | 'scanning' | 'choose' | 'ask-role' | 'loading';
+
+export const useLoadingStore = defineStore('loading', () => {
+  const images = useImagesStore();
+  let backend: LoaderBackend | null = null;
+
+  const dialogOpen = ref(false);
+  const phase = ref<LoadingPhase>('idle');
+  const folder = ref('');
+  const series = shallowRef<SeriesSummary[]>([]);
+  const pending = shallowRef<SeriesSummary | null>(null);
+  const progress = ref(0);
+  const progressText = ref('');
+  const error = ref<string | null>(null);
+  const recent = ref<string[]>([]);
+  const listing = shallowRef<FolderListing | null>(null);
+  /** performance.now() when the last series was picked, and when it was in the images store. */
+  const pickedAt = ref(0);
+  const loadedAt = ref(0);
+
+  function setBackend(b: LoaderBackend) {
+    backend = b;
+  }
+
+  function need(): LoaderBackend {
+    if (!backend) throw new Error('No connection to the Lattice host.');
+    return backend;
+  }
+
+  function message(e: unknown): string {
+    return e instanceof Error ? e.message : String(e);
+  }
+
+  function openDialog() {
+    dialogOpen.value = true;
+    error.value = null;
+    if (phase.value !== 'loading') phase.value = series.value.length ? 'choose' : 'idle';
+    void refreshRecent();
+  }
+
+  function closeDialog() {
+    if (phase.value === 'loading') return; // the progress bar stays until the load ends
+    dialogOpen.value = false;
+    phase.value = 'idle';
+    pending.value = null;
+  }
+
+  async function refreshRecent() {
+    try {
+      recent.value = await need().recentFolders();
+    } catch {
+      recent.value = [];
+    }
+  }
+
+  async function browse(path: string) {
+    error.value = null;
+    try {
+      listing.value = await need().listFolder(path);
+    } catch (e) {
+      error.value = message(e);
+    }
+  }
+
+  async function handleScan(where: string, run: () => Promise<SeriesSummary[]>) {
+    dialogOpen.value = true;
+    error.value = null;
+    phase.value = 'scanning';
+    folder.value = where;
+    series.value = [];
+    try {
+      const found = await run();
+      series.value = found;
+      phase.value = 'choose';
+      if (!found.length) error.value = `No DICOM image series found in ${where}.`;
+    } catch (e) {
+      phase.value = 'idle';
+      error.value = message(e);
+    }
+  }
+
+  async function scanFolder(path: string) {
+    const p = path.trim();
+    if (!p) {
+      error.value = 'Type a folder path first.';
+      return;
+    }
+    await handleScan(p, async () => {
+      const found = await need().scanFolder(p);
+      void need()
+        .addRecentFolder(p)
+        .then(refreshRecent)
+        .catch(() => undefined);
+      return found;
+    });
+  }
+
+  async function scanDropped(items: DataTransfer) {
+    await handleScan('dropped files', () => need().scanDropped(items));
+  }
+
+  /** The user picked a series: ask how to load it if an image is open, else load as main. */
+  async function pick(s: SeriesSummary) {
+    pickedAt.value = performance.now();
+    pending.value = s;
+    if (images.hasImage) {
+      phase.value = 'ask-role';
+      return;
+    }
+    await load('main');
+  }
+
+  async function load(role: ImageRole) {
+    const s = pending.value;
+    if (!s) return;
+    phase.value = 'loading';
+    progress.value = 0;
+    progressText.value = `Loading ${s.description || 'series'}…`;
+    error.value = null;
+    try {
+      const r = await need().loadSeries(s, (f, m) => {
+        progress.value = Math.max(0, Math.min(1, f));
+        if (m) progressText.value = m;
+      });
+      images.add({ name: r.name, role, volume: r.volume, modality: r.modality, source: s.folder });
+      loadedAt.value = performance.now();
+      progress.value = 1;
+      phase.value = 'idle';
+      pending.value = null;
+      dialogOpen.value = false;
+    } catch (e) {
+      phase.value = 'choose';
+      error.value = message(e);
+    }
+  }
+
+  return {
+    dialogOpen,
+    phase,
+    folder,
+    series,
+    pending,
+    progress,
+    progressText,
+    error,
+    recent,
+    listing,
+    pickedAt,
+    loadedAt,
+    setBackend,
+    openDialog,
+    closeDialog,
+    refreshRecent,
+    browse,
+    scanFolder,
+    scanDropped,
+    pick,
+    load,
+  };
+});

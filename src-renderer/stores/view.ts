@@ -1,0 +1,126 @@
+/**
+ * The 3D cursor shared by all views, and each view's zoom and pan.
+ *
+ * The cursor is a voxel index of the main image (as in ITK-SNAP): the status bar then shows
+ * an exact voxel value, and every view's plane passes through that voxel's centre. Moving
+ * one slice = one voxel along the index axis closest to the view's normal.
+ */
+import { defineStore } from 'pinia';
+import { computed, reactive, ref, watch } from 'vue';
+import type { Vec3 } from '../../src-shared/image/volume';
+import {
+  type Convention,
+  type ViewName,
+  closestIndexAxis,
+  indexToWorld,
+  viewAxes,
+  worldToIndex,
+} from '../rendering/slice-geometry';
+import { voxelValue } from '../rendering/slice-extract';
+import { useImagesStore } from './images';
+
+export interface ViewCamera {
+  /** Screen pixels per raster pixel relative to "fit to view" (1 = whole image visible). */
+  zoom: number;
+  /** Pan in CSS pixels. */
+  panX: number;
+  panY: number;
+}
+
+const fresh = (): ViewCamera => ({ zoom: 1, panX: 0, panY: 0 });
+
+export const useViewStore = defineStore('view', () => {
+  const images = useImagesStore();
+  const cursor = ref<Vec3>([0, 0, 0]);
+  const convention = ref<Convention>('radiological');
+  const showCrosshair = ref(true);
+  const cameras = reactive<Record<ViewName, ViewCamera>>({ axial: fresh(), coronal: fresh(), sagittal: fresh() });
+
+  const geometry = computed(() => images.main?.volume ?? null);
+
+  function clampIndex(ijk: Vec3): Vec3 {
+    const g = geometry.value;
+    if (!g) return [0, 0, 0];
+    return [0, 1, 2].map((a) => Math.min(g.dims[a] - 1, Math.max(0, Math.round(ijk[a])))) as Vec3;
+  }
+
+  function setCursorIndex(ijk: Vec3) {
+    cursor.value = clampIndex(ijk);
+  }
+
+  function setCursorWorld(p: Vec3) {
+    const g = geometry.value;
+    if (g) cursor.value = worldToIndex(g, p);
+  }
+
+  /** Moves the cursor `delta` slices through `view` (positive = toward the view's normal). */
+  function stepSlice(view: ViewName, delta: number) {
+    const g = geometry.value;
+    if (!g) return;
+    const { axis, sign } = closestIndexAxis(g, viewAxes(view, convention.value).normal);
+    const next = [...cursor.value] as Vec3;
+    next[axis] += sign * delta;
+    setCursorIndex(next);
+  }
+
+  /** Slice number (1-based) and count shown by a view, along its closest index axis. */
+  function sliceOf(view: ViewName): { index: number; count: number } {
+    const g = geometry.value;
+    if (!g) return { index: 0, count: 0 };
+    const { axis, sign } = closestIndexAxis(g, viewAxes(view, convention.value).normal);
+    const n = g.dims[axis];
+    const i = sign > 0 ? cursor.value[axis] : n - 1 - cursor.value[axis];
+    return { index: i + 1, count: n };
+  }
+
+  const cursorWorld = computed<Vec3>(() => (geometry.value ? indexToWorld(geometry.value, cursor.value) : [0, 0, 0]));
+
+  /** Real value (stored·slope + intercept) of the main image under the cursor. */
+  const cursorValue = computed<number | null>(() => {
+    const img = images.main;
+    if (!img) return null;
+    const v = img.volume;
+    return voxelValue(v, cursor.value) * v.rescaleSlope + v.rescaleIntercept;
+  });
+
+  function zoomBy(view: ViewName, factor: number) {
+    const c = cameras[view];
+    c.zoom = Math.min(64, Math.max(0.1, c.zoom * factor));
+  }
+
+  function panBy(view: ViewName, dx: number, dy: number) {
+    cameras[view].panX += dx;
+    cameras[view].panY += dy;
+  }
+
+  function resetCameras() {
+    for (const v of ['axial', 'coronal', 'sagittal'] as ViewName[]) Object.assign(cameras[v], fresh());
+  }
+
+  /** Centre the cursor and reset zoom whenever a new main image arrives. */
+  watch(
+    geometry,
+    (g) => {
+      if (!g) return;
+      cursor.value = [Math.floor(g.dims[0] / 2), Math.floor(g.dims[1] / 2), Math.floor(g.dims[2] / 2)];
+      resetCameras();
+    },
+    { flush: 'sync' },
+  );
+
+  return {
+    cursor,
+    convention,
+    showCrosshair,
+    cameras,
+    cursorWorld,
+    cursorValue,
+    setCursorIndex,
+    setCursorWorld,
+    stepSlice,
+    sliceOf,
+    zoomBy,
+    panBy,
+    resetCameras,
+  };
+});
