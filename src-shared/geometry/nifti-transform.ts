@@ -224,17 +224,19 @@ export function quaternionToAffine(q: NiftiQuaternion): Mat4 {
 }
 
 /**
- * Whether the qform can represent this affine: the quaternion's affine reproduces the
- * 3×3 to within `tol` relative to the voxel size (fails for sheared affines such as
- * gantry-tilted CT stacks, where dcm2niix sets qform_code 0).
+ * Whether a qform can represent this affine, i.e. its columns are mutually orthogonal
+ * (|cos| of every pair of columns ≤ tol; default 1e-4 ≈ 0.006° from a right angle).
+ * Fails for sheared affines such as un-resampled gantry-tilt CT stacks, where dcm2niix
+ * sets qform_code 0. (Comparing with the quaternion's own matrix would be wrong: near
+ * 180° rotations lose precision in any qform, by design of nifti1_io.)
  */
 export function isQuaternionRepresentable(affine: Mat4, tol = 1e-4): boolean {
-  const back = quaternionToAffine(affineToQuaternion(affine));
-  for (let c = 0; c < 3; c++) {
-    const n = Math.hypot(affine[c], affine[4 + c], affine[8 + c]) || 1;
-    for (let r = 0; r < 3; r++) {
-      if (Math.abs(back[r * 4 + c] - affine[r * 4 + c]) > tol * n) return false;
-    }
+  const cols: Vec3[] = [0, 1, 2].map((c) => [affine[c], affine[4 + c], affine[8 + c]] as Vec3);
+  const norms = cols.map((v) => Math.hypot(v[0], v[1], v[2]));
+  if (norms.some((n) => !(n > 0) || !Number.isFinite(n))) return false;
+  for (const [p, q] of [[0, 1], [0, 2], [1, 2]]) {
+    const dot = cols[p][0] * cols[q][0] + cols[p][1] * cols[q][1] + cols[p][2] * cols[q][2];
+    if (Math.abs(dot) / (norms[p] * norms[q]) > tol) return false;
   }
   return true;
 }
