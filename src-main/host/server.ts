@@ -1,0 +1,316 @@
+/**
+ * The browser host: the same renderer as the Electron app, served to a normal browser by
+ * a small Node server on 127.0.0.1, with the IPC contract carried over a WebSocket.
+ *
+ * Security (any local web page or process could otherwise drive it and read files):
+ * - listens on 127.0.0.1 only, on a random port unless --port is given;
+ * - a random per-run token (printed in the URL's #fragment, so it never reaches logs or
+ *   Referer headers) must accompany the WebSocket upgrade, compared in constant time;
+ * - the upgrade's Origin must be this server's own origin, and every request's Host
+ *   header must name it (stops DNS-rebinding pages);
+ * - only files inside the built renderer folder are served (no traversal, no symlinks
+ *   out), GET/HEAD only, with a strict CSP; no CORS headers at all.
+ *
+ * Run: `node out/node/host.js [--port N] [--renderer DIR] [--json]`.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createReadStream, existsSync, readFileSync, realpathSync } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, extname, join, resolve, sep } from 'node:path';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import { rendererCsp } from '../../src-shared/ipc/csp';
+import { extractBinaries, insertBinaries, TOKEN_PARAM, WS_PATH, type ClientMessage } from '../../src-shared/ipc/wire-codec';
+import type { EventName, Events, Reply } from '../../src-shared/ipc/contract';
+import { Services, type ClientLink, type ServiceOptions } from '../services/index';
+
+export interface HostOptions {
+  /** 0 or undefined: a random free port. */
+  port?: number;
+  /** The built renderer (out/renderer). */
+  rendererDir: string;
+  /** Fixed token (tests); default 32 random bytes. */
+  token?: string;
+  settingsDir?: string;
+  sampleDataDir?: string | null;
+  /** Extra service options (job kinds, readers for tests). */
+  services?: Partial<ServiceOptions>;
+}
+
+export interface RunningHost {
+  /** Open this in a browser: origin + /#token=… */
+  url: string;
+  origin: string;
+  port: number;
+  token: string;
+  services: Services;
+  close(): Promise<void>;
+}
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.woff': 'font/woff',
+  '.ttf': 'font/ttf',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/** Big enough for a volume.put of a large volume or an upload batch; only token holders get here. */
+const MAX_WS_MESSAGE = 2 ** 31;
+
+export function defaultSettingsDir(): string {
+  if (process.env.LATTICE_SETTINGS_DIR) return process.env.LATTICE_SETTINGS_DIR;
+  const base = process.env.XDG_CONFIG_HOME || join(homedir(), '.config');
+  return join(base, 'lattice');
+}
+
+/** The repository/package root: the nearest folder above this module with package.json. */
+function packageRoot(): string {
+  let d = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(d, 'package.json')) && dirname(d) !== d) d = dirname(d);
+  return d;
+}
+
+function packageVersion(root: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: string }).version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+function tokenMatches(given: string | null, token: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export async function startHost(opts: HostOptions): Promise<RunningHost> {
+  const root = packageRoot();
+  const token = opts.token ?? randomBytes(32).toString('base64url');
+  const rendererDir = realpathSync(resolve(opts.rendererDir));
+  const services = new Services({
+    transport: 'browser',
+    settingsDir: opts.settingsDir ?? defaultSettingsDir(),
+    version: packageVersion(root),
+    sampleDataDir: opts.sampleDataDir === undefined ? resolve(root, '../shared/data') : opts.sampleDataDir,
+    ...opts.services,
+  });
+
+  let port = 0;
+  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  const allowedOrigins = () => new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
+  let csp = '';
+
+  const server = createServer((req, res) => {
+    void serveStatic(req, res).catch(() => {
+      if (!res.headersSent) send(res, 500, 'internal error');
+      else res.destroy();
+    });
+  });
+
+  function send(res: ServerResponse, status: number, text: string) {
+    res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Content-Security-Policy': "default-src 'none'" });
+    res.end(text);
+  }
+
+  async function serveStatic(req: IncomingMessage, res: ServerResponse) {
+    if (!allowedHosts().has(req.headers.host ?? '')) return send(res, 421, 'wrong Host header');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      return send(res, 405, 'method not allowed');
+    }
+    let pathname: string;
+    try {
+      pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      return send(res, 400, 'bad path');
+    }
+    if (pathname.includes('\0') || pathname.includes('\\')) return send(res, 400, 'bad path');
+    if (pathname.endsWith('/')) pathname += 'index.html';
+    const candidate = resolve(rendererDir, '.' + pathname);
+    if (candidate !== rendererDir && !candidate.startsWith(rendererDir + sep)) return send(res, 404, 'not found');
+    let file: string;
+    try {
+      file = await realpath(candidate); // a symlink must not lead out of the folder either
+    } catch {
+      return send(res, 404, 'not found');
+    }
+    if (!file.startsWith(rendererDir + sep)) return send(res, 404, 'not found');
+    const st = await stat(file);
+    if (!st.isFile()) return send(res, 404, 'not found');
+    const type = MIME[extname(file).toLowerCase()] ?? 'application/octet-stream';
+    const headers: Record<string, string | number> = {
+      'Content-Type': type,
+      'Content-Length': st.size,
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Resource-Policy': 'same-origin',
+      'X-Frame-Options': 'DENY',
+      'Cache-Control': type.startsWith('text/html') ? 'no-store' : 'no-cache',
+      'Content-Security-Policy': csp,
+    };
+    res.writeHead(200, headers);
+    if (req.method === 'HEAD') return res.end();
+    createReadStream(file).pipe(res);
+  }
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE, perMessageDeflate: false });
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const refuse = (status: string) => {
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.destroy();
+    };
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://x');
+    } catch {
+      return refuse('400 Bad Request');
+    }
+    if (url.pathname !== WS_PATH) return refuse('404 Not Found');
+    if (!allowedHosts().has(req.headers.host ?? '')) return refuse('421 Misdirected Request');
+    if (!allowedOrigins().has(req.headers.origin ?? '')) return refuse('403 Forbidden');
+    if (!tokenMatches(url.searchParams.get(TOKEN_PARAM), token)) return refuse('401 Unauthorized');
+    wss.handleUpgrade(req, socket, head, (ws) => attach(ws));
+  });
+
+  let nextClient = 1;
+  function attach(ws: WebSocket) {
+    ws.binaryType = 'arraybuffer';
+    /** One JSON text frame, then each ArrayBuffer of the body as its own binary frame. */
+    const sendFrames = (head: { t: 'res'; id: number } | { t: 'evt'; ev: EventName }, bodyKey: 'reply' | 'payload', body: unknown) => {
+      if (ws.readyState !== ws.OPEN) return;
+      const { json, buffers } = extractBinaries(body);
+      ws.send(JSON.stringify({ ...head, [bodyKey]: json, bin: buffers.length }));
+      // Zero-copy: a Buffer view of the ArrayBuffer; ws writes it straight to the socket.
+      for (const b of buffers) ws.send(Buffer.from(b), { binary: true });
+    };
+    const reply = (id: number, r: Reply) => sendFrames({ t: 'res', id }, 'reply', r);
+    const client: ClientLink = {
+      id: `ws-${nextClient++}`,
+      emit<E extends EventName>(ev: E, payload: Events[E]) {
+        sendFrames({ t: 'evt', ev }, 'payload', payload);
+      },
+    };
+    let pending: { msg: ClientMessage; buffers: ArrayBuffer[] } | null = null;
+    const dispatch = (msg: ClientMessage, buffers: ArrayBuffer[]) => {
+      let args: unknown;
+      try {
+        args = insertBinaries(msg.args, buffers);
+      } catch (e) {
+        return reply(msg.id, { ok: false, error: { code: 'invalid-args', message: `${String(msg.ch)}: ${e instanceof Error ? e.message : String(e)}` } });
+      }
+      void services.dispatcher.handle(msg.ch, args, client).then((r) => reply(msg.id, r));
+    };
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (isBinary) {
+        if (!pending) return ws.close(1002, 'binary frame without a header');
+        pending.buffers.push(data as ArrayBuffer);
+        if (pending.buffers.length === pending.msg.bin) {
+          const p = pending;
+          pending = null;
+          dispatch(p.msg, p.buffers);
+        }
+        return;
+      }
+      if (pending) return ws.close(1002, 'expected a binary frame');
+      let msg: ClientMessage;
+      try {
+        msg = JSON.parse(Buffer.from(data as ArrayBuffer).toString('utf8')) as ClientMessage;
+      } catch {
+        return ws.close(1007, 'not JSON');
+      }
+      if (!msg || msg.t !== 'req' || typeof msg.id !== 'number' || !Number.isInteger(msg.bin) || msg.bin < 0 || msg.bin > 10000) return ws.close(1002, 'bad message');
+      if (msg.bin > 0) pending = { msg, buffers: [] };
+      else dispatch(msg, []);
+    });
+    ws.on('close', () => services.disconnect(client));
+    ws.on('error', () => ws.terminate());
+  }
+
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => {
+      server.off('error', fail);
+      ok();
+    });
+  });
+  const addr = server.address();
+  port = typeof addr === 'object' && addr ? addr.port : 0;
+  const origin = `http://127.0.0.1:${port}`;
+  csp = rendererCsp({ connect: [`ws://127.0.0.1:${port}`, `ws://localhost:${port}`] });
+
+  return {
+    url: `${origin}/#${TOKEN_PARAM}=${token}`,
+    origin,
+    port,
+    token,
+    services,
+    async close() {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((ok) => server.close(() => ok()));
+      await services.dispose();
+    },
+  };
+}
+
+// ---------- command line ----------
+
+async function main(argv: string[]) {
+  const arg = (name: string) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  if (argv.includes('--help')) {
+    console.log('usage: node out/node/host.js [--port N] [--renderer DIR] [--json]\nServes the Lattice UI on 127.0.0.1 and prints its URL (with the per-run token).');
+    return;
+  }
+  const portArg = arg('--port');
+  const port = portArg === undefined ? 0 : Number(portArg);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: expected a port number, got ${portArg}`);
+  const here = dirname(fileURLToPath(import.meta.url));
+  const rendererDir = resolve(arg('--renderer') ?? join(here, '../renderer'));
+  if (!existsSync(join(rendererDir, 'index.html'))) {
+    throw new Error(`no built renderer in ${rendererDir} (run npm run build first)`);
+  }
+  const host = await startHost({ port, rendererDir });
+  if (argv.includes('--json')) console.log(JSON.stringify({ url: host.url, origin: host.origin, port: host.port, token: host.token }));
+  else console.log(`Lattice is running at ${host.url}\n(open it in Chromium/Chrome/Firefox; the #token part is required; Ctrl+C stops)`);
+  const stop = () => {
+    void host.close().finally(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+const invokedDirectly = (() => {
+  try {
+    return !!process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return false;
+  }
+})();
+if (invokedDirectly) {
+  main(process.argv.slice(2)).catch((e: unknown) => {
+    console.error(`lattice host: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,125 @@
+/**
+ * Transport-independent request dispatch (VS Code's "channel over services" model):
+ * a transport (Electron ipcMain or the browser host's WebSocket) hands every request
+ * to `Dispatcher.handle` with the client it came from; the dispatcher validates the
+ * arguments against the contract's zod schema, runs the service, and returns a Reply
+ * envelope. Services never see unvalidated input and never know the transport.
+ */
+import {
+  IpcError,
+  parseArgs,
+  type Channel,
+  type EventName,
+  type Events,
+  type IpcErrorInfo,
+  type ParsedArgs,
+  type Reply,
+  type Result,
+} from '../../src-shared/ipc/contract';
+
+/** One connected renderer (a BrowserWindow's webContents, or one WebSocket). */
+export interface ClientLink {
+  /** Unique per connection. */
+  readonly id: string;
+  emit<E extends EventName>(event: E, payload: Events[E]): void;
+}
+
+export interface CallContext {
+  client: ClientLink;
+  /** Aborted by task.cancel for this request's task id, or when the client goes away. */
+  signal: AbortSignal;
+  /**
+   * Reports progress of this request as `task.progress` (only if the caller gave a task
+   * id). Throttled here, so services may call it per file.
+   */
+  progress(fraction: number | null, message: string, done?: number, total?: number): void;
+}
+
+export type Handler<C extends Channel> = (args: ParsedArgs<C>, ctx: CallContext) => Promise<Result<C>> | Result<C>;
+/** Every channel except task.cancel, which the dispatcher answers itself. */
+export type Handlers = { [C in Exclude<Channel, 'task.cancel'>]: Handler<C> };
+
+/** Turns anything thrown into the error info a Reply carries. */
+export function toErrorInfo(err: unknown): IpcErrorInfo {
+  if (err instanceof IpcError) return err.toInfo();
+  if (err instanceof Error) {
+    if (err.name === 'AbortError') return { code: 'cancelled', message: 'cancelled' };
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { code: 'not-found', message: err.message };
+    if (code === 'EEXIST') return { code: 'exists', message: err.message };
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return { code: 'io', message: err.message };
+    // Parser errors from the DICOM / NIfTI readers already name the file and problem.
+    return { code: 'bad-input', message: err.message };
+  }
+  return { code: 'internal', message: String(err) };
+}
+
+const PROGRESS_INTERVAL_MS = 50;
+
+export class Dispatcher {
+  /** Running requests with a task id, by `${client.id}\n${task}`. */
+  private readonly tasks = new Map<string, AbortController>();
+  /** Controllers of every running request, per client, aborted on disconnect. */
+  private readonly running = new Map<string, Set<AbortController>>();
+
+  constructor(private readonly handlers: Handlers) {}
+
+  async handle(channel: unknown, rawArgs: unknown, client: ClientLink): Promise<Reply> {
+    let taskKey: string | null = null;
+    const ac = new AbortController();
+    try {
+      if (typeof channel !== 'string') throw new IpcError('unknown-channel', 'IPC channel must be a string');
+      const args = parseArgs(channel as Channel, rawArgs) as Record<string, unknown>;
+      if (channel === 'task.cancel') {
+        const c = this.tasks.get(`${client.id}\n${String(args.task)}`);
+        c?.abort();
+        return { ok: true, result: { cancelled: !!c } };
+      }
+      const task = typeof args.task === 'string' ? args.task : null;
+      if (task) {
+        taskKey = `${client.id}\n${task}`;
+        if (this.tasks.has(taskKey)) throw new IpcError('invalid-args', `${channel}: invalid arguments: task: id ${JSON.stringify(task)} is already running`, ['task: already running']);
+        this.tasks.set(taskKey, ac);
+      }
+      let set = this.running.get(client.id);
+      if (!set) this.running.set(client.id, (set = new Set()));
+      set.add(ac);
+      const ctx: CallContext = { client, signal: ac.signal, progress: this.progressReporter(client, task) };
+      const handler = this.handlers[channel as Exclude<Channel, 'task.cancel'>] as Handler<Channel>;
+      const result = await handler(args as never, ctx);
+      if (ac.signal.aborted) throw new IpcError('cancelled', `${channel}: cancelled`);
+      return { ok: true, result };
+    } catch (err) {
+      const info = ac.signal.aborted ? { code: 'cancelled' as const, message: `${String(channel)}: cancelled` } : toErrorInfo(err);
+      return { ok: false, error: info };
+    } finally {
+      if (taskKey) this.tasks.delete(taskKey);
+      this.running.get(client.id)?.delete(ac);
+    }
+  }
+
+  /** Call when a client disconnects: aborts everything it had running. */
+  disconnect(client: ClientLink): void {
+    const set = this.running.get(client.id);
+    if (set) for (const ac of set) ac.abort();
+    this.running.delete(client.id);
+  }
+
+  private progressReporter(client: ClientLink, task: string | null): CallContext['progress'] {
+    if (!task) return () => undefined;
+    let last = 0;
+    return (fraction, message, done, total) => {
+      const now = Date.now();
+      const final = fraction === 1 || (done !== undefined && done === total);
+      if (!final && now - last < PROGRESS_INTERVAL_MS) return;
+      last = now;
+      client.emit('task.progress', {
+        task,
+        fraction,
+        message,
+        ...(done !== undefined ? { done } : {}),
+        ...(total !== undefined ? { total } : {}),
+      });
+    };
+  }
+}

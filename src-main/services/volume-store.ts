@@ -1,0 +1,55 @@
+/**
+ * The volumes the main process holds, by id. The renderer keeps its own copy for
+ * display; whenever it asks the main side to do something with a volume (export, a
+ * job) it sends only the id.
+ */
+import { randomUUID } from 'node:crypto';
+import { IpcError } from '../../src-shared/ipc/contract';
+import { headerOf, toWireVolume, type VolumeHeader, type VolumeSource, type WireVolume } from '../../src-shared/ipc/volume-wire';
+import type { Volume } from '../../src-shared/image/volume';
+
+interface Entry {
+  volume: Volume;
+  name: string;
+  source?: VolumeSource;
+}
+
+export class VolumeStore {
+  private readonly entries = new Map<string, Entry>();
+
+  add(volume: Volume, name: string, source?: VolumeSource): string {
+    const id = `vol-${randomUUID()}`;
+    this.entries.set(id, { volume, name, ...(source ? { source } : {}) });
+    return id;
+  }
+
+  get(id: string): Volume {
+    return this.entry(id).volume;
+  }
+
+  header(id: string): VolumeHeader {
+    const e = this.entry(id);
+    return headerOf(id, e.name, e.volume, e.source);
+  }
+
+  wire(id: string): WireVolume {
+    const e = this.entry(id);
+    return toWireVolume(id, e.name, e.volume, e.source);
+  }
+
+  release(ids: string[]): number {
+    let n = 0;
+    for (const id of ids) if (this.entries.delete(id)) n++;
+    return n;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private entry(id: string): Entry {
+    const e = this.entries.get(id);
+    if (!e) throw new IpcError('not-found', `no volume with id ${id} (it was released, or the host restarted)`);
+    return e;
+  }
+}
