@@ -1,72 +1,48 @@
 /**
  * The loading store's backend built on the typed IPC client (src-renderer/api): the same
  * code runs in Electron and in the browser host. Volumes arrive as one ArrayBuffer + a JSON
- * header and are wrapped without a copy (fromWireVolume).
+ * header and are wrapped without a copy (LatticeApi.loadSeries → fromWireVolume).
+ * NIfTI files (typed or dropped) are listed as one-item "series" and opened with image.open.
  */
-import type { Args, Channel, EventName, Events, Result } from '../src-shared/ipc/contract';
-import { fromWireVolume } from '../src-shared/ipc/volume-wire';
+import type { LatticeApi } from './api';
+import type { ScanResult } from '../src-shared/ipc/contract';
 import type { FolderListing, LoaderBackend, SeriesSummary } from './stores/loading';
 
-/** What this file needs from the IPC client. */
-export interface IpcClient {
-  invoke<C extends Channel>(channel: C, args: Args<C>): Promise<Result<C>>;
-  on<E extends EventName>(event: E, handler: (payload: Events[E]) => void): () => void;
+const NIFTI = /\.nii(\.gz)?$/i;
+
+function niftiItem(path: string): SeriesSummary {
+  const name = path.split(/[\\/]/).pop() ?? path;
+  return { id: path, scanId: '', kind: 'nifti', path, description: name, modality: '', dims: [], slices: 0, warnings: [], folder: path };
 }
 
-let taskCounter = 0;
-const newTask = () => `viewer-${Date.now().toString(36)}-${taskCounter++}`;
-
-/** Reads every file of a drop, folders included (webkitGetAsEntry), with relative paths. */
-async function collectDroppedFiles(dt: DataTransfer): Promise<{ relativePath: string; file: File }[]> {
-  const out: { relativePath: string; file: File }[] = [];
-  const entries: FileSystemEntry[] = [];
-  for (const item of Array.from(dt.items ?? [])) {
-    const e = item.kind === 'file' ? item.webkitGetAsEntry?.() : null;
-    if (e) entries.push(e);
-  }
-  if (!entries.length) {
-    for (const f of Array.from(dt.files)) out.push({ relativePath: f.name, file: f });
-    return out;
-  }
-  const walk = async (e: FileSystemEntry, prefix: string): Promise<void> => {
-    if (e.isFile) {
-      const file = await new Promise<File>((res, rej) => (e as FileSystemFileEntry).file(res, rej));
-      out.push({ relativePath: prefix + e.name, file });
-    } else if (e.isDirectory) {
-      const reader = (e as FileSystemDirectoryEntry).createReader();
-      // readEntries returns at most ~100 entries per call: read until empty.
-      for (;;) {
-        const batch = await new Promise<FileSystemEntry[]>((res, rej) => reader.readEntries(res, rej));
-        if (!batch.length) break;
-        for (const c of batch) await walk(c, `${prefix}${e.name}/`);
-      }
-    }
-  };
-  for (const e of entries) await walk(e, '');
-  return out;
+function toSummaries(r: ScanResult, folder: string): SeriesSummary[] {
+  return r.series.map((s) => ({
+    id: s.id,
+    scanId: r.scanId,
+    kind: 'dicom' as const,
+    description: s.description || `Series ${s.seriesNumber ?? ''}`.trim(),
+    modality: s.modality,
+    dims: s.frames > 1 ? [...s.dims, s.frames] : [...s.dims],
+    slices: s.dims[2],
+    warnings: s.warnings,
+    seriesNumber: s.seriesNumber ?? undefined,
+    folder,
+    detail: `${s.spacing.map((x) => +x.toFixed(3)).join(' × ')} mm, ${s.orientation}, ${s.fileCount} files${s.patientName ? `, ${s.patientName}` : ''}`,
+  }));
 }
 
-export function createIpcBackend(api: IpcClient): LoaderBackend {
-  const toSummaries = (r: Result<'dicom.scan'>, folder: string): SeriesSummary[] =>
-    r.series.map((s) => ({
-      id: s.id,
-      scanId: r.scanId,
-      description: s.description || `Series ${s.seriesNumber ?? ''}`.trim(),
-      modality: s.modality,
-      dims: s.frames > 1 ? [...s.dims, s.frames] : [...s.dims],
-      slices: s.dims[2],
-      warnings: s.warnings,
-      seriesNumber: s.seriesNumber ?? undefined,
-      folder,
-      detail: `${s.spacing.map((x) => +x.toFixed(2)).join('×')} mm, ${s.orientation}, ${s.fileCount} files`,
-    }));
-
+export function createIpcBackend(api: LatticeApi): LoaderBackend {
   async function scanPaths(paths: string[], label: string): Promise<SeriesSummary[]> {
-    const r = await api.invoke('dicom.scan', { paths });
-    const list = toSummaries(r, label);
-    if (!list.length && r.problems.length) {
-      const p = r.problems.slice(0, 3).map((x) => `${x.file}: ${x.problem}`);
-      throw new Error(`No image series found in ${label}. ${p.join('; ')}`);
+    const nifti = paths.filter((p) => NIFTI.test(p));
+    const others = paths.filter((p) => !NIFTI.test(p));
+    const list = nifti.map(niftiItem);
+    if (others.length) {
+      const r = await api.scanDicom(others);
+      list.push(...toSummaries(r, label));
+      if (!list.length && r.problems.length) {
+        const p = r.problems.slice(0, 3).map((x) => `${x.file}: ${x.problem}`);
+        throw new Error(`No image series found in ${label}. ${p.join('; ')}${r.problems.length > 3 ? ` (and ${r.problems.length - 3} more)` : ''}`);
+      }
     }
     return list;
   }
@@ -74,66 +50,46 @@ export function createIpcBackend(api: IpcClient): LoaderBackend {
   return {
     scanFolder: (path) => scanPaths([path], path),
 
-    async scanDropped(dt) {
-      const files = await collectDroppedFiles(dt);
-      if (!files.length) throw new Error('Nothing to open in the dropped items.');
-      const info = await api.invoke('app.info', {});
-      // Upload in batches under the host's per-call limit.
-      let uploadId: string | undefined;
-      let dir = '';
-      let batch: { relativePath: string; data: ArrayBuffer }[] = [];
-      let bytes = 0;
-      const flush = async () => {
-        if (!batch.length) return;
-        const r = await api.invoke('upload.files', { uploadId, files: batch });
-        uploadId = r.uploadId;
-        dir = r.dir;
-        batch = [];
-        bytes = 0;
-      };
-      for (const f of files) {
-        if (bytes + f.file.size > info.maxUploadBytes) await flush();
-        batch.push({ relativePath: f.relativePath, data: await f.file.arrayBuffer() });
-        bytes += f.file.size;
-      }
-      await flush();
-      return scanPaths([dir], files.length === 1 ? files[0].relativePath : `${files.length} dropped files`);
+    scanDropped(dt, onProgress) {
+      // pathsFromDrop must start synchronously inside the drop handler (the browser empties
+      // the DataTransfer afterwards): no await before it.
+      const dropped = api.pathsFromDrop(dt, { onProgress: (f, m) => onProgress?.(f ?? 0, m) });
+      return dropped.then((items) => {
+        if (!items.length) throw new Error('Nothing that can be opened was dropped.');
+        const label = items.length === 1 ? items[0].name : `${items.length} dropped items`;
+        return scanPaths(
+          items.map((i) => i.path),
+          label,
+        );
+      });
     },
 
     async loadSeries(series, onProgress) {
-      const task = newTask();
-      const off = api.on('task.progress', (p) => {
-        if (p.task === task) onProgress(p.fraction ?? 0, p.message);
-      });
-      try {
-        const r = await api.invoke('dicom.load', { scanId: series.scanId, seriesId: series.id, task });
-        const volume = fromWireVolume(r.volume);
-        const modality = String(volume.metadata.Modality ?? series.modality ?? '');
-        return { volume, modality, name: r.volume.header.name || series.description };
-      } finally {
-        off();
-      }
+      const opts = { onProgress: (f: number | null, m: string) => onProgress(f ?? 0, m) };
+      const r =
+        series.kind === 'nifti' ? await api.openImage(series.path ?? series.id, opts) : await api.loadSeries(series.scanId, series.id, opts);
+      const modality = String(r.volume.metadata.Modality ?? series.modality ?? '');
+      return { volume: r.volume, modality, name: r.header.name || series.description, warnings: r.warnings };
     },
 
     async listFolder(path): Promise<FolderListing> {
-      const r = await api.invoke('fs.list', path ? { path } : {});
+      const r = await api.listFolder(path || undefined);
       return {
         path: r.path,
         parent: r.parent,
         entries: r.entries
           .filter((e) => e.kind !== 'other')
-          .map((e) => ({ name: e.name, path: e.path, isDirectory: e.kind === 'folder' })),
+          .map((e) => ({ name: e.name, path: e.path, isDirectory: e.kind === 'folder', hint: e.hint })),
         places: r.places,
       };
     },
 
     async recentFolders() {
-      const r = await api.invoke('recent.list', {});
-      return r.filter((e) => e.kind === 'dicom-folder').map((e) => e.path);
+      return (await api.recent()).map((e) => e.path);
     },
 
     async addRecentFolder(path) {
-      await api.invoke('recent.add', { path, kind: 'dicom-folder' });
+      await api.addRecent(path, NIFTI.test(path) ? 'image' : 'dicom-folder');
     },
   };
 }

@@ -1,10 +1,42 @@
+/**
+ * Renderer entry: Vue + Pinia, the IPC client (Electron bridge or the browser host's
+ * WebSocket) as the loading store's backend, and the native menu's commands.
+ */
 import { createApp } from 'vue';
 import { createPinia } from 'pinia';
 import App from './App.vue';
+import { getLatticeApi } from './api';
+import { createIpcBackend } from './backend';
 import { useLoadingStore } from './stores/loading';
+import { useViewStore } from './stores/view';
 
 const app = createApp(App);
-const pinia = createPinia();
-app.use(pinia);
+app.use(createPinia());
+
+const api = getLatticeApi();
+const loading = useLoadingStore();
+loading.setBackend(createIpcBackend(api));
+
+const view = useViewStore();
+api.on('app.command', ({ command, path }) => {
+  switch (command) {
+    case 'open-dicom-folder':
+      loading.openDialog();
+      break;
+    case 'open-path':
+    case 'open-image':
+      if (path) void loading.scanFolder(path);
+      else loading.openDialog();
+      break;
+    case 'view.reset':
+      view.resetCameras();
+      break;
+    case 'view.toggle-crosshair':
+      view.showCrosshair = !view.showCrosshair;
+      break;
+    default:
+      break;
+  }
+});
+
 app.mount('#app');
-void useLoadingStore;

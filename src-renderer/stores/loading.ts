@@ -14,6 +14,9 @@ export interface SeriesSummary {
   id: string;
   /** Id of the scan that found it (the host forgets series between scans). */
   scanId: string;
+  /** A DICOM series, or a NIfTI file opened directly (then `path` is the file). */
+  kind?: 'dicom' | 'nifti';
+  path?: string;
   description: string;
   modality: string;
   /** Columns, rows, slices (and volumes for 4D). */
@@ -31,6 +34,8 @@ export interface FolderEntry {
   name: string;
   path: string;
   isDirectory: boolean;
+  /** 'nifti' / 'dicom' / 'dicomdir' when the name suggests it. */
+  hint?: string;
 }
 
 export interface FolderListing {
@@ -45,13 +50,17 @@ export interface LoadedSeries {
   volume: Volume;
   modality: string;
   name: string;
+  warnings?: string[];
 }
 
 export interface LoaderBackend {
   /** Finds the series in a folder (recursively). */
   scanFolder(path: string): Promise<SeriesSummary[]>;
-  /** Finds the series in files or folders dropped on the window. */
-  scanDropped(items: DataTransfer): Promise<SeriesSummary[]>;
+  /**
+   * Finds the series in files or folders dropped on the window. Must read the DataTransfer
+   * synchronously (before its first await): browsers empty it when the drop handler returns.
+   */
+  scanDropped(items: DataTransfer, onProgress?: (fraction: number, message?: string) => void): Promise<SeriesSummary[]>;
   /** Loads one series; `onProgress` gets a fraction in [0, 1]. */
   loadSeries(series: SeriesSummary, onProgress: (fraction: number, message?: string) => void): Promise<LoadedSeries>;
   listFolder(path: string): Promise<FolderListing>;
@@ -74,6 +83,8 @@ export const useLoadingStore = defineStore('loading', () => {
   const progressText = ref('');
   const error = ref<string | null>(null);
   const recent = ref<string[]>([]);
+  /** Warnings of the last load (shown in the side panel). */
+  const warnings = ref<string[]>([]);
   const listing = shallowRef<FolderListing | null>(null);
   /** performance.now() when the last series was picked, and when it was in the images store. */
   const pickedAt = ref(0);
@@ -156,8 +167,15 @@ export const useLoadingStore = defineStore('loading', () => {
     });
   }
 
+  /** Called from the drop handler; the backend reads `items` before this first awaits. */
   async function scanDropped(items: DataTransfer) {
-    await handleScan('dropped files', () => need().scanDropped(items));
+    progressText.value = 'Reading dropped files…';
+    await handleScan('dropped files', () =>
+      need().scanDropped(items, (f, m) => {
+        progress.value = f;
+        if (m) progressText.value = m;
+      }),
+    );
   }
 
   /** The user picked a series: ask how to load it if an image is open, else load as main. */
@@ -184,6 +202,7 @@ export const useLoadingStore = defineStore('loading', () => {
         if (m) progressText.value = m;
       });
       images.add({ name: r.name, role, volume: r.volume, modality: r.modality, source: s.folder });
+      warnings.value = r.warnings ?? [];
       loadedAt.value = performance.now();
       progress.value = 1;
       phase.value = 'idle';
@@ -205,6 +224,7 @@ export const useLoadingStore = defineStore('loading', () => {
     progressText,
     error,
     recent,
+    warnings,
     listing,
     pickedAt,
     loadedAt,

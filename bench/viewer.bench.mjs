@@ -1,0 +1,238 @@
+// Viewer speed in the browser host, in Debian's Chromium (WebGL/Canvas through SwiftShader):
+//   - pick-to-render: from clicking a 512×512×300 int16 CT series in the series list to the
+//     three views drawn with it (host reads + decodes the DICOM files, sends one ArrayBuffer,
+//     the renderer reslices and draws three planes);
+//   - slice scrolling: Page Up in the axial view, one slice per animation frame, frames/s;
+//   - cursor dragging: every move redraws all three views, frames/s.
+// Targets (issue): pick-to-render ≤ 1.5 s, scrolling ≥ 30 fps (aim 60).
+//
+// The synthetic series is written once into .bench-out/viewer-ct-512x512x300/ (explicit VR
+// little endian CT files, ~150 MB) and reused. The renderer is built with vite into
+// out/renderer (same settings as electron.vite.config.ts's renderer section).
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const NX = 512;
+const NY = 512;
+const NZ = 300;
+const seriesDir = join(root, '.bench-out', `viewer-ct-${NX}x${NY}x${NZ}`);
+
+// ---------- a synthetic CT series as real DICOM files ----------
+
+function element(group, elem, vr, value) {
+  const long = ['OB', 'OW', 'SQ', 'UN', 'UT', 'OF'].includes(vr);
+  let body;
+  if (Buffer.isBuffer(value)) body = value;
+  else if (vr === 'US') body = Buffer.alloc(2), body.writeUInt16LE(value);
+  else if (vr === 'UL') body = Buffer.alloc(4), body.writeUInt32LE(value);
+  else {
+    body = Buffer.from(String(value), 'latin1');
+    if (body.length % 2) body = Buffer.concat([body, Buffer.from(vr === 'UI' ? '\0' : ' ')]);
+  }
+  const head = Buffer.alloc(long ? 12 : 8);
+  head.writeUInt16LE(group, 0);
+  head.writeUInt16LE(elem, 2);
+  head.write(vr, 4, 'latin1');
+  if (long) head.writeUInt32LE(body.length, 8);
+  else head.writeUInt16LE(body.length, 6);
+  return Buffer.concat([head, body]);
+}
+
+function writeSeries() {
+  if (existsSync(seriesDir) && readdirSync(seriesDir).length === NZ) return false;
+  mkdirSync(seriesDir, { recursive: true });
+  const study = '1.2.826.0.1.3680043.8.498.1';
+  const series = '1.2.826.0.1.3680043.8.498.1.2';
+  const pixels = Buffer.alloc(NX * NY * 2);
+  for (let k = 0; k < NZ; k++) {
+    // A body-like ellipse of soft tissue with a "spine" and lungs; values shift with k so
+    // that every slice differs. Stored values; real HU = stored − 1024.
+    for (let j = 0; j < NY; j++) {
+      for (let i = 0; i < NX; i++) {
+        const x = (i - 256) / 220;
+        const y = (j - 256) / 160;
+        let hu = -1000;
+        if (x * x + y * y < 1) {
+          hu = 40 + ((i * 7 + j * 3 + k * 5) % 40);
+          const lx = (Math.abs(i - 256) - 110) / 70;
+          const ly = (j - 230) / 90;
+          if (lx * lx + ly * ly < 1) hu = -850;
+          const sx = (i - 256) / 25;
+          const sy = (j - 360 - (k % 30)) / 25;
+          if (sx * sx + sy * sy < 1) hu = 700;
+        }
+        pixels.writeInt16LE(hu + 1024, (j * NX + i) * 2);
+      }
+    }
+    const sop = `${series}.${k + 1}`;
+    const meta = Buffer.concat([
+      element(0x0002, 0x0001, 'OB', Buffer.from([0, 1])),
+      element(0x0002, 0x0002, 'UI', '1.2.840.10008.5.1.4.1.1.2'),
+      element(0x0002, 0x0003, 'UI', sop),
+      element(0x0002, 0x0010, 'UI', '1.2.840.10008.1.2.1'),
+      element(0x0002, 0x0012, 'UI', '1.2.826.0.1.3680043.8.498'),
+    ]);
+    const ds = Buffer.concat([
+      element(0x0002, 0x0000, 'UL', meta.length),
+      meta,
+      element(0x0008, 0x0016, 'UI', '1.2.840.10008.5.1.4.1.1.2'),
+      element(0x0008, 0x0018, 'UI', sop),
+      element(0x0008, 0x0060, 'CS', 'CT'),
+      element(0x0008, 0x103e, 'LO', 'Bench CT 512x512x300'),
+      element(0x0010, 0x0010, 'PN', 'Bench^Synthetic'),
+      element(0x0010, 0x0020, 'LO', 'BENCH1'),
+      element(0x0018, 0x0050, 'DS', '1'),
+      element(0x0020, 0x000d, 'UI', study),
+      element(0x0020, 0x000e, 'UI', series),
+      element(0x0020, 0x0011, 'IS', '1'),
+      element(0x0020, 0x0013, 'IS', String(k + 1)),
+      element(0x0020, 0x0032, 'DS', `-179.6\\-179.6\\${(-k * 1).toFixed(1)}`),
+      element(0x0020, 0x0037, 'DS', '1\\0\\0\\0\\1\\0'),
+      element(0x0028, 0x0002, 'US', 1),
+      element(0x0028, 0x0004, 'CS', 'MONOCHROME2'),
+      element(0x0028, 0x0010, 'US', NY),
+      element(0x0028, 0x0011, 'US', NX),
+      element(0x0028, 0x0030, 'DS', '0.703125\\0.703125'),
+      element(0x0028, 0x0100, 'US', 16),
+      element(0x0028, 0x0101, 'US', 16),
+      element(0x0028, 0x0102, 'US', 15),
+      element(0x0028, 0x0103, 'US', 1),
+      element(0x0028, 0x1052, 'DS', '-1024'),
+      element(0x0028, 0x1053, 'DS', '1'),
+      element(0x7fe0, 0x0010, 'OW', pixels),
+    ]);
+    const pre = Buffer.alloc(132);
+    pre.write('DICM', 128, 'latin1');
+    writeFileSync(join(seriesDir, `IM${String(k + 1).padStart(4, '0')}.dcm`), Buffer.concat([pre, ds]));
+  }
+  return true;
+}
+
+// ---------- build, host, browser ----------
+
+async function buildRenderer() {
+  const { build } = await import('vite');
+  const vue = (await import('@vitejs/plugin-vue')).default;
+  await build({
+    configFile: false,
+    logLevel: 'warn',
+    root: join(root, 'src-renderer'),
+    base: './',
+    plugins: [vue()],
+    build: { outDir: join(root, 'out/renderer'), emptyOutDir: true },
+  });
+}
+
+function startHost() {
+  return new Promise((ok, fail) => {
+    const p = spawn(process.execPath, [join(root, 'out/node/host.js'), '--json', '--renderer', join(root, 'out/renderer')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, LATTICE_SETTINGS_DIR: join(root, '.bench-out', 'settings') },
+    });
+    let buf = '';
+    p.stdout.on('data', (d) => {
+      buf += d;
+      const line = buf.split('\n').find((l) => l.startsWith('{'));
+      if (line) ok({ proc: p, ...JSON.parse(line) });
+    });
+    p.on('exit', (c) => fail(new Error(`host exited with ${c}`)));
+  });
+}
+
+async function main() {
+  const t0 = Date.now();
+  const wrote = writeSeries();
+  console.log(`series: ${seriesDir} (${wrote ? `written in ${((Date.now() - t0) / 1000).toFixed(1)} s` : 'reused'})`);
+  await buildRenderer();
+  const host = await startHost();
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
+  });
+  const results = [];
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    await page.goto(host.url);
+    await page.click('[data-testid=open-folder]');
+    await page.fill('[data-testid=folder-path]', seriesDir);
+    const ts = Date.now();
+    await page.click('[data-testid=scan-button]');
+    await page.waitForSelector('[data-testid=series-row]', { timeout: 120_000 });
+    results.push(['scan folder (300 files)', `${Date.now() - ts} ms`, '']);
+
+    // Pick → three views drawn with the new image (measured inside the page).
+    const pickMs = await page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          const row = document.querySelector('[data-testid=series-row]');
+          const t = performance.now();
+          row.click();
+          const check = () => {
+            const views = [...document.querySelectorAll('[data-view]')];
+            const ids = views.map((v) => v.getAttribute('data-rendered-image'));
+            if (views.length === 3 && ids.every((x) => x)) resolve(performance.now() - t);
+            else requestAnimationFrame(check);
+          };
+          check();
+        }),
+    );
+    results.push(['pick → 3 views rendered', `${pickMs.toFixed(0)} ms`, pickMs <= 1500 ? 'OK (≤ 1500 ms)' : 'SLOW (> 1500 ms)']);
+
+    const fps = (label, stepExpr) =>
+      page.evaluate(
+        ({ n, stepSrc }) =>
+          new Promise((resolve) => {
+            const step = new Function('i', stepSrc);
+            const axial = document.querySelector('[data-view=axial]');
+            axial.focus();
+            let i = 0;
+            let t0 = 0;
+            const times = [];
+            const tick = (t) => {
+              if (i === 0) t0 = t;
+              else times.push(Number(axial.getAttribute('data-render-ms')));
+              if (i === n) {
+                times.sort((a, b) => a - b);
+                resolve({ fps: (n / (t - t0)) * 1000, medianDraw: times[times.length >> 1] });
+                return;
+              }
+              step(i++);
+              requestAnimationFrame(tick);
+            };
+            requestAnimationFrame(tick);
+          }),
+        { n: 150, stepSrc: stepExpr },
+      ).then((r) => results.push([label, `${r.fps.toFixed(1)} fps`, `${r.fps >= 30 ? 'OK (≥ 30)' : 'SLOW (< 30)'}; median draw ${r.medianDraw.toFixed(1)} ms/view`]));
+
+    await fps(
+      'axial slice scrolling',
+      `const v = document.querySelector('[data-view=axial]');
+       v.dispatchEvent(new KeyboardEvent('keydown', { key: (i % 200) < 100 ? 'PageUp' : 'PageDown', bubbles: true }));`,
+    );
+    await fps(
+      'cursor drag (3 views redraw)',
+      `const c = document.querySelector('[data-view=axial] canvas');
+       const r = c.getBoundingClientRect();
+       const x = r.left + r.width * (0.3 + 0.4 * ((i % 50) / 50)), y = r.top + r.height * 0.5;
+       const type = i === 0 ? 'pointerdown' : 'pointermove';
+       c.dispatchEvent(new PointerEvent(type, { clientX: x, clientY: y, button: 0, buttons: 1, pointerId: 1, bubbles: true }));`,
+    );
+    const heap = await page.evaluate(() => performance.memory?.usedJSHeapSize ?? 0);
+    results.push(['renderer JS heap after load', `${(heap / 2 ** 20).toFixed(0)} MiB`, 'volume = 150 MiB int16']);
+  } finally {
+    await browser.close();
+    host.proc.kill('SIGTERM');
+  }
+  console.log('\n| viewer (512×512×300 int16 CT, headless Chromium) | result | note |\n| --- | --- | --- |');
+  for (const r of results) console.log(`| ${r.join(' | ')} |`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
