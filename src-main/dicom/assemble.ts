@@ -1,0 +1,248 @@
+/**
+ * Volume assembly: reads the pixels of every slice of a volume group straight into the
+ * volume's buffer (uncompressed little endian: one positional read per slice, no
+ * intermediate copies), decodes compressed frames, tiles mosaics, fixes bits, and
+ * applies per-slice rescale (float32 only when slopes/intercepts differ).
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import dicomParser from 'dicom-parser';
+import { VOXEL_ARRAY, bytesPerVoxel, type Volume, type VoxelArray, type VoxelType } from '../../src-shared/image/volume';
+import type { ImageRecord } from './types';
+import type { SliceRef, VolumeGroup } from './split';
+import { fixStoredBits, storedVoxelType, swapBytesInPlace } from './pixels';
+import { decodeCompressedFrame, isSupportedCompressed, TS, TS_NAMES } from './codecs/index';
+import { parseDataSet, readFileStart } from './read-header';
+import { dicomTagLines } from './tag-dictionary';
+
+export interface LoadOptions {
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+type IntArray = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
+
+async function readExactly(fh: FileHandle, dst: Uint8Array, pos: number): Promise<void> {
+  let off = 0;
+  while (off < dst.length) {
+    const { bytesRead } = await fh.read(dst, off, dst.length - off, pos + off);
+    if (bytesRead === 0) throw new Error(`file ends before the pixel data does (needed ${dst.length} bytes at offset ${pos})`);
+    off += bytesRead;
+  }
+}
+
+/** Whole-file parse cache for compressed/deflated files (one entry per file, dropped after use). */
+async function parseWhole(file: string): Promise<dicomParser.DataSet> {
+  const { bytes } = await readFileStart(file);
+  return parseDataSet(bytes, false);
+}
+
+function frameFragments(ds: dicomParser.DataSet, frame: number, nFrames: number): Uint8Array {
+  const el = ds.elements.x7fe00010;
+  if (!el || !el.encapsulatedPixelData) throw new Error('compressed transfer syntax but pixel data is not encapsulated');
+  const frags = el.fragments ?? [];
+  if (!frags.length) throw new Error('encapsulated pixel data has no fragments');
+  if (nFrames === 1) return dicomParser.readEncapsulatedPixelDataFromFragments(ds, el, 0, frags.length);
+  const bot = el.basicOffsetTable ?? [];
+  if (bot.length) return dicomParser.readEncapsulatedImageFrame(ds, el, frame);
+  if (frags.length === nFrames) return dicomParser.readEncapsulatedPixelDataFromFragments(ds, el, frame, 1);
+  const table = dicomParser.createJPEGBasicOffsetTable(ds, el);
+  return dicomParser.readEncapsulatedImageFrame(ds, el, frame, table);
+}
+
+/** Assembles one volume group into a Volume (natural DICOM order, LPS). */
+export async function assembleVolume(group: VolumeGroup, opts: LoadOptions = {}): Promise<{ volume: Volume; warnings: string[] }> {
+  const warnings = [...group.warnings];
+  const r0 = group.records[0];
+  const [nx, ny, nz] = group.dims;
+  const frames = group.frames;
+  const sliceVox = nx * ny;
+  const storedType = storedVoxelType(r0);
+  const bpv = bytesPerVoxel(storedType);
+  const total = sliceVox * nz * frames;
+  const stored = new VOXEL_ARRAY[storedType](total) as IntArray;
+  const bytes = new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength);
+
+  const ts = r0.transferSyntax;
+  if (r0.encapsulated && !isSupportedCompressed(ts) && ts !== TS.deflatedLE) {
+    throw new Error(`${r0.file}: unsupported transfer syntax ${ts}${TS_NAMES[ts] ? ` (${TS_NAMES[ts]})` : ''}`);
+  }
+
+  // Work items grouped by file so each file is opened (or parsed) once.
+  const byFile = new Map<string, { t: number; k: number; ref: SliceRef }[]>();
+  group.slices.forEach((vol, t) =>
+    vol.forEach((ref, k) => {
+      let l = byFile.get(ref.record.file);
+      if (!l) byFile.set(ref.record.file, (l = []));
+      l.push({ t, k, ref });
+    }),
+  );
+  const fileList = [...byFile.entries()];
+  let done = 0;
+  opts.onProgress?.(0, fileList.length);
+
+  const storedFrameBytes = (r: ImageRecord) => (r.rows * r.columns * r.bitsAllocated) / 8;
+  const placeSlice = (src: Uint8Array, r: ImageRecord, tile: number, t: number, k: number) => {
+    const dst = (t * nz + k) * sliceVox * bpv;
+    if (tile < 0) {
+      bytes.set(src.subarray(0, sliceVox * bpv), dst);
+      return;
+    }
+    const tilesPerRow = Math.ceil(Math.sqrt(r.mosaicCount));
+    const tr = Math.floor(tile / tilesPerRow);
+    const tc = tile % tilesPerRow;
+    const rowBytes = nx * bpv;
+    for (let y = 0; y < ny; y++) {
+      const s = ((tr * ny + y) * r.columns + tc * nx) * bpv;
+      bytes.set(src.subarray(s, s + rowBytes), dst + y * rowBytes);
+    }
+  };
+
+  const doFile = async (file: string, items: { t: number; k: number; ref: SliceRef }[]) => {
+    const r = items[0].ref.record;
+    if (!r.encapsulated && r.transferSyntax !== TS.deflatedLE) {
+      const fh = await open(file, 'r');
+      try {
+        const fb = storedFrameBytes(r);
+        // Plain slices go straight into the volume; mosaics through one temporary frame.
+        const cache = new Map<number, Uint8Array>();
+        for (const { t, k, ref } of items) {
+          const pos = r.pixelOffset + ref.record.frame * fb;
+          if (ref.tile < 0 && fb === sliceVox * bpv) {
+            const dst = bytes.subarray((t * nz + k) * sliceVox * bpv, (t * nz + k + 1) * sliceVox * bpv);
+            await readExactly(fh, dst, pos);
+            if (r.transferSyntax === TS.explicitBE) swapBytesInPlace(dst, bpv);
+          } else {
+            let buf = cache.get(ref.record.frame);
+            if (!buf) {
+              buf = new Uint8Array(fb);
+              await readExactly(fh, buf, pos);
+              if (r.transferSyntax === TS.explicitBE) swapBytesInPlace(buf, bpv);
+              cache.set(ref.record.frame, buf);
+            }
+            placeSlice(buf, ref.record, ref.tile, t, k);
+          }
+        }
+      } finally {
+        await fh.close();
+      }
+      return;
+    }
+    const ds = await parseWhole(file);
+    const cache = new Map<number, Uint8Array>();
+    for (const { t, k, ref } of items) {
+      const rec = ref.record;
+      let buf = cache.get(rec.frame);
+      if (!buf) {
+        if (rec.transferSyntax === TS.deflatedLE) {
+          const el = ds.elements.x7fe00010;
+          const fb = storedFrameBytes(rec);
+          buf = ds.byteArray.slice(el.dataOffset + rec.frame * fb, el.dataOffset + (rec.frame + 1) * fb);
+        } else {
+          const src = frameFragments(ds, rec.frame, rec.numberOfFrames);
+          buf = await decodeCompressedFrame(rec.transferSyntax, src, {
+            rows: rec.rows,
+            columns: rec.columns,
+            bitsAllocated: rec.bitsAllocated,
+            signed: rec.pixelRepresentation === 1,
+            samplesPerPixel: rec.samplesPerPixel,
+          });
+          const want = storedFrameBytes(rec);
+          if (buf.length < want) throw new Error(`decoded frame has ${buf.length} bytes, expected ${want}`);
+        }
+        cache.set(rec.frame, buf);
+      }
+      placeSlice(buf, rec, ref.tile, t, k);
+    }
+  };
+
+  // Several files in flight at once: the reads overlap in libuv's thread pool.
+  let next = 0;
+  const worker = async () => {
+    while (next < fileList.length) {
+      if (opts.signal?.aborted) throw new DOMException('loading cancelled', 'AbortError');
+      const [file, items] = fileList[next++];
+      try {
+        await doFile(file, items);
+      } catch (e) {
+        throw new Error(`${file}: ${(e as Error).message}`);
+      }
+      opts.onProgress?.(++done, fileList.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(16, fileList.length) }, worker));
+
+  // Bits and photometric, per slice (records can differ in HighBit etc. only rarely, but cheaply handled).
+  const needFix = (r: ImageRecord) => r.bitsStored < r.bitsAllocated || r.highBit + 1 !== r.bitsStored || r.photometric === 'MONOCHROME1';
+  for (let t = 0; t < frames; t++)
+    for (let k = 0; k < nz; k++) {
+      const rec = group.slices[t][k].record;
+      if (needFix(rec)) fixStoredBits(stored.subarray((t * nz + k) * sliceVox, (t * nz + k + 1) * sliceVox) as IntArray, rec);
+    }
+  if (r0.photometric === 'MONOCHROME1') warnings.push('MONOCHROME1 image: stored values inverted so that higher values are brighter');
+
+  // Rescale: one slope/intercept for the volume, or real values in float32.
+  let data: VoxelArray = stored;
+  let voxelType: VoxelType = storedType;
+  let slope = r0.rescaleSlope;
+  let inter = r0.rescaleIntercept;
+  const differ = group.slices.some((vol) => vol.some((s) => s.record.rescaleSlope !== slope || s.record.rescaleIntercept !== inter));
+  if (differ) {
+    const f = new Float32Array(total);
+    for (let t = 0; t < frames; t++)
+      for (let k = 0; k < nz; k++) {
+        const rec = group.slices[t][k].record;
+        const o = (t * nz + k) * sliceVox;
+        for (let i = 0; i < sliceVox; i++) f[o + i] = stored[o + i] * rec.rescaleSlope + rec.rescaleIntercept;
+      }
+    data = f;
+    voxelType = 'float32';
+    slope = 1;
+    inter = 0;
+    warnings.push('rescale slope/intercept differ between slices: the volume holds real values as float32');
+  }
+
+  const metadata = await seriesMetadata(group);
+  const volume: Volume = {
+    dims: [...group.dims],
+    spacing: [...group.spacing],
+    origin: [...group.origin],
+    direction: [...group.direction],
+    data,
+    voxelType,
+    frames,
+    frameSpacing: frames > 1 ? frameSpacingSeconds(group) : 0,
+    rescaleSlope: slope,
+    rescaleIntercept: inter,
+    metadata,
+  };
+  return { volume, warnings };
+}
+
+function frameSpacingSeconds(g: VolumeGroup): number {
+  const tr = g.records[0].repetitionTime;
+  return tr && tr > 0 ? tr / 1000 : 0;
+}
+
+async function seriesMetadata(g: VolumeGroup): Promise<Volume['metadata']> {
+  const r = g.records[0];
+  const md: Volume['metadata'] = { ...r.meta };
+  md.SeriesInstanceUID = r.seriesUid;
+  if (r.seriesNumber != null) md.SeriesNumber = r.seriesNumber;
+  md.Modality = r.modality;
+  md.ImageType = r.imageType;
+  md.SOPClassUID = r.sopClassUid;
+  md.TransferSyntaxUID = r.transferSyntax;
+  md.BitsAllocated = r.bitsAllocated;
+  md.BitsStored = r.bitsStored;
+  md.PixelRepresentation = r.pixelRepresentation;
+  md.PhotometricInterpretation = r.photometric;
+  md.SourceFiles = new Set(g.records.map((x) => x.file)).size;
+  if (r.echoTime != null) md.EchoTime = r.echoTime;
+  if (r.philipsScaleSlope != null) md.PhilipsScaleSlope = r.philipsScaleSlope;
+  try {
+    md.dicomTags = dicomTagLines(r.file, (await readFileStart(r.file, 1 << 20)).bytes);
+  } catch {
+    md.dicomTags = [];
+  }
+  return md;
+}

@@ -1,0 +1,136 @@
+/**
+ * Scanning: expand files/folders (recursively), read every header (in parallel, no
+ * pixel decoding), report unusable files and skipped objects, and split the images
+ * into volumes. The result keeps the internal volume groups for loadDicomSeries.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { DicomScan, DicomSeriesSummary, FileProblem, ImageRecord } from './types';
+import { readHeader } from './read-header';
+import { orientationName, splitIntoVolumes, type VolumeGroup } from './split';
+
+export interface ScanOptions {
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+/** Internal state kept per scan (the public object stays plain data for IPC). */
+export interface ScanState {
+  groups: Map<string, VolumeGroup>;
+}
+const states = new WeakMap<DicomScan, ScanState>();
+
+export function scanState(scan: DicomScan): ScanState | undefined {
+  return states.get(scan);
+}
+
+/** Files under the inputs, sorted; folders that hold no file become problems. */
+async function listFiles(inputs: string[], problems: FileProblem[]): Promise<string[]> {
+  const files: string[] = [];
+  const walk = async (dir: string): Promise<number> => {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (e) {
+      problems.push({ file: dir, problem: `cannot read folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` });
+      return 0;
+    }
+    let count = 0;
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) count += await walk(p);
+      else if (e.isFile() || e.isSymbolicLink()) {
+        if (e.name === 'DICOMDIR' || e.name.startsWith('.')) continue;
+        files.push(p);
+        count++;
+      }
+    }
+    return count;
+  };
+  for (const input of inputs) {
+    const abs = resolve(input);
+    let st;
+    try {
+      st = await stat(abs);
+    } catch (e) {
+      problems.push({ file: input, problem: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : `cannot access (${(e as Error).message})` });
+      continue;
+    }
+    if (st.isDirectory()) {
+      if ((await walk(abs)) === 0) problems.push({ file: input, problem: 'folder holds no files' });
+    } else files.push(abs);
+  }
+  return [...new Set(files)];
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (x: T, i: number) => Promise<R>, signal?: AbortSignal, onDone?: () => void): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      if (signal?.aborted) throw new DOMException('scan cancelled', 'AbortError');
+      const i = next++;
+      out[i] = await fn(items[i], i);
+      onDone?.();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+export async function scanDicom(inputs: string[], opts: ScanOptions = {}): Promise<DicomScan> {
+  const problems: FileProblem[] = [];
+  const notes: string[] = [];
+  const files = await listFiles(inputs, problems);
+  let done = 0;
+  opts.onProgress?.(0, files.length);
+  const results = await mapLimit(files, 32, (f) => readHeader(f), opts.signal, () => opts.onProgress?.(++done, files.length));
+  const records: ImageRecord[] = [];
+  const skipped = new Map<string, string[]>();
+  results.forEach((r, i) => {
+    if (r.kind === 'images') records.push(...r.records);
+    else if (r.kind === 'problem') problems.push({ file: files[i], problem: r.problem });
+    else {
+      let l = skipped.get(r.note);
+      if (!l) skipped.set(r.note, (l = []));
+      l.push(files[i]);
+    }
+  });
+  for (const [note, fl] of skipped) notes.push(`${note}: ${fl.length === 1 ? fl[0] : `${fl.length} files (${fl.slice(0, 3).join(', ')}${fl.length > 3 ? ', …' : ''})`}`);
+
+  const groups = splitIntoVolumes(records);
+  const map = new Map<string, VolumeGroup>();
+  const series: DicomSeriesSummary[] = groups.map((g, i) => {
+    const id = String(i + 1);
+    map.set(id, g);
+    return summarise(id, g);
+  });
+  const scan: DicomScan & { inputs: string[] } = { series, problems, notes, inputs: [...inputs] };
+  states.set(scan, { groups: map });
+  return scan;
+}
+
+function summarise(id: string, g: VolumeGroup): DicomSeriesSummary {
+  const r = g.records[0];
+  const m = r.meta;
+  const files = new Set(g.records.map((x) => x.file));
+  return {
+    id,
+    seriesInstanceUid: r.seriesUid,
+    seriesNumber: r.seriesNumber,
+    description: r.seriesDescription || r.protocolName || r.sequenceName,
+    modality: r.modality,
+    dims: [...g.dims],
+    frames: g.frames,
+    spacing: [...g.spacing],
+    orientation: orientationName(g.direction),
+    fileCount: files.size,
+    warnings: [...g.warnings],
+    patientName: (m.PatientName ?? '').replace(/\^+/g, ' ').trim(),
+    patientId: m.PatientID ?? '',
+    studyDate: m.StudyDate ?? '',
+    studyDescription: m.StudyDescription ?? '',
+    ...(m.BodyPartExamined ? { bodyPart: m.BodyPartExamined } : {}),
+  };
+}
