@@ -13,7 +13,9 @@ export default defineConfig({
   preload: {
     build: {
       outDir: 'out/preload',
-      lib: { entry: resolve(__dirname, 'src-main/electron/preload.ts') },
+      // A sandboxed preload cannot be an ES module: emit CommonJS (preload.cjs).
+      lib: { entry: resolve(__dirname, 'src-main/electron/preload.ts'), formats: ['cjs'] },
+      rollupOptions: { output: { entryFileNames: '[name].cjs' } },
     },
   },
   renderer: {
