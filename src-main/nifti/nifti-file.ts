@@ -228,17 +228,18 @@ export async function* gzipParallel(parts: Uint8Array[], level: number, blockByt
   const blocks: { bytes: Uint8Array; dict?: Uint8Array }[] = [];
   let prev: Uint8Array | undefined;
   for (const part of parts) {
-    for (let off = 0; off < part.byteLength || (off === 0 && part.byteLength === 0); off += blockBytes) {
+    if (part.byteLength === 0) continue;
+    for (let off = 0; off < part.byteLength; off += blockBytes) {
       const bytes = part.subarray(off, Math.min(part.byteLength, off + blockBytes));
       let dict: Uint8Array | undefined;
       if (off >= DICT_BYTES) dict = part.subarray(off - DICT_BYTES, off);
       else if (off > 0) dict = part.subarray(0, off);
       else if (prev) dict = prev.subarray(Math.max(0, prev.byteLength - DICT_BYTES));
       blocks.push({ bytes, dict });
-      if (part.byteLength === 0) break;
     }
-    if (part.byteLength > 0) prev = part;
+    prev = part;
   }
+  if (blocks.length === 0) blocks.push({ bytes: new Uint8Array(0) });
 
   const header = new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, level >= 9 ? 2 : level <= 1 ? 4 : 0, 3]);
   yield header;
@@ -264,7 +265,8 @@ export async function* gzipParallel(parts: Uint8Array[], level: number, blockByt
     while (next < blocks.length && inFlight.length < concurrency) launch();
     for (let i = 0; i < blocks.length; i++) {
       // Checksum this block on the main thread while the pool compresses.
-      crc = zlib.crc32(blocks[i].bytes, crc);
+      // (zlib.crc32 of an empty buffer returns 0, not the running value: skip those.)
+      if (blocks[i].bytes.byteLength > 0) crc = zlib.crc32(blocks[i].bytes, crc);
       size += blocks[i].bytes.byteLength;
       const out = await inFlight.shift()!;
       if (next < blocks.length) launch();
