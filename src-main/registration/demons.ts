@@ -1,0 +1,227 @@
+/**
+ * Multi-resolution demons registration (Thirion), orchestrated over an Executor (thread pool
+ * or inline). The numeric kernels are in src-shared/registration/; this file only sequences
+ * them: pyramid → per level: warp, force, fluid smoothing, update (add or compose),
+ * elastic smoothing, with MSD-based stopping, progress and cancellation.
+ */
+import type { Executor } from '../../src-shared/registration/ops';
+import { halfDims, type Dims, type ForceKind } from '../../src-shared/registration/field-kernels';
+import { throwIfAborted } from '../../src-shared/registration/cancel';
+export { RegistrationCancelled } from '../../src-shared/registration/cancel';
+
+export interface DemonsOptions {
+  /** Resolution levels (each halves the grid, Gaussian anti-aliasing σ = 1 voxel). Default 3. */
+  levels?: number;
+  /** Max iterations per level, coarsest first; a number applies to every level. */
+  iterations?: number | number[];
+  /** Gaussian σ (voxels of each level) applied to the update (fluid regularisation); 0 = off. */
+  sigmaFluid?: number;
+  /** Gaussian σ (voxels) applied to the displacement after each update (elastic); 0 = off. */
+  sigmaElastic?: number;
+  /** Gradient of the force: warped moving (default), fixed, or both (symmetric). */
+  force?: ForceKind;
+  /** Compose the updates (d ← d ∘ exp(u), diffeomorphic) instead of adding them. */
+  diffeomorphic?: boolean;
+  /** Largest step of the force per iteration, voxels (Thirion's classic form is 0.5). */
+  maxStep?: number;
+  /** Stop a level when the MSD has not improved by `tolerance` (relative) for `patience` iterations. */
+  stopOnPlateau?: boolean;
+  tolerance?: number;
+  patience?: number;
+  /** Levels are dropped until the coarsest has at least this many voxels along every axis > 1. */
+  minSize?: number;
+}
+
+export const DEMONS_DEFAULTS: Required<DemonsOptions> = {
+  levels: 3,
+  iterations: [60, 40, 20],
+  sigmaFluid: 1,
+  sigmaElastic: 1.5,
+  force: 'symmetric',
+  diffeomorphic: false,
+  maxStep: 1,
+  stopOnPlateau: true,
+  tolerance: 5e-4,
+  patience: 5,
+  minSize: 16,
+};
+
+export interface DemonsProgress {
+  stage: 'demons';
+  level: number; // 1 = coarsest
+  levels: number;
+  iteration: number; // 1-based
+  msd: number;
+  dims: Dims;
+}
+
+export interface LevelSummary {
+  level: number;
+  dims: Dims;
+  iterations: number;
+  msdFirst: number;
+  msdLast: number;
+  seconds: number;
+}
+
+export interface RegistrationCallbacks<P> {
+  onProgress?: (p: P) => void;
+  signal?: AbortSignal;
+}
+
+
+/** Lets timers and abort events run between iterations (the executor may keep this thread busy). */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
+
+export function resolveDemonsOptions(o: DemonsOptions = {}): Required<DemonsOptions> {
+  const r = { ...DEMONS_DEFAULTS };
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (r as Record<string, unknown>)[k] = v;
+  return r;
+}
+
+function iterationsFor(it: number | number[], levels: number): number[] {
+  if (typeof it === 'number') return new Array(levels).fill(it);
+  if (it.length >= levels) return it.slice(it.length - levels);
+  const out = it.slice();
+  while (out.length < levels) out.push(it[it.length - 1]);
+  return out;
+}
+
+const sum = (r: Array<number | number[]>) => r.reduce<number>((a, b) => a + (b as number), 0);
+const max = (r: Array<number | number[]>) => r.reduce<number>((a, b) => Math.max(a, b as number), 0);
+
+/**
+ * Demons on two images sampled on one grid. `fixed` and `moving` are the executor buffers
+ * 'F0' and 'M0' (the caller fills them). Leaves the displacement (voxel units, component-major,
+ * 3n) in the executor buffer whose name is returned, plus per-level summaries.
+ */
+export async function runDemons(
+  ex: Executor,
+  dims: Dims,
+  options: DemonsOptions,
+  cb: RegistrationCallbacks<DemonsProgress> = {},
+): Promise<{ field: string; levels: LevelSummary[] }> {
+  const o = resolveDemonsOptions(options);
+  // Levels: keep the coarsest grid at least minSize voxels along every non-singleton axis.
+  let levels = Math.max(1, Math.floor(o.levels));
+  const minAxis = Math.min(...dims.filter((d) => d > 1));
+  while (levels > 1 && minAxis / 2 ** (levels - 1) < o.minSize) levels--;
+  const its = iterationsFor(o.iterations, levels);
+
+  // Pyramid: F_l, M_l for l = 1..levels−1 (smooth σ = 1 voxel, then every 2nd voxel).
+  const pyr: Dims[] = [dims];
+  for (let l = 1; l < levels; l++) {
+    const pd = pyr[l - 1];
+    const cd = halfDims(pd);
+    pyr.push(cd);
+    const pn = pd[0] * pd[1] * pd[2];
+    ex.alloc('tmpA', pn);
+    ex.alloc('tmpB', pn);
+    for (const img of ['F', 'M']) {
+      await ex.run('smoothXY', { src: `${img}${l - 1}`, dst: 'tmpA', dims: pd, sigma: [1, 1, 1], comps: 1 }, pd[2]);
+      await ex.run('smoothZ', { src: 'tmpA', dst: 'tmpB', dims: pd, sigma: [1, 1, 1], comps: 1 }, pd[2]);
+      ex.alloc(`${img}${l}`, cd[0] * cd[1] * cd[2]);
+      await ex.run('subsample', { src: 'tmpB', srcDims: pd, out: `${img}${l}`, outDims: cd }, cd[2]);
+    }
+    ex.free('tmpA');
+    ex.free('tmpB');
+  }
+
+  const summaries: LevelSummary[] = [];
+  let d = '';
+  let prevDims: Dims | null = null;
+  for (let li = 0; li < levels; li++) {
+    throwIfAborted(cb.signal);
+    const lev = levels - 1 - li;
+    const ld = pyr[lev];
+    const n = ld[0] * ld[1] * ld[2];
+    const nz = ld[2];
+    const F = `F${lev}`, M = `M${lev}`;
+    const t0 = performance.now();
+    // Field buffers of this level (names swap as the iteration ping-pongs between them).
+    let dCur = `d${lev}`;
+    let dAlt = `dAlt${lev}`;
+    let u = 'u', uAlt = 'uAlt';
+    ex.alloc(dCur, 3 * n);
+    ex.alloc(dAlt, 3 * n);
+    ex.alloc(u, 3 * n);
+    ex.alloc(uAlt, 3 * n);
+    ex.alloc('W', n);
+    if (prevDims) {
+      await ex.run('upsampleField', { src: d, srcDims: prevDims, out: dCur, outDims: ld }, nz);
+      ex.free(d);
+      ex.free(d.replace(/^d/, 'dAlt'));
+    }
+    let gradF: string | undefined;
+    if (o.force !== 'moving') {
+      gradF = 'gF';
+      ex.alloc(gradF, 3 * n);
+      await ex.run('gradient', { src: F, out: gradF, dims: ld }, nz);
+    }
+    const sf: [number, number, number] = [o.sigmaFluid, o.sigmaFluid, o.sigmaFluid];
+    const se: [number, number, number] = [o.sigmaElastic, o.sigmaElastic, o.sigmaElastic];
+    let best = Infinity, wait = 0;
+    let first = NaN, last = NaN, done = 0;
+    for (let it = 0; it < its[li]; it++) {
+      throwIfAborted(cb.signal);
+      const msd = sum(await ex.run('warp', { moving: M, field: dCur, out: 'W', dims: ld, fixed: F }, nz)) / n;
+      if (it === 0) first = msd;
+      last = msd;
+      done = it + 1;
+      cb.onProgress?.({ stage: 'demons', level: li + 1, levels, iteration: it + 1, msd, dims: ld });
+      if (o.stopOnPlateau) {
+        if (msd < best * (1 - o.tolerance)) {
+          best = msd;
+          wait = 0;
+        } else if (++wait >= o.patience) break;
+      }
+      await ex.run('force', { fixed: F, warped: 'W', gradF, out: u, dims: ld, kind: o.force, maxStep: o.maxStep }, nz);
+      if (o.sigmaFluid > 0) {
+        await ex.run('smoothXY', { src: u, dst: uAlt, dims: ld, sigma: sf, comps: 3 }, nz);
+        await ex.run('smoothZ', { src: uAlt, dst: u, dims: ld, sigma: sf, comps: 3 }, nz);
+      }
+      if (!o.diffeomorphic) {
+        await ex.run('addScaled', { d: dCur, u, scale: 1, dims: ld }, nz);
+      } else {
+        // v = exp(u) by scaling and squaring (steps until |u|/2^s ≤ 0.5 voxel), then d ← d ∘ v.
+        const m = Math.sqrt(max(await ex.run('maxNormSq', { u, dims: ld }, nz)));
+        const s = m > 0.5 ? Math.ceil(Math.log2(m / 0.5)) : 0;
+        if (s > 0) {
+          await ex.run('scale', { u, s: 2 ** -s, dims: ld }, nz);
+          for (let q = 0; q < s; q++) {
+            await ex.run('compose', { d: u, v: u, out: uAlt, dims: ld }, nz);
+            [u, uAlt] = [uAlt, u];
+          }
+        }
+        await ex.run('compose', { d: dCur, v: u, out: dAlt, dims: ld }, nz);
+        [dCur, dAlt] = [dAlt, dCur];
+      }
+      if (o.sigmaElastic > 0) {
+        await ex.run('smoothXY', { src: dCur, dst: dAlt, dims: ld, sigma: se, comps: 3 }, nz);
+        await ex.run('smoothZ', { src: dAlt, dst: dCur, dims: ld, sigma: se, comps: 3 }, nz);
+      }
+      await yieldToEventLoop();
+    }
+    summaries.push({ level: li + 1, dims: ld, iterations: done, msdFirst: first, msdLast: last, seconds: (performance.now() - t0) / 1000 });
+    // Keep only the current field; the alternate buffer goes with it into the next level.
+    ex.free(u);
+    ex.free(uAlt);
+    ex.free('W');
+    if (gradF) ex.free(gradF);
+    if (lev > 0) {
+      ex.free(F);
+      ex.free(M);
+    }
+    // Normalise names so the next level can free both: current → d{lev}, alternate → dAlt{lev}.
+    if (dCur !== `d${lev}`) {
+      // ping-pong left the field in the 'alt' buffer: copy it back (cheap compared to a level)
+      await ex.run('copy', { src: dCur, dst: `d${lev}`, dims: ld, comps: 3 }, nz);
+    }
+    d = `d${lev}`;
+    prevDims = ld;
+  }
+  ex.free(`dAlt0`);
+  return { field: d, levels: summaries };
+}
