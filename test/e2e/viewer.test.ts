@@ -1,0 +1,253 @@
+// End-to-end: the real viewer in Debian's Chromium against the browser host, on real scanner
+// data. Asserts: the three views show non-blank images that change with the slice; the
+// status-bar value at a chosen voxel equals dcm2niix's reference at the same WORLD point;
+// orientation letters and the on-screen patient orientation are right for an oblique series.
+// Screenshots go to test-artifacts/ (git-ignored).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import type { Vec3, Volume } from '../../src-shared/image/volume';
+import { readNiftiFile } from '../../src-main/nifti/nifti-file';
+import { startViewerHost, type ViewerHost } from './viewer-host';
+
+const repo = path.resolve(__dirname, '../..');
+const data = path.resolve(repo, '../shared/data');
+const artifacts = path.join(repo, 'test-artifacts');
+const CT = path.join(data, 'dicom/ct_ge_lightspeed_3slice');
+const OBLIQUE = path.join(data, 'dicom/ge_adc_prostate_oblique');
+
+let host: ViewerHost;
+let browser: Browser;
+
+beforeAll(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  host = await startViewerHost(repo);
+  browser = host.browser;
+}, 240_000);
+
+afterAll(async () => {
+  await host?.close();
+});
+
+async function openSeries(page: Page, folder: string) {
+  await page.goto(host.url);
+  await page.click('[data-testid=open-folder]');
+  await page.fill('[data-testid=folder-path]', folder);
+  await page.click('[data-testid=scan-button]');
+  await page.waitForSelector('[data-testid=series-row]', { timeout: 60_000 });
+  await page.click('[data-testid=series-row]');
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('[data-view]')].every((v) => Number(v.getAttribute('data-render-count')) > 0),
+    null,
+    { timeout: 60_000 },
+  );
+}
+
+/** Grey-level statistics and a hash of the image area of a view's canvas. */
+async function viewPixels(page: Page, view: string) {
+  // One animation frame so a scheduled redraw has happened.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  return page.evaluate((v) => {
+    const c = document.querySelector(`[data-view=${v}] canvas`) as HTMLCanvasElement;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    let s = 0;
+    let s2 = 0;
+    let h = 2166136261;
+    for (let i = 0; i < d.length; i += 4) {
+      // Skip the blue crosshair pixels so only the image counts.
+      if (d[i + 2] > d[i] + 40) continue;
+      const g = d[i];
+      n++;
+      s += g;
+      s2 += g * g;
+      h = Math.imul(h ^ g, 16777619);
+    }
+    const mean = s / n;
+    return { mean, std: Math.sqrt(s2 / n - mean * mean), hash: h >>> 0 };
+  }, view);
+}
+
+async function status(page: Page) {
+  const voxel = (await page.textContent('[data-testid=status-voxel]'))!.split(',').map(Number) as Vec3;
+  const world = (await page.textContent('[data-testid=status-world]'))!.split(',').map(Number) as Vec3;
+  const value = Number(await page.getAttribute('[data-testid=status-value]', 'data-value'));
+  const units = (await page.textContent('[data-testid=status-units]'))!.trim();
+  return { voxel, world, value, units };
+}
+
+async function letters(page: Page, view: string) {
+  const get = (edge: string) => page.textContent(`[data-view=${view}] [data-edge=${edge}]`);
+  return { left: await get('left'), right: await get('right'), top: await get('top'), bottom: await get('bottom') };
+}
+
+/** Clicks a view at a fraction of its size. */
+async function clickView(page: Page, view: string, fx: number, fy: number) {
+  const box = (await page.locator(`[data-view=${view}] canvas`).boundingBox())!;
+  await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
+}
+
+/** The reference NIfTI's real value at a world (LPS) point: nearest voxel. */
+function referenceValueAt(ref: Volume, p: Vec3): number {
+  // Solve p = origin + D·diag(spacing)·ijk for ijk.
+  const d = ref.direction;
+  const s = ref.spacing;
+  const m = [0, 1, 2].map((r) => [0, 1, 2].map((c) => d[r * 3 + c] * s[c]));
+  const det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+  const q = [p[0] - ref.origin[0], p[1] - ref.origin[1], p[2] - ref.origin[2]];
+  // Cramer's rule.
+  const solve = (k: number) => {
+    const a = m.map((row, r) => row.map((x, c) => (c === k ? q[r] : x)));
+    return (a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) + a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0])) / det;
+  };
+  const ijk = [0, 1, 2].map((k) => solve(k));
+  // The point is a voxel centre of the DICOM volume; the reference grid is the same grid
+  // (rows flipped), so it must land on a voxel centre of the reference too.
+  for (const x of ijk) expect(Math.abs(x - Math.round(x))).toBeLessThan(0.05);
+  const [i, j, k] = ijk.map(Math.round);
+  expect(i >= 0 && j >= 0 && k >= 0 && i < ref.dims[0] && j < ref.dims[1] && k < ref.dims[2]).toBe(true);
+  const stored = ref.data[i + j * ref.dims[0] + k * ref.dims[0] * ref.dims[1]];
+  return stored * ref.rescaleSlope + ref.rescaleIntercept;
+}
+
+async function reference(name: string): Promise<Volume> {
+  const dir = path.join(data, 'reference', name);
+  const file = readdirSync(dir).find((f) => f.endsWith('.nii') && !f.includes('_Tilt_'))!;
+  return (await readNiftiFile(path.join(dir, file))).volume;
+}
+
+describe('viewer in the browser host (Chromium)', () => {
+  it('CT: three non-blank views that change with the slice; status value = dcm2niix reference (HU)', async () => {
+    const page = await browser.newPage({ viewport: { width: 1300, height: 850 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await openSeries(page, CT);
+      await page.screenshot({ path: path.join(artifacts, 'viewer-ct-loaded.png') });
+      for (const view of ['axial', 'coronal', 'sagittal']) {
+        const before = await viewPixels(page, view);
+        expect(before.std, `${view} view is blank`).toBeGreaterThan(5);
+        // Move the slice in this view (keyboard on the view; wheel for one of them).
+        await page.hover(`[data-view=${view}] canvas`);
+        const caption = await page.textContent(`[data-view=${view}] .caption`);
+        if (view === 'sagittal') await page.mouse.wheel(0, -100);
+        else await page.keyboard.press('PageUp');
+        await expect.poll(() => page.textContent(`[data-view=${view}] .caption`)).not.toBe(caption);
+        const after = await viewPixels(page, view);
+        expect(after.std).toBeGreaterThan(5);
+        expect(after.hash, `${view} image did not change with the slice`).not.toBe(before.hash);
+      }
+
+      // A chosen voxel: click well inside the body in the axial view.
+      await clickView(page, 'axial', 0.42, 0.4);
+      const st = await status(page);
+      expect(st.units).toBe('HU');
+      const ref = await reference('ct_ge_lightspeed_3slice');
+      expect(st.value).toBeCloseTo(referenceValueAt(ref, st.world), 3);
+      // Another voxel in another view, to catch any axis swap.
+      await clickView(page, 'coronal', 0.6, 0.5);
+      const st2 = await status(page);
+      expect(st2.voxel).not.toEqual(st.voxel);
+      expect(st2.value).toBeCloseTo(referenceValueAt(ref, st2.world), 3);
+
+      // Window preset: bone changes the picture and the numbers.
+      const beforeWl = await viewPixels(page, 'axial');
+      await page.click('[data-preset=ct-bone]');
+      expect(await page.inputValue('[data-testid=wl-window]')).toBe('2000');
+      expect(await page.inputValue('[data-testid=wl-level]')).toBe('300');
+      expect((await viewPixels(page, 'axial')).hash).not.toBe(beforeWl.hash);
+      await page.screenshot({ path: path.join(artifacts, 'viewer-ct-bone-window.png') });
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('oblique MR: letters and on-screen orientation are in patient axes; value = reference', async () => {
+    const page = await browser.newPage({ viewport: { width: 1300, height: 850 } });
+    try {
+      await openSeries(page, OBLIQUE);
+      await page.screenshot({ path: path.join(artifacts, 'viewer-oblique-mr.png') });
+      expect(await letters(page, 'axial')).toEqual({ left: 'R', right: 'L', top: 'A', bottom: 'P' });
+      expect(await letters(page, 'coronal')).toEqual({ left: 'R', right: 'L', top: 'S', bottom: 'I' });
+      expect(await letters(page, 'sagittal')).toEqual({ left: 'A', right: 'P', top: 'S', bottom: 'I' });
+
+      // The picture itself is in patient axes: a point right of centre on screen is more to
+      // the patient's left (+x LPS) in axial/coronal; higher on screen is anterior in axial
+      // (−y), superior in coronal/sagittal (+z); left on screen is anterior in sagittal.
+      const at = async (view: string, fx: number, fy: number) => {
+        await clickView(page, view, fx, fy);
+        return (await status(page)).world;
+      };
+      const aL = await at('axial', 0.4, 0.5);
+      const aR = await at('axial', 0.6, 0.5);
+      expect(aR[0] - aL[0]).toBeGreaterThan(5);
+      const aT = await at('axial', 0.5, 0.4);
+      const aB = await at('axial', 0.5, 0.6);
+      expect(aB[1] - aT[1]).toBeGreaterThan(5);
+      const cT = await at('coronal', 0.5, 0.42);
+      const cB = await at('coronal', 0.5, 0.58);
+      expect(cT[2] - cB[2]).toBeGreaterThan(2);
+      const sL = await at('sagittal', 0.42, 0.5);
+      const sR = await at('sagittal', 0.58, 0.5);
+      expect(sR[1] - sL[1]).toBeGreaterThan(5);
+
+      const ref = await reference('ge_adc_prostate_oblique');
+      await clickView(page, 'axial', 0.47, 0.45);
+      const st = await status(page);
+      expect(st.value).not.toBe(0);
+      expect(st.value).toBeCloseTo(referenceValueAt(ref, st.world), 3);
+      await clickView(page, 'sagittal', 0.55, 0.45);
+      const st2 = await status(page);
+      expect(st2.value).toBeCloseTo(referenceValueAt(ref, st2.world), 3);
+
+      // Neurological convention swaps left and right in axial and coronal.
+      await page.check('[data-testid=neurological]');
+      expect(await letters(page, 'axial')).toEqual({ left: 'L', right: 'R', top: 'A', bottom: 'P' });
+      const nL = await at('axial', 0.4, 0.5);
+      const nR = await at('axial', 0.6, 0.5);
+      expect(nL[0] - nR[0]).toBeGreaterThan(5);
+      await page.screenshot({ path: path.join(artifacts, 'viewer-oblique-mr-neurological.png') });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('mouse: right-drag zooms, middle-drag pans; a second series asks how to load it', async () => {
+    const page = await browser.newPage({ viewport: { width: 1300, height: 850 } });
+    try {
+      await openSeries(page, CT);
+      const box = (await page.locator('[data-view=axial] canvas').boundingBox())!;
+      const cx = box.x + box.width / 2;
+      const cy = box.y + box.height / 2;
+      const before = await viewPixels(page, 'axial');
+      const voxelBefore = (await status(page)).voxel;
+      await page.mouse.move(cx, cy);
+      await page.mouse.down({ button: 'right' });
+      await page.mouse.move(cx, cy - 80, { steps: 4 });
+      await page.mouse.up({ button: 'right' });
+      const zoomed = await viewPixels(page, 'axial');
+      expect(zoomed.hash).not.toBe(before.hash);
+      await page.mouse.move(cx, cy);
+      await page.mouse.down({ button: 'middle' });
+      await page.mouse.move(cx + 60, cy + 30, { steps: 4 });
+      await page.mouse.up({ button: 'middle' });
+      expect((await viewPixels(page, 'axial')).hash).not.toBe(zoomed.hash);
+      // Neither zoom nor pan moved the cursor.
+      expect((await status(page)).voxel).toEqual(voxelBefore);
+      await page.screenshot({ path: path.join(artifacts, 'viewer-ct-zoom-pan.png') });
+
+      await page.click('[data-testid=open-folder]');
+      await page.fill('[data-testid=folder-path]', OBLIQUE);
+      await page.click('[data-testid=scan-button]');
+      await page.click('[data-testid=series-row]');
+      await page.waitForSelector('[data-testid=load-as]');
+      await page.click('[data-role=main]');
+      await expect.poll(() => page.textContent('[data-testid=status-units]')).toBe('');
+      await expect.poll(async () => (await status(page)).voxel).toEqual([128, 128, 10]);
+    } finally {
+      await page.close();
+    }
+  });
+});
