@@ -1,0 +1,9 @@
+/**
+ * Job runner entry point. Electron code imports UtilityProcessJobRunner from
+ * './utility-process-runner' directly (it needs the 'electron' module); everything else
+ * uses ThreadJobRunner.
+ */
+export * from './types';
+export { ThreadJobRunner, type ThreadJobRunnerOptions } from './thread-runner';
+export { registerJobKind, registeredJobKinds, workerForKind } from './kinds';
+export { resolveWorkerScript } from './worker-paths';

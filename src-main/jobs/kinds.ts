@@ -1,0 +1,32 @@
+/**
+ * Which worker program serves which job kind. A worker program is an entry point bundled
+ * by scripts/build-node.mjs to out/node/workers/<name>.js; it calls serveJobs() (serve.ts)
+ * with its handlers. To add a job kind served by a new worker:
+ *   1. src-main/workers/<name>.ts: serveJobs({ 'my.kind': (params, inputs, ctx) => … });
+ *   2. registerJobKind('my.kind', '<name>') at start-up (or add it to the table below).
+ */
+import { processingJobKinds } from '../../src-shared/processing/jobs';
+
+const kinds = new Map<string, string>();
+
+export function registerJobKind(kind: string, worker: string): void {
+  const prev = kinds.get(kind);
+  if (prev && prev !== worker) throw new Error(`job kind '${kind}' is already served by worker '${prev}'`);
+  kinds.set(kind, worker);
+}
+
+/** The worker name for a kind; throws a message listing the known kinds. */
+export function workerForKind(kind: string): string {
+  const w = kinds.get(kind);
+  if (!w) throw new Error(`unknown job kind '${kind}' (known: ${[...kinds.keys()].sort().join(', ')})`);
+  return w;
+}
+
+export function registeredJobKinds(): string[] {
+  return [...kinds.keys()].sort();
+}
+
+for (const k of Object.keys(processingJobKinds)) registerJobKind(k, 'processing');
+// Diagnostics served by the processing worker (used by the tests of the runner).
+registerJobKind('diagnostics.crash', 'processing');
+registerJobKind('diagnostics.sleep', 'processing');

@@ -1,0 +1,146 @@
+/**
+ * JobRunner on Node worker threads (command line and browser host). Each job gets a fresh
+ * worker (clean memory, and a crash takes down only that job); at most `concurrency` run
+ * at once, the rest wait in order. Input buffers are transferred, not copied (see
+ * JobRunOptions.transfer), and cancellation sets a shared flag that the operations poll,
+ * so even a synchronous loop stops within one slab; a worker that does not stop within
+ * `cancelGraceMs` is terminated.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Volume } from '../../src-shared/image/volume';
+import { workerForKind } from './kinds';
+import { transferList, type FromWorker, type ToWorker } from './protocol';
+import { JobCancelledError, JobCrashedError, JobFailedError, type JobResult, type JobRunOptions, type JobRunner } from './types';
+import { resolveWorkerScript } from './worker-paths';
+
+export interface ThreadJobRunnerOptions {
+  /** Folder of the worker programs (default: found next to the bundle / in out/node/workers). */
+  workerDir?: string;
+  /** Jobs running at the same time (default: number of cores). */
+  concurrency?: number;
+  /** After a cancel, time given to the worker to stop by itself before it is terminated. */
+  cancelGraceMs?: number;
+}
+
+let nextId = 1;
+
+export class ThreadJobRunner implements JobRunner {
+  private readonly concurrency: number;
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  private readonly workers = new Set<Worker>();
+  private disposed = false;
+
+  constructor(private readonly opts: ThreadJobRunnerOptions = {}) {
+    this.concurrency = Math.max(1, opts.concurrency ?? availableParallelism());
+  }
+
+  async run(kind: string, params: unknown, inputs: Volume[], o: JobRunOptions = {}): Promise<JobResult> {
+    if (this.disposed) throw new Error('job runner: already disposed');
+    const script = resolveWorkerScript(workerForKind(kind), this.opts.workerDir);
+    if (o.signal?.aborted) throw new JobCancelledError(kind);
+    await this.slot(o.signal);
+    try {
+      if (o.signal?.aborted) throw new JobCancelledError(kind);
+      return await this.runInWorker(script, kind, params, inputs, o);
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  private slot(signal?: AbortSignal): Promise<void> {
+    if (this.active < this.concurrency) {
+      this.active++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const go = () => {
+        this.active++;
+        resolve();
+      };
+      this.waiting.push(go);
+      // A cancelled queued job gives its place back at once.
+      signal?.addEventListener('abort', () => {
+        const i = this.waiting.indexOf(go);
+        if (i >= 0) {
+          this.waiting.splice(i, 1);
+          go();
+        }
+      }, { once: true });
+    });
+  }
+
+  private runInWorker(script: string, kind: string, params: unknown, inputs: Volume[], o: JobRunOptions): Promise<JobResult> {
+    const lend = (o.transfer ?? 'lend') === 'lend';
+    const id = nextId++;
+    const abort = new SharedArrayBuffer(4);
+    const flag = new Int32Array(abort);
+    const worker = new Worker(script, { name: `lattice-job-${kind}` });
+    this.workers.add(worker);
+
+    return new Promise<JobResult>((resolve, reject) => {
+      let settled = false;
+      let cancelled = false;
+      let graceTimer: ReturnType<typeof setTimeout> | undefined;
+      let sentInputs = false;
+      const finish = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        if (graceTimer) clearTimeout(graceTimer);
+        o.signal?.removeEventListener('abort', onAbort);
+        this.workers.delete(worker);
+        void worker.terminate();
+        fn();
+      };
+      const reattach = (returned?: Volume[]) => {
+        if (!returned) return;
+        returned.forEach((r, i) => {
+          if (inputs[i]) inputs[i].data = r.data;
+        });
+      };
+      const onAbort = () => {
+        if (cancelled || settled) return;
+        cancelled = true;
+        Atomics.store(flag, 0, 1);
+        worker.postMessage({ type: 'cancel', id } satisfies ToWorker);
+        graceTimer = setTimeout(() => finish(() => reject(new JobCancelledError(kind))), this.opts.cancelGraceMs ?? 5000);
+      };
+      o.signal?.addEventListener('abort', onAbort, { once: true });
+
+      worker.on('message', (m: FromWorker) => {
+        if (m.id !== id) return;
+        if (m.type === 'progress') {
+          if (!cancelled) o.onProgress?.(m.fraction, m.message);
+        } else if (m.type === 'done') {
+          reattach(m.inputs);
+          finish(() => (cancelled ? reject(new JobCancelledError(kind)) : resolve({ volumes: m.volumes, values: m.values })));
+        } else {
+          reattach(m.inputs);
+          finish(() => reject(m.name === 'AbortError' || cancelled ? new JobCancelledError(kind) : new JobFailedError(kind, m.message)));
+        }
+      });
+      worker.on('error', (err) => {
+        finish(() => reject(cancelled ? new JobCancelledError(kind) : new JobCrashedError(kind, `uncaught error: ${err.message}`, lend && sentInputs)));
+      });
+      worker.on('exit', (code) => {
+        finish(() => reject(cancelled ? new JobCancelledError(kind) : new JobCrashedError(kind, `exit code ${code}`, lend && sentInputs)));
+      });
+
+      const msg: ToWorker = { type: 'run', id, kind, params, inputs, abort, returnInputs: lend };
+      try {
+        worker.postMessage(msg, lend ? transferList(inputs) : []);
+        sentInputs = inputs.length > 0;
+      } catch (err) {
+        finish(() => reject(new JobFailedError(kind, `could not send the inputs to the worker: ${(err as Error).message}`)));
+      }
+    });
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    await Promise.all([...this.workers].map((w) => w.terminate()));
+    this.workers.clear();
+  }
+}

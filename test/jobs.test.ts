@@ -1,0 +1,150 @@
+/**
+ * The worker-thread job runner with the real processing worker (out/node/workers/processing.js):
+ * results, transfer of inputs, progress, cancellation of a long job, crash isolation.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Vec3, Volume } from '../src-shared/image/volume';
+import { JobCancelledError, JobCrashedError, JobFailedError, ThreadJobRunner, registerJobKind, resolveWorkerScript } from '../src-main/jobs';
+import { morphology } from '../src-shared/processing';
+
+const root = resolve(__dirname, '..');
+
+beforeAll(() => {
+  // The whole node build; if another part of the tree does not build right now, bundle the
+  // processing worker alone with the same settings so this test still checks our code.
+  const r = spawnSync(process.execPath, ['scripts/build-node.mjs'], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0 || !existsSync(resolve(root, 'out/node/workers/processing.js'))) {
+    const b = spawnSync(
+      process.execPath,
+      [resolve(root, 'node_modules/esbuild/bin/esbuild'), 'src-main/workers/processing.ts', '--bundle', '--platform=node', '--format=esm', '--target=node20', '--packages=external', '--outfile=out/node/workers/processing.js',
+        "--banner:js=import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"],
+      { cwd: root, encoding: 'utf8' },
+    );
+    if (b.status !== 0) throw new Error(`could not build the processing worker: ${b.stderr}`);
+  }
+});
+
+function mask(dims: Vec3, fill: (x: number, y: number, z: number) => boolean): Volume {
+  const [nx, ny, nz] = dims;
+  const d = new Uint8Array(nx * ny * nz);
+  for (let z = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++) d[(z * ny + y) * nx + x] = fill(x, y, z) ? 1 : 0;
+  return { dims, spacing: [1, 1, 2], origin: [3, 4, 5], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], data: d, voxelType: 'uint8', frames: 1, rescaleSlope: 1, rescaleIntercept: 0, metadata: {} };
+}
+
+const runner = new ThreadJobRunner({ concurrency: 2, cancelGraceMs: 3000 });
+afterAll(() => runner.dispose());
+
+describe('ThreadJobRunner', () => {
+  it('finds the worker program from the sources via the repository root', () => {
+    expect(resolveWorkerScript('processing')).toBe(resolve(root, 'out/node/workers/processing.js'));
+  });
+
+  it('runs a job in a worker: same answer as in-process, inputs lent and returned', async () => {
+    const m = mask([30, 20, 10], (x, y, z) => (x - 15) ** 2 + (y - 10) ** 2 + (z - 5) ** 2 < 30);
+    const expected = morphology(m, 'dilate', { shape: 'ball', radius: 2 });
+    const before = Array.from(m.data);
+    const buffer = m.data.buffer;
+    const progress: number[] = [];
+    const r = await runner.run('processing.morphology', { operation: 'dilate', radius: 2 }, [m], { onProgress: (f) => progress.push(f) });
+    expect(r.volumes).toHaveLength(1);
+    expect(Array.from(r.volumes[0].data)).toEqual(Array.from(expected.data));
+    expect(r.volumes[0].origin).toEqual([3, 4, 5]);
+    expect(r.volumes[0].voxelType).toBe('uint8');
+    // Transferred (the original buffer was detached) and handed back.
+    expect(buffer.byteLength).toBe(0);
+    expect(m.data.buffer).not.toBe(buffer);
+    expect(Array.from(m.data)).toEqual(before);
+    expect(progress.length).toBeGreaterThan(0);
+  });
+
+  it('copies instead when asked, and returns values', async () => {
+    const img: Volume = { ...mask([8, 8, 1], () => false), data: new Int16Array(64).map((_, i) => (i < 32 ? 10 : 200)), voxelType: 'int16' };
+    const buffer = img.data.buffer;
+    const r = await runner.run('processing.otsu', {}, [img], { transfer: 'copy' });
+    expect(img.data.buffer).toBe(buffer);
+    expect(buffer.byteLength).toBe(128);
+    expect(r.values?.threshold).toBe(10);
+    expect(Array.from(r.volumes[0].data)).toEqual(Array.from(img.data, (v) => (v > 10 ? 1 : 0)));
+  });
+
+  it('reports job errors clearly and gives the lent inputs back', async () => {
+    const a = mask([4, 4, 4], () => true);
+    const b = mask([4, 4, 2], () => true);
+    await expect(runner.run('processing.combine', { operation: 'union' }, [a, b])).rejects.toThrow(/different sizes \(4×4×4 and 4×4×2\)/);
+    await expect(runner.run('processing.combine', { operation: 'union' }, [a, b])).rejects.toBeInstanceOf(JobFailedError);
+    expect(a.data.length).toBe(64);
+    expect(a.data[5]).toBe(1);
+    await expect(runner.run('processing.morphology', { operation: 'grow', radius: 1 }, [a])).rejects.toThrow(/invalid parameters: operation/);
+    await expect(runner.run('no.such.kind', {}, [])).rejects.toThrow(/unknown job kind 'no.such.kind'/);
+  });
+
+  it('reports progress of a long job and cancels it mid-way', async () => {
+    // A real long operation: many iterations of a ball dilation on a 160³ mask.
+    const m = mask([160, 160, 160], (x, y, z) => (x * 7 + y * 13 + z * 17) % 97 === 0);
+    const ac = new AbortController();
+    const progress: { f: number; msg: string }[] = [];
+    const t0 = Date.now();
+    const job = runner.run('processing.morphology', { operation: 'close', radius: 3, iterations: 40 }, [m], {
+      signal: ac.signal,
+      onProgress: (f, msg) => {
+        progress.push({ f, msg });
+        if (f > 0.05) ac.abort();
+      },
+    });
+    await expect(job).rejects.toBeInstanceOf(JobCancelledError);
+    const elapsed = Date.now() - t0;
+    expect(progress.length).toBeGreaterThan(2);
+    expect(progress[0].msg).toMatch(/Encoding runs|Morphology/);
+    for (let i = 1; i < progress.length; i++) expect(progress[i].f).toBeGreaterThanOrEqual(progress[i - 1].f);
+    expect(Math.max(...progress.map((p) => p.f))).toBeLessThan(0.5);
+    // It stopped cooperatively (well before the grace timeout) and gave the input back.
+    expect(elapsed).toBeLessThan(20_000);
+    expect(m.data.length).toBe(160 ** 3);
+  });
+
+  it('cancels a synchronous busy job and one that is still queued', async () => {
+    const small = new ThreadJobRunner({ concurrency: 1 });
+    try {
+      const ac1 = new AbortController();
+      const ac2 = new AbortController();
+      const seen: number[] = [];
+      const first = small.run('diagnostics.sleep', { ms: 20_000 }, [], { signal: ac1.signal, onProgress: (f) => seen.push(f) });
+      const second = small.run('diagnostics.sleep', { ms: 20_000 }, [], { signal: ac2.signal });
+      ac2.abort();
+      await expect(second).rejects.toBeInstanceOf(JobCancelledError);
+      await new Promise((r) => setTimeout(r, 400));
+      ac1.abort();
+      const t0 = Date.now();
+      await expect(first).rejects.toBeInstanceOf(JobCancelledError);
+      expect(Date.now() - t0).toBeLessThan(2000);
+      expect(seen.length).toBeGreaterThan(0);
+      // The runner is still usable.
+      const r = await small.run('diagnostics.sleep', { ms: 50 }, []);
+      expect(r.values?.sleptMs).toBeGreaterThanOrEqual(50);
+    } finally {
+      await small.dispose();
+    }
+  });
+
+  it('turns a crashed worker into a clear error and keeps running', async () => {
+    const m = mask([4, 4, 4], () => true);
+    const err = await runner.run('diagnostics.crash', { how: 'exit' }, [m]).catch((e) => e);
+    expect(err).toBeInstanceOf(JobCrashedError);
+    expect(err.message).toMatch(/Job 'diagnostics.crash' failed: its worker stopped unexpectedly \(exit code 3\)/);
+    expect(err.message).toMatch(/no longer available/);
+    const err2 = await runner.run('diagnostics.crash', { how: 'throw' }, [], { transfer: 'copy' }).catch((e) => e);
+    expect(err2).toBeInstanceOf(JobCrashedError);
+    expect(err2.message).toMatch(/deliberate crash/);
+    // Runs fine afterwards.
+    const r = await runner.run('processing.fillHoles', {}, [mask([5, 5, 5], (x, y, z) => x === 0 || y === 0 || z === 0 || x === 4 || y === 4 || z === 4)]);
+    expect(r.values?.filled).toBe(27);
+  });
+
+  it('refuses to register a kind twice for different workers', () => {
+    registerJobKind('test.kind', 'processing');
+    expect(() => registerJobKind('test.kind', 'registration')).toThrow(/already served/);
+  });
+});
