@@ -11,19 +11,19 @@
  * wiring, cancellation (AbortSignal → task.cancel) and turn WireVolumes into Volumes
  * without copying the voxels. Errors are thrown as IpcError (code, message, issues).
  */
-import {
-  IpcError,
-  type AppInfo,
-  type Args,
-  type Channel,
-  type EventName,
-  type Events,
-  type FolderListing,
-  type RecentEntry,
-  type Result,
-  type ScanResult,
-  type VolumeHeader,
-  type WireVolume,
+import { IpcError } from '../../src-shared/ipc/errors';
+import type {
+  AppInfo,
+  Args,
+  Channel,
+  EventName,
+  Events,
+  FolderListing,
+  RecentEntry,
+  Result,
+  ScanResult,
+  VolumeHeader,
+  WireVolume,
 } from '../../src-shared/ipc/contract';
 import { fromWireVolume, toWireVolume } from '../../src-shared/ipc/volume-wire';
 import type { Volume } from '../../src-shared/image/volume';
@@ -31,7 +31,7 @@ import type { LatticePreloadApi } from '../../src-shared/ipc/preload-api';
 import { ElectronTransport, WebSocketTransport, type Transport } from './transport';
 import { collectDrop, type DroppedItem } from './drop';
 
-export { IpcError } from '../../src-shared/ipc/contract';
+export { IpcError } from '../../src-shared/ipc/errors';
 export type * from '../../src-shared/ipc/contract';
 export { ElectronTransport, WebSocketTransport, type Transport } from './transport';
 

@@ -21,6 +21,7 @@
  */
 import { z } from 'zod';
 import type { VolumeHeader, WireVolume } from './volume-wire';
+import { IpcError, type IpcErrorInfo } from './errors';
 
 export type { VolumeHeader, WireVolume, VolumeSource } from './volume-wire';
 
@@ -291,46 +292,9 @@ export interface Events {
 export type EventName = keyof Events;
 export const eventNames: EventName[] = ['task.progress', 'job.progress', 'job.done', 'job.failed', 'app.command'];
 
-// ---------- errors ----------
+// ---------- errors (in errors.ts, which has no zod: the renderer bundle imports it) ----------
 
-export type IpcErrorCode =
-  | 'invalid-args'
-  | 'unknown-channel'
-  | 'not-found'
-  | 'exists'
-  | 'unsupported'
-  | 'cancelled'
-  | 'bad-input'
-  | 'io'
-  | 'internal';
-
-export interface IpcErrorInfo {
-  code: IpcErrorCode;
-  message: string;
-  /** For invalid-args: one line per bad field, e.g. `paths[0]: expected string, received number`. */
-  issues?: string[];
-}
-
-/** The error every transport rethrows on the renderer side and services throw on the main side. */
-export class IpcError extends Error {
-  readonly code: IpcErrorCode;
-  readonly issues?: string[];
-  constructor(code: IpcErrorCode, message: string, issues?: string[]) {
-    super(message);
-    this.name = 'IpcError';
-    this.code = code;
-    if (issues) this.issues = issues;
-  }
-  toInfo(): IpcErrorInfo {
-    return { code: this.code, message: this.message, ...(this.issues ? { issues: this.issues } : {}) };
-  }
-  static from(info: IpcErrorInfo): IpcError {
-    return new IpcError(info.code, info.message, info.issues);
-  }
-}
-
-/** The envelope a transport returns for one request (errors as data: Electron mangles thrown errors). */
-export type Reply<T = unknown> = { ok: true; result: T } | { ok: false; error: IpcErrorInfo };
+export { IpcError, type IpcErrorCode, type IpcErrorInfo, type Reply } from './errors';
 
 function formatPath(path: PropertyKey[]): string {
   let s = '';

@@ -1,0 +1,215 @@
+/**
+ * Reusable pieces for end-to-end tests of the real UI in the browser host:
+ *
+ *   import { startApp } from './helpers';
+ *   let app: E2eApp;
+ *   beforeAll(async () => { app = await startApp(); }, 240_000);
+ *   afterAll(() => app?.close());
+ *   it('…', async () => {
+ *     const page = app.page;                           // already at the tokenised URL
+ *     await page.click('[data-testid=open-folder]');
+ *     const api = await app.api();                     // or drive the IPC directly in Node
+ *   });
+ *
+ * - `ensureBuilt()` builds out/renderer (electron-vite) and out/node/host.js (esbuild)
+ *   when they are older than their sources; concurrent test files wait on one build.
+ * - `startHostProcess()` runs `node out/node/host.js --json` on a free port in a child
+ *   process with a private settings folder, and reads the URL (with token) it prints.
+ * - `launchChromium()` starts Debian's Chromium headless with flags that give WebGL2
+ *   through SwiftShader (ANGLE on SwiftShader's Vulkan; checked: WEBGL2 available,
+ *   MAX_3D_TEXTURE_SIZE 2048). Never downloads a browser.
+ * Page console errors and uncaught exceptions are collected in `app.errors`.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import WebSocket from 'ws';
+import { LatticeApi } from '../../src-renderer/api/index';
+import { WebSocketTransport, type WebSocketLike } from '../../src-renderer/api/transport';
+
+export const REPO = resolve(__dirname, '../..');
+/** The shared test data (real scanner DICOM + dcm2niix references). */
+export const DATA = resolve(REPO, '../shared/data');
+export const ARTIFACTS = join(REPO, 'test-artifacts');
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--use-gl=angle',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+];
+
+function newest(path: string): number {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let m = st.mtimeMs;
+  for (const e of readdirSync(path)) if (e !== 'node_modules') m = Math.max(m, newest(join(path, e)));
+  return m;
+}
+
+function run(cmd: string, args: string[]) {
+  const r = spawnSync(cmd, args, { cwd: REPO, encoding: 'utf8', env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' } });
+  if (r.status !== 0) throw new Error(`${[cmd, ...args].join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+}
+
+async function withBuildLock<T>(fn: () => T): Promise<T> {
+  const lock = join(REPO, 'out', '.e2e-build.lock');
+  mkdirSync(join(REPO, 'out'), { recursive: true });
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // A build older than 3 minutes was abandoned (killed test run).
+      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 180_000) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** Builds the renderer and the host if their outputs are older than the sources. */
+export async function ensureBuilt(opts: { force?: boolean } = {}): Promise<void> {
+  await withBuildLock(() => {
+    const renderer = join(REPO, 'out/renderer/index.html');
+    const rendererSrc = Math.max(newest(join(REPO, 'src-renderer')), newest(join(REPO, 'src-shared')), newest(join(REPO, 'electron.vite.config.ts')));
+    if (opts.force || newest(renderer) < rendererSrc) run(join(REPO, 'node_modules/.bin/electron-vite'), ['build']);
+    const hostJs = join(REPO, 'out/node/host.js');
+    const hostSrc = Math.max(newest(join(REPO, 'src-main')), newest(join(REPO, 'src-shared')));
+    if (opts.force || newest(hostJs) < hostSrc) run(process.execPath, [join(REPO, 'scripts/build-node.mjs')]);
+  });
+}
+
+export interface HostProcess {
+  url: string;
+  origin: string;
+  port: number;
+  token: string;
+  proc: ChildProcess;
+  settingsDir: string;
+  /** Everything the host wrote to stderr (for failure messages). */
+  stderr(): string;
+  close(): Promise<void>;
+}
+
+/** Starts the built host in a child process (random port unless given) with a private settings folder. */
+export async function startHostProcess(opts: { port?: number; settingsDir?: string; env?: Record<string, string> } = {}): Promise<HostProcess> {
+  const settingsDir = opts.settingsDir ?? mkdtempSync(join(tmpdir(), 'lattice-e2e-settings-'));
+  const args = [join(REPO, 'out/node/host.js'), '--json', '--renderer', join(REPO, 'out/renderer'), ...(opts.port ? ['--port', String(opts.port)] : [])];
+  const proc = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LATTICE_SETTINGS_DIR: settingsDir, ...opts.env } });
+  let err = '';
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const info = await new Promise<{ url: string; origin: string; port: number; token: string }>((ok, fail) => {
+    let out = '';
+    const timer = setTimeout(() => fail(new Error(`host did not start in 30 s:\n${err}`)), 30_000);
+    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) {
+        clearTimeout(timer);
+        ok(JSON.parse(line));
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`host exited with ${code}:\n${err}`));
+    });
+  });
+  return {
+    ...info,
+    proc,
+    settingsDir,
+    stderr: () => err,
+    close: () =>
+      new Promise<void>((ok) => {
+        if (proc.exitCode !== null) return ok();
+        proc.once('exit', () => ok());
+        proc.kill('SIGTERM');
+        setTimeout(() => proc.kill('SIGKILL'), 5000).unref();
+      }),
+  };
+}
+
+export function launchChromium(opts: { headless?: boolean; extraArgs?: string[] } = {}): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: opts.headless ?? true, args: [...CHROMIUM_ARGS, ...(opts.extraArgs ?? [])] });
+}
+
+export interface E2eApp {
+  host: HostProcess;
+  browser: Browser;
+  context: BrowserContext;
+  /** The first page, already loaded at the host's tokenised URL. */
+  page: Page;
+  /** Console errors and page errors seen so far (all pages of the context). */
+  errors: string[];
+  /** Opens another tab at the tokenised URL. */
+  newPage(): Promise<Page>;
+  /** A LatticeApi in Node talking to the same host (to prepare or check state). */
+  api(): LatticeApi;
+  close(): Promise<void>;
+}
+
+export async function startApp(opts: { build?: boolean; viewport?: { width: number; height: number }; headless?: boolean } = {}): Promise<E2eApp> {
+  if (opts.build !== false) await ensureBuilt();
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const host = await startHostProcess();
+  let browser: Browser | undefined;
+  try {
+    browser = await launchChromium({ headless: opts.headless });
+    const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1400, height: 900 } });
+    const errors: string[] = [];
+    context.on('page', (p) => watch(p));
+    const watch = (p: Page) => {
+      p.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+      p.on('console', (m) => {
+        if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+      });
+    };
+    const newPage = async () => {
+      const p = await context.newPage();
+      await p.goto(host.url, { waitUntil: 'load' });
+      return p;
+    };
+    const page = await newPage();
+    const apis: LatticeApi[] = [];
+    return {
+      host,
+      browser,
+      context,
+      page,
+      errors,
+      newPage,
+      api() {
+        const a = new LatticeApi(
+          new WebSocketTransport(WebSocketTransport.urlFor(host.origin, host.token), (u) => new WebSocket(u, { origin: host.origin, maxPayload: 2 ** 31 }) as unknown as WebSocketLike),
+        );
+        apis.push(a);
+        return a;
+      },
+      async close() {
+        for (const a of apis) a.transport.close?.();
+        await browser?.close().catch(() => undefined);
+        await host.close();
+        rmSync(host.settingsDir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await browser?.close().catch(() => undefined);
+    await host.close();
+    throw e;
+  }
+}
