@@ -43,6 +43,8 @@ export interface VolumeGroup {
 const cross = (a: number[], b: number[]): Vec3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
 const dot = (a: number[], b: number[]): number => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 const norm = (a: number[]): number => Math.hypot(a[0], a[1], a[2]);
+/** Above this angle between slice step and plane normal, the stack is sheared (gantry tilt). */
+const SHEAR_TOLERANCE_DEG = 0.05;
 const fmt = (x: number, d = 2): string => String(Number(x.toFixed(d)));
 
 function isPhase(r: ImageRecord): boolean {
@@ -190,12 +192,22 @@ function buildGroup(key: string, records: ImageRecord[], suffix: string, nParts:
     // Like dcm2niix: the slice axis is the step between first and last positions, which
     // keeps shears (gantry tilt) exact instead of forcing the axis onto the normal.
     const v: Vec3 = [(last.ipp[0] - first.ipp[0]) / (n - 1), (last.ipp[1] - first.ipp[1]) / (n - 1), (last.ipp[2] - first.ipp[2]) / (n - 1)];
-    kspacing = norm(v);
-    kdir = [v[0] / kspacing, v[1] / kspacing, v[2] / kspacing];
-    shearDeg = (Math.acos(Math.min(1, Math.abs(dot(kdir, normal)))) * 180) / Math.PI;
+    const vlen = norm(v);
+    shearDeg = (Math.acos(Math.min(1, Math.abs(dot(v, normal)) / vlen)) * 180) / Math.PI;
+    if (shearDeg > SHEAR_TOLERANCE_DEG) {
+      // Gantry tilt: the slice axis is the actual step between positions (exact shear).
+      kspacing = vlen;
+      kdir = [v[0] / vlen, v[1] / vlen, v[2] / vlen];
+    } else {
+      // Like dcm2niix: slice axis along the plane normal, spacing = distance between the
+      // first two slices (keeps us within 1e-6 mm of its sform; mean spacing would drift
+      // by ~2e-3 mm over 20 slices on positions rounded to 6 digits).
+      const p1 = slices[0][1].record.ipp ?? last.ipp;
+      kspacing = Math.hypot(p1[0] - first.ipp[0], p1[1] - first.ipp[1], p1[2] - first.ipp[2]);
+    }
     checkSpacing(pos, warnings);
     const isCt = r0.modality === 'CT' || r0.modality === 'PT' || r0.modality === 'NM';
-    if ((isCt && shearDeg > 0.05) || shearDeg > 1 || Math.abs(r0.gantryTilt) > 0.01) {
+    if ((isCt && shearDeg > SHEAR_TOLERANCE_DEG) || shearDeg > 1 || Math.abs(r0.gantryTilt) > 0.01) {
       warnings.push(
         `gantry tilt ${fmt(shearDeg)}° (GantryDetectorTilt tag ${fmt(r0.gantryTilt)}°): slices are sheared; the geometry keeps the shear exactly (no resampling)`,
       );
