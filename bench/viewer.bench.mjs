@@ -182,6 +182,12 @@ async function main() {
         }),
     );
     results.push(['pick → 3 views rendered', `${pickMs.toFixed(0)} ms`, pickMs <= 1500 ? 'OK (≤ 1500 ms)' : 'SLOW (> 1500 ms)']);
+    const split = await page.evaluate(() => {
+      const a = document.querySelector('.app');
+      return Number(a.getAttribute('data-loaded-at')) - Number(a.getAttribute('data-picked-at'));
+    });
+    results.push(['  of which dicom.load (host read + decode + transfer)', `${split.toFixed(0)} ms`, '']);
+    results.push(['  of which first render of 3 views', `${(pickMs - split).toFixed(0)} ms`, '']);
 
     const fps = (label, stepExpr) =>
       page.evaluate(
@@ -209,6 +215,7 @@ async function main() {
         { n: 150, stepSrc: stepExpr },
       ).then((r) => results.push([label, `${r.fps.toFixed(1)} fps`, `${r.fps >= 30 ? 'OK (≥ 30)' : 'SLOW (< 30)'}; median draw ${r.medianDraw.toFixed(1)} ms/view`]));
 
+    await fps('baseline: empty animation frames', '');
     await fps(
       'axial slice scrolling',
       `const v = document.querySelector('[data-view=axial]');
@@ -216,7 +223,7 @@ async function main() {
     );
     await fps(
       'cursor drag (3 views redraw)',
-      `const c = document.querySelector('[data-view=axial] canvas');
+      `const c = document.querySelector('[data-view=axial] [data-testid=view-input]');
        const r = c.getBoundingClientRect();
        const x = r.left + r.width * (0.3 + 0.4 * ((i % 50) / 50)), y = r.top + r.height * 0.5;
        const type = i === 0 ? 'pointerdown' : 'pointermove';
