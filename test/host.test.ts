@@ -136,6 +136,39 @@ describe('WebSocket access control', () => {
   });
 });
 
+describe('bulk downloads (volumes on their way to the page)', () => {
+  it('need the token, work once, and are not guessable', async () => {
+    const seen: string[] = [];
+    const url = WebSocketTransport.urlFor(host.origin, host.token);
+    const api = new LatticeApi(
+      new WebSocketTransport(
+        url,
+        (u) => new WebSocket(u, { origin: host.origin }) as unknown as WebSocketLike,
+        (input, init) => {
+          seen.push(String(input));
+          return fetch(input, init);
+        },
+      ),
+    );
+    const data = new Float32Array(300_000).map((_, i) => Math.sin(i)); // 1.2 MB: over the bulk threshold
+    const id = host.services.volumes.add({ dims: [100, 100, 30], spacing: [1, 1, 1], origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], data, voxelType: 'float32', frames: 1, rescaleSlope: 1, rescaleIntercept: 0, metadata: {} }, 'f');
+    const got = await api.getVolume(id);
+    expect(Array.from(got.volume.data.subarray(0, 5))).toEqual(Array.from(data.subarray(0, 5)));
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatch(new RegExp(`^${host.origin}/bulk/[0-9a-f]{32}$`));
+    const path = new URL(seen[0]!).pathname;
+    expect((await rawGet(path, { 'X-Lattice-Token': host.token })).status).toBe(404); // already fetched
+    expect((await rawGet('/bulk/00000000000000000000000000000000', {})).status).toBe(401);
+    expect((await rawGet('/bulk/00000000000000000000000000000000', { 'X-Lattice-Token': 'nope' })).status).toBe(401);
+    // small buffers travel as WebSocket binary frames instead
+    const small = host.services.volumes.add({ dims: [4, 4, 4], spacing: [1, 1, 1], origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], data: new Uint8Array(64).fill(9), voxelType: 'uint8', frames: 1, rescaleSlope: 1, rescaleIntercept: 0, metadata: {} }, 's');
+    expect(Array.from((await api.getVolume(small)).volume.data)).toEqual(new Array(64).fill(9));
+    expect(seen).toHaveLength(1);
+    host.services.volumes.release([id, small]);
+    api.transport.close?.();
+  });
+});
+
 describe('the contract over the WebSocket', () => {
   it('reports app info', async () => {
     const api = client();
@@ -253,7 +286,7 @@ describe('the contract over the WebSocket', () => {
     api.transport.close?.();
   });
 
-  it('moves a 512×512×300 int16 volume (150 MB) to the page as one ArrayBuffer, fast', async () => {
+  it('moves a 512×512×300 int16 volume (150 MB) intact as one ArrayBuffer (speed: see host-browser.test.ts)', async () => {
     const dims: [number, number, number] = [512, 512, 300];
     const data = new Int16Array(dims[0] * dims[1] * dims[2]);
     for (let i = 0; i < data.length; i += 4099) data[i] = (i % 3000) - 1000;
@@ -263,11 +296,10 @@ describe('the contract over the WebSocket', () => {
     const t0 = performance.now();
     const got = await api.getVolume(id);
     const ms = performance.now() - t0;
-    console.log(`150 MB volume over the WebSocket (Node client): ${ms.toFixed(0)} ms`);
+    console.log(`150 MB volume to a Node client (undici fetch; the browser figure is in host-browser.test.ts): ${ms.toFixed(0)} ms`);
     expect(got.volume.data.byteLength).toBe(data.byteLength);
     expect(got.volume.data.buffer.byteLength).toBe(data.byteLength);
     for (let i = 0; i < data.length; i += 4099) expect(got.volume.data[i]).toBe(data[i]);
-    expect(ms).toBeLessThan(5000); // generous for a loaded CI box; typical figure is logged above
     host.services.volumes.release([id]);
     api.transport.close?.();
   });

@@ -9,7 +9,9 @@
  * - the upgrade's Origin must be this server's own origin, and every request's Host
  *   header must name it (stops DNS-rebinding pages);
  * - only files inside the built renderer folder are served (no traversal, no symlinks
- *   out), GET/HEAD only, with a strict CSP; no CORS headers at all.
+ *   out), GET/HEAD only, with a strict CSP; no CORS headers at all;
+ * - large buffers (volumes) for the page go as one-time downloads under /bulk/<random id>
+ *   that also require the token (X-Lattice-Token header); see wire-codec.ts for why.
  *
  * Run: `node out/node/host.js [--port N] [--renderer DIR] [--json]`.
  */
@@ -23,7 +25,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { rendererCsp } from '../../src-shared/ipc/csp';
-import { extractBinaries, insertBinaries, TOKEN_PARAM, WS_PATH, type ClientMessage } from '../../src-shared/ipc/wire-codec';
+import { BULK_MIN_BYTES, BULK_PATH, extractBinaries, insertBinaries, TOKEN_HEADER, TOKEN_PARAM, WS_PATH, type BulkRef, type ClientMessage } from '../../src-shared/ipc/wire-codec';
 import type { EventName, Events, Reply } from '../../src-shared/ipc/contract';
 import { Services, type ClientLink, type ServiceOptions } from '../services/index';
 
@@ -67,6 +69,9 @@ const MIME: Record<string, string> = {
   '.ttf': 'font/ttf',
   '.txt': 'text/plain; charset=utf-8',
 };
+
+/** How long a bulk download (a volume on its way to the page) waits to be fetched. */
+const BULK_TTL_MS = 120_000;
 
 /** Big enough for a volume.put of a large volume or an upload batch; only token holders get here. */
 const MAX_WS_MESSAGE = 2 ** 31;
@@ -116,6 +121,34 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
   const allowedOrigins = () => new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
   let csp = '';
 
+  /** Buffers waiting to be fetched once by the page, by random id (see wire-codec.ts). */
+  const bulk = new Map<string, { buf: ArrayBuffer; timer: NodeJS.Timeout }>();
+  function offerBulk(buf: ArrayBuffer): string {
+    const id = randomBytes(16).toString('hex');
+    bulk.set(id, { buf, timer: setTimeout(() => bulk.delete(id), BULK_TTL_MS).unref() });
+    return `${BULK_PATH}${id}`;
+  }
+
+  function serveBulk(req: IncomingMessage, res: ServerResponse, pathname: string) {
+    // A custom header cannot be sent cross-origin without a CORS preflight, which we never
+    // answer; and the token is required anyway.
+    const given = req.headers[TOKEN_HEADER];
+    if (!tokenMatches(typeof given === 'string' ? given : null, token)) return send(res, 401, 'token required');
+    const id = pathname.slice(BULK_PATH.length);
+    const entry = bulk.get(id);
+    if (!entry) return send(res, 404, 'no such download (already fetched or expired)');
+    bulk.delete(id);
+    clearTimeout(entry.timer);
+    res.writeHead(200, {
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': entry.buf.byteLength,
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+      'Cross-Origin-Resource-Policy': 'same-origin',
+    });
+    res.end(Buffer.from(entry.buf)); // a view, not a copy
+  }
+
   const server = createServer((req, res) => {
     void serveStatic(req, res).catch(() => {
       if (!res.headersSent) send(res, 500, 'internal error');
@@ -141,6 +174,10 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       return send(res, 400, 'bad path');
     }
     if (pathname.includes('\0') || pathname.includes('\\')) return send(res, 400, 'bad path');
+    if (pathname.startsWith(BULK_PATH)) {
+      if (req.method !== 'GET') return send(res, 405, 'method not allowed');
+      return serveBulk(req, res, pathname);
+    }
     if (pathname.endsWith('/')) pathname += 'index.html';
     const candidate = resolve(rendererDir, '.' + pathname);
     if (candidate !== rendererDir && !candidate.startsWith(rendererDir + sep)) return send(res, 404, 'not found');
@@ -197,9 +234,12 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     const sendFrames = (head: { t: 'res'; id: number } | { t: 'evt'; ev: EventName }, bodyKey: 'reply' | 'payload', body: unknown) => {
       if (ws.readyState !== ws.OPEN) return;
       const { json, buffers } = extractBinaries(body);
-      ws.send(JSON.stringify({ ...head, [bodyKey]: json, bin: buffers.length }));
+      const inline: ArrayBuffer[] = [];
+      const bulkRefs: BulkRef[] = [];
+      buffers.forEach((b, i) => (b.byteLength >= BULK_MIN_BYTES ? bulkRefs.push({ i, url: offerBulk(b) }) : inline.push(b)));
+      ws.send(JSON.stringify({ ...head, [bodyKey]: json, bin: inline.length, ...(bulkRefs.length ? { bulk: bulkRefs } : {}) }));
       // Zero-copy: a Buffer view of the ArrayBuffer; ws writes it straight to the socket.
-      for (const b of buffers) ws.send(Buffer.from(b), { binary: true });
+      for (const b of inline) ws.send(Buffer.from(b), { binary: true });
     };
     const reply = (id: number, r: Reply) => sendFrames({ t: 'res', id }, 'reply', r);
     const client: ClientLink = {
@@ -263,6 +303,8 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     token,
     services,
     async close() {
+      for (const e of bulk.values()) clearTimeout(e.timer);
+      bulk.clear();
       for (const c of wss.clients) c.terminate();
       wss.close();
       server.closeAllConnections();

@@ -4,7 +4,7 @@
  */
 import type { Channel, EventName, Reply } from '../../src-shared/ipc/contract';
 import type { LatticePreloadApi } from '../../src-shared/ipc/preload-api';
-import { extractBinaries, insertBinaries, TOKEN_PARAM, WS_PATH, type ClientMessage, type ServerMessage } from '../../src-shared/ipc/wire-codec';
+import { extractBinaries, insertBinaries, TOKEN_HEADER, TOKEN_PARAM, WS_PATH, type ClientMessage, type ServerMessage } from '../../src-shared/ipc/wire-codec';
 
 export type EventListener = (event: EventName, payload: unknown) => void;
 
@@ -61,10 +61,20 @@ export class WebSocketTransport implements Transport {
   /**
    * @param url ws://host:port/ipc?token=… (see `WebSocketTransport.urlFor`)
    */
+  /** http(s) origin of the host and the token, for bulk downloads. */
+  private readonly httpOrigin: string;
+  private readonly token: string;
+
   constructor(
     private readonly url: string,
     private readonly factory: WebSocketFactory = (u) => new WebSocket(u) as unknown as WebSocketLike,
-  ) {}
+    private readonly fetchImpl: typeof fetch = (...a) => fetch(...a),
+  ) {
+    const u = new URL(url);
+    this.token = u.searchParams.get(TOKEN_PARAM) ?? '';
+    u.protocol = u.protocol === 'wss:' ? 'https:' : 'http:';
+    this.httpOrigin = u.origin;
+  }
 
   static urlFor(origin: string, token: string): string {
     const u = new URL(WS_PATH, origin);
@@ -139,7 +149,37 @@ export class WebSocketTransport implements Transport {
     }
   }
 
-  private deliver(msg: ServerMessage, buffers: ArrayBuffer[]): void {
+  /** Merges the inline frames with the bulk downloads, in placeholder order. */
+  private async withBulk(msg: ServerMessage, inline: ArrayBuffer[]): Promise<ArrayBuffer[]> {
+    if (!msg.bulk?.length) return inline;
+    const fetched = await Promise.all(
+      msg.bulk.map(async (b) => {
+        const r = await this.fetchImpl(new URL(b.url, this.httpOrigin), { headers: { [TOKEN_HEADER]: this.token }, cache: 'no-store' });
+        if (!r.ok) throw new Error(`download of ${b.url} failed: HTTP ${r.status}`);
+        return [b.i, await r.arrayBuffer()] as const;
+      }),
+    );
+    const byIndex = new Map(fetched);
+    const out: ArrayBuffer[] = [];
+    let next = 0;
+    for (let i = 0; i < inline.length + fetched.length; i++) out.push(byIndex.get(i) ?? inline[next++]!);
+    return out;
+  }
+
+  private deliver(msg: ServerMessage, inline: ArrayBuffer[]): void {
+    if (!msg.bulk?.length) return this.deliverNow(msg, inline);
+    this.withBulk(msg, inline).then(
+      (buffers) => this.deliverNow(msg, buffers),
+      (err: unknown) => {
+        if (msg.t !== 'res') return;
+        const w = this.pending.get(msg.id);
+        this.pending.delete(msg.id);
+        w?.resolve({ ok: false, error: { code: 'io', message: `${w.channel}: ${err instanceof Error ? err.message : String(err)}` } });
+      },
+    );
+  }
+
+  private deliverNow(msg: ServerMessage, buffers: ArrayBuffer[]): void {
     if (msg.t === 'res') {
       const w = this.pending.get(msg.id);
       if (!w) return;

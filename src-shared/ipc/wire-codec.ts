@@ -2,21 +2,42 @@
  * The message framing of the browser host's WebSocket (Electron needs none of this:
  * its IPC uses structured clone).
  *
- * Every message is one JSON text frame, immediately followed by `bin` binary frames.
- * Each ArrayBuffer inside the payload is replaced in the JSON by a placeholder
- * `{"$bin": n}` and sent as binary frame n, so voxel data never goes through JSON and
- * each volume arrives as exactly one ArrayBuffer (the receiver's WebSocket allocates
- * one per binary message; binaryType 'arraybuffer').
+ * Every message is one JSON text frame. Each ArrayBuffer inside the payload is replaced
+ * in the JSON by a placeholder `{"$bin": n}` (n = its index in the message's buffer
+ * list), so voxel data never goes through JSON, and the receiver ends up with exactly
+ * one ArrayBuffer per buffer (one per volume) that it wraps without copying.
  *
- * Frames of one message are sent back to back without yielding, and a WebSocket keeps
- * order, so binary frames always belong to the last text frame.
+ * A buffer travels one of two ways:
+ * - small ones as binary frames right after the text frame (`bin` of them, in index
+ *   order, skipping the bulk ones); a WebSocket keeps order and the frames of one
+ *   message are sent back to back, so they always belong to the last text frame;
+ * - large ones from the host to the page (≥ BULK_MIN_BYTES: volumes) as a one-time
+ *   HTTP download listed in `bulk` ({i, url}), fetched with the token in the
+ *   X-Lattice-Token header. Measured in Chromium on our 2-core box, a 150 MB buffer takes
+ *   0.8–1.3 s by fetch() but 2–3 s as one WebSocket message, and the page then stays
+ *   busy for another ~10 s (Chromium's WebSocket message assembly); fetch's
+ *   arrayBuffer() allocates the result once, at its final size.
  */
 import type { Channel, EventName, Reply } from './contract';
 
 export type ClientMessage = { t: 'req'; id: number; ch: Channel; args: unknown; bin: number };
 export type ServerMessage =
-  | { t: 'res'; id: number; reply: Reply; bin: number }
-  | { t: 'evt'; ev: EventName; payload: unknown; bin: number };
+  | { t: 'res'; id: number; reply: Reply; bin: number; bulk?: BulkRef[] }
+  | { t: 'evt'; ev: EventName; payload: unknown; bin: number; bulk?: BulkRef[] };
+
+/** A buffer of a message that is fetched over HTTP instead of sent as a frame. */
+export interface BulkRef {
+  /** Its index in the message's buffer list ($bin placeholders). */
+  i: number;
+  /** Same-origin path, e.g. /bulk/3f2a…; valid once, for a short time. */
+  url: string;
+}
+
+/** Buffers at least this big go by HTTP (host → page only). */
+export const BULK_MIN_BYTES = 1 << 20;
+/** Header that carries the per-run token on bulk downloads. */
+export const TOKEN_HEADER = 'x-lattice-token';
+export const BULK_PATH = '/bulk/';
 
 const BIN = '$bin';
 
