@@ -143,6 +143,24 @@ describe('ThreadJobRunner', () => {
     expect(r.values?.filled).toBe(27);
   });
 
+  it('reuses a warm worker for the next job, and a fresh one after a crash', async () => {
+    const a = await runner.run('diagnostics.sleep', { ms: 10 }, []);
+    const b = await runner.run('diagnostics.sleep', { ms: 10 }, []);
+    expect(b.values?.threadId).toBe(a.values?.threadId);
+    await runner.run('diagnostics.crash', {}, []).catch(() => undefined);
+    const c = await runner.run('diagnostics.sleep', { ms: 10 }, []);
+    expect(typeof c.values?.threadId).toBe('number');
+  });
+
+  it('runs threshold + mask as one job returning both layers', async () => {
+    const img: Volume = { ...mask([6, 5, 4], () => false), data: new Int16Array(120).map((_, i) => (i * 37) % 300 - 100), voxelType: 'int16' };
+    const src = Array.from(img.data);
+    const r = await runner.run('processing.thresholdMask', { lower: 60, lowerInclusive: false, background: -1024 }, [img]);
+    expect(Array.from(r.volumes[0].data)).toEqual(src.map((v) => (v > 60 ? 1 : 0)));
+    expect(Array.from(r.volumes[1].data)).toEqual(src.map((v) => (v > 60 ? v : -1024)));
+    expect(Array.from(img.data)).toEqual(src);
+  });
+
   it('refuses to register a kind twice for different workers', () => {
     registerJobKind('test.kind', 'processing');
     expect(() => registerJobKind('test.kind', 'registration')).toThrow(/already served/);

@@ -203,6 +203,28 @@ describe('threshold', () => {
     expect(Array.from(threshold(f, { lower: 0.5, lowerInclusive: false }).data)).toEqual([0, 0, 1, 1]);
   });
 
+  it('matches a direct evaluation for every integer type, inverted masks and bounds beyond the type', () => {
+    const r = rng(11);
+    const types: [VoxelType, new (n: number) => VoxelArray, number, number][] = [
+      ['uint8', Uint8Array, 0, 255], ['int8', Int8Array, -128, 127], ['uint16', Uint16Array, 0, 65535],
+      ['int16', Int16Array, -32768, 32767], ['int32', Int32Array, -1e6, 1e6], ['uint32', Uint32Array, 0, 4e9],
+    ];
+    for (const [type, C, lo, hi] of types) {
+      const d = new C(1001);
+      for (let i = 0; i < d.length; i++) d[i] = Math.round(lo + r() * (hi - lo));
+      d[0] = lo;
+      d[1] = hi;
+      const v = vol([1001, 1, 1], d, type);
+      const bounds: [number | undefined, number | undefined][] = [[lo + (hi - lo) / 3, hi - (hi - lo) / 4], [lo - 1e7, undefined], [undefined, hi + 1e7], [lo, lo], [hi, lo]];
+      for (const [a, b] of bounds) {
+        const inside = (x: number) => (a === undefined || x >= a) && (b === undefined || x <= b);
+        expect(Array.from(threshold(v, { lower: a, upper: b }).data)).toEqual(Array.from(d, (x) => (inside(x) ? 1 : 0)));
+        expect(Array.from(threshold(v, { lower: a, upper: b, inside: 0, outside: 1 }).data)).toEqual(Array.from(d, (x) => (inside(x) ? 0 : 1)));
+        expect(Array.from(threshold(v, { lower: a, upper: b, inside: 3, outside: 200 }).data)).toEqual(Array.from(d, (x) => (inside(x) ? 3 : 200)));
+      }
+    }
+  });
+
   it('handles lengths that are not multiples of 4 and unaligned views', () => {
     const buf = new Int16Array(1 + 103);
     for (let i = 0; i < buf.length; i++) buf[i] = i % 7;

@@ -1,7 +1,8 @@
 /**
- * JobRunner on Node worker threads (command line and browser host). Each job gets a fresh
- * worker (clean memory, and a crash takes down only that job); at most `concurrency` run
- * at once, the rest wait in order. Input buffers are transferred, not copied (see
+ * JobRunner on Node worker threads (command line and browser host). Each job runs alone in
+ * a worker (a crash takes down only that job); a worker that finished cleanly stays warm
+ * for `idleMs` and serves the next job; at most `concurrency` run at once, the rest wait
+ * in order. Input buffers are transferred, not copied (see
  * JobRunOptions.transfer), and cancellation sets a shared flag that the operations poll,
  * so even a synchronous loop stops within one slab; a worker that does not stop within
  * `cancelGraceMs` is terminated.
@@ -21,6 +22,15 @@ export interface ThreadJobRunnerOptions {
   concurrency?: number;
   /** After a cancel, time given to the worker to stop by itself before it is terminated. */
   cancelGraceMs?: number;
+  /** How long a finished worker stays warm for the next job (default 10 s; 0 = never reused). */
+  idleMs?: number;
+}
+
+interface IdleWorker {
+  worker: Worker;
+  script: string;
+  timer: ReturnType<typeof setTimeout>;
+  onExit: () => void;
 }
 
 let nextId = 1;
@@ -30,6 +40,7 @@ export class ThreadJobRunner implements JobRunner {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
   private readonly workers = new Set<Worker>();
+  private readonly idle: IdleWorker[] = [];
   private disposed = false;
 
   constructor(private readonly opts: ThreadJobRunnerOptions = {}) {
@@ -77,21 +88,25 @@ export class ThreadJobRunner implements JobRunner {
     const id = nextId++;
     const abort = new SharedArrayBuffer(4);
     const flag = new Int32Array(abort);
-    const worker = new Worker(script, { name: `lattice-job-${kind}` });
-    this.workers.add(worker);
-
+    const worker = this.acquire(script, kind);
     return new Promise<JobResult>((resolve, reject) => {
       let settled = false;
       let cancelled = false;
       let graceTimer: ReturnType<typeof setTimeout> | undefined;
       let sentInputs = false;
-      const finish = (fn: () => void) => {
+      const finish = (fn: () => void, healthy = false) => {
         if (settled) return;
         settled = true;
         if (graceTimer) clearTimeout(graceTimer);
         o.signal?.removeEventListener('abort', onAbort);
-        this.workers.delete(worker);
-        void worker.terminate();
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+        if (healthy) this.release(worker, script);
+        else {
+          this.workers.delete(worker);
+          void worker.terminate();
+        }
         fn();
       };
       const reattach = (returned?: Volume[]) => {
@@ -109,24 +124,27 @@ export class ThreadJobRunner implements JobRunner {
       };
       o.signal?.addEventListener('abort', onAbort, { once: true });
 
-      worker.on('message', (m: FromWorker) => {
+      const onMessage = (m: FromWorker) => {
         if (m.id !== id) return;
         if (m.type === 'progress') {
           if (!cancelled) o.onProgress?.(m.fraction, m.message);
         } else if (m.type === 'done') {
           reattach(m.inputs);
-          finish(() => (cancelled ? reject(new JobCancelledError(kind)) : resolve({ volumes: m.volumes, values: m.values })));
+          finish(() => (cancelled ? reject(new JobCancelledError(kind)) : resolve({ volumes: m.volumes, values: m.values })), true);
         } else {
           reattach(m.inputs);
-          finish(() => reject(m.name === 'AbortError' || cancelled ? new JobCancelledError(kind) : new JobFailedError(kind, m.message)));
+          finish(() => reject(m.name === 'AbortError' || cancelled ? new JobCancelledError(kind) : new JobFailedError(kind, m.message)), true);
         }
-      });
-      worker.on('error', (err) => {
+      };
+      const onError = (err: Error) => {
         finish(() => reject(cancelled ? new JobCancelledError(kind) : new JobCrashedError(kind, `uncaught error: ${err.message}`, lend && sentInputs)));
-      });
-      worker.on('exit', (code) => {
+      };
+      const onExit = (code: number) => {
         finish(() => reject(cancelled ? new JobCancelledError(kind) : new JobCrashedError(kind, `exit code ${code}`, lend && sentInputs)));
-      });
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
 
       const msg: ToWorker = { type: 'run', id, kind, params, inputs, abort, returnInputs: lend };
       try {
@@ -138,8 +156,55 @@ export class ThreadJobRunner implements JobRunner {
     });
   }
 
+  /** A warm idle worker for this program, or a new one. */
+  private acquire(script: string, kind: string): Worker {
+    const i = this.idle.findIndex((w) => w.script === script);
+    if (i >= 0) {
+      const [w] = this.idle.splice(i, 1);
+      clearTimeout(w.timer);
+      w.worker.off('exit', w.onExit);
+      w.worker.ref();
+      return w.worker;
+    }
+    const worker = new Worker(script, { name: `lattice-job-${kind}` });
+    this.workers.add(worker);
+    return worker;
+  }
+
+  private release(worker: Worker, script: string): void {
+    const idleMs = this.opts.idleMs ?? 10_000;
+    if (this.disposed || idleMs <= 0 || this.idle.length >= this.concurrency) {
+      this.workers.delete(worker);
+      void worker.terminate();
+      return;
+    }
+    // An idle worker must not keep the process alive, and goes away after idleMs.
+    worker.unref();
+    const forget = () => {
+      const k = this.idle.indexOf(entry);
+      if (k >= 0) this.idle.splice(k, 1);
+      clearTimeout(entry.timer);
+      this.workers.delete(worker);
+    };
+    const entry: IdleWorker = {
+      worker,
+      script,
+      timer: setTimeout(() => {
+        forget();
+        void worker.terminate();
+      }, idleMs),
+      // A worker that dies while idle is simply forgotten.
+      onExit: forget,
+    };
+    entry.timer.unref();
+    worker.once('exit', entry.onExit);
+    this.idle.push(entry);
+  }
+
   async dispose(): Promise<void> {
     this.disposed = true;
+    for (const w of this.idle) clearTimeout(w.timer);
+    this.idle.length = 0;
     await Promise.all([...this.workers].map((w) => w.terminate()));
     this.workers.clear();
   }

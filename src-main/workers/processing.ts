@@ -3,6 +3,7 @@
  * scripts/build-node.mjs to out/node/workers/processing.js; started by the job runners of
  * src-main/jobs (worker thread or Electron utility process).
  */
+import { threadId } from 'node:worker_threads';
 import { serveJobs, type JobHandler } from '../jobs/serve';
 import { processingJobKinds, runProcessingJob } from '../../src-shared/processing/jobs';
 import { OperationCancelledError } from '../../src-shared/processing/progress';
@@ -31,7 +32,7 @@ handlers['diagnostics.sleep'] = (params, _inputs, ctx) => {
     const until = Date.now() + 20;
     while (Date.now() < until);
   }
-  return { volumes: [], values: { sleptMs: Date.now() - t0 } };
+  return { volumes: [], values: { sleptMs: Date.now() - t0, threadId } };
 };
 
 serveJobs(handlers);

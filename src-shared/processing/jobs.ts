@@ -95,6 +95,13 @@ export const processingJobKinds: Record<string, JobKindDefinition> = {
     const r = otsuMask(v, { ...o, bins: p.bins });
     return { volumes: [r.mask], values: { threshold: r.threshold } };
   }),
+  /** [image] → [mask, masked image]: threshold then mask in one job (the usual pair). */
+  'processing.thresholdMask': def(thresholdParams.extend({ background: z.number().optional() }), [1, 1], (p, [v], o) => {
+    const { background, ...tp } = p;
+    const half = (f: number) => (g: number, msg: string) => o.onProgress?.(f + g / 2, msg);
+    const mask = threshold(v, { ...tp, inside: 1, outside: 0 }, { signal: o.signal, onProgress: half(0) });
+    return { volumes: [mask, applyMask(v, mask, { background }, { signal: o.signal, onProgress: half(0.5) })] };
+  }),
   /** [image, mask] → [masked image] */
   'processing.mask': def(maskParams, [2, 2], (p, [v, m], o) => ({ volumes: [applyMask(v, m, p, o)] })),
   /** [mask] → [mask] */

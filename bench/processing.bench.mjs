@@ -1,0 +1,117 @@
+// Processing speed on a 512×512×300 int16 synthetic CT (npm run bench -- processing).
+// Times threshold + mask, ball dilation r = 3 and crop, in-process (the library bundled
+// here with esbuild from src-shared/processing) and through the worker-thread job runner
+// (out/node/workers/processing.js, built by `npm run build:node`), against the targets.
+import { build } from 'esbuild';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outDir = join(root, 'out/bench');
+mkdirSync(outDir, { recursive: true });
+await build({
+  entryPoints: { processing: join(root, 'src-shared/processing/index.ts'), jobs: join(root, 'src-main/jobs/index.ts') },
+  outdir: outDir,
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  logLevel: 'warning',
+});
+const P = await import(pathToFileURL(join(outDir, 'processing.mjs')).href);
+const J = await import(pathToFileURL(join(outDir, 'jobs.mjs')).href);
+
+const NX = 512, NY = 512, NZ = 300;
+const N = NX * NY * NZ;
+
+/** CT-like: air −1000 around an elliptic body (soft tissue ~40 HU), lungs, a spine, noise. */
+function syntheticCt() {
+  const d = new Int16Array(N);
+  let seed = 12345;
+  const noise = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % 41) - 20;
+  for (let z = 0; z < NZ; z++) {
+    for (let y = 0; y < NY; y++) {
+      const base = (z * NY + y) * NX;
+      for (let x = 0; x < NX; x++) {
+        const bx = (x - 256) / 200, by = (y - 250) / 140;
+        const body = bx * bx + by * by;
+        let v = -1000;
+        if (body < 1) {
+          v = 40;
+          const lx = (Math.abs(x - 256) - 90) / 60, ly = (y - 230) / 80;
+          if (z > 60 && z < 240 && lx * lx + ly * ly < 1) v = -820;
+          const sx = (x - 256) / 25, sy = (y - 340) / 25;
+          if (sx * sx + sy * sy < 1) v = 700;
+        } else if (y > 400 && y < 410 && x > 60 && x < 452) v = 200; // table
+        d[base + x] = v + noise();
+      }
+    }
+  }
+  return { dims: [NX, NY, NZ], spacing: [0.9765625, 0.9765625, 2], origin: [-250, -250, -300], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], data: d, voxelType: 'int16', frames: 1, rescaleSlope: 1, rescaleIntercept: 0, metadata: {} };
+}
+
+function best(n, f) {
+  let t = Infinity, out;
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    out = f();
+    t = Math.min(t, performance.now() - t0);
+  }
+  return { ms: t, out };
+}
+async function bestAsync(n, f) {
+  let t = Infinity, out;
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    out = await f();
+    t = Math.min(t, performance.now() - t0);
+  }
+  return { ms: t, out };
+}
+
+const t0 = performance.now();
+const ct = syntheticCt();
+console.log(`synthetic CT ${NX}×${NY}×${NZ} int16 (${(N / 1e6).toFixed(1)} M voxels) made in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+const REPS = 3;
+const thrParams = { lower: -300 };
+const box = { start: [103, 160, 0], end: [381, 340, 300] };
+const rows = [];
+
+// In-process.
+const thr = best(REPS, () => P.threshold(ct, thrParams));
+const msk = best(REPS, () => P.applyMask(ct, thr.out, { background: -1024 }));
+const both = best(REPS, () => P.applyMask(ct, P.threshold(ct, thrParams), { background: -1024 }));
+rows.push(['threshold + mask', 'in-process', both.ms, 300, `(threshold ${thr.ms.toFixed(0)} + mask ${msk.ms.toFixed(0)} ms)`]);
+const dil = best(REPS, () => P.morphology(thr.out, 'dilate', { shape: 'ball', radius: 3 }));
+rows.push(['dilation ball r=3', 'in-process', dil.ms, 1000, '']);
+const crop = best(REPS, () => P.cropVolume(ct, box));
+rows.push(['crop 278×180×300', 'in-process', crop.ms, 200, '']);
+
+// Through the job runner (worker thread; the inputs are lent: transferred there and back).
+const runner = new J.ThreadJobRunner();
+const jt = await bestAsync(REPS, async () => {
+  const m = (await runner.run('processing.threshold', thrParams, [ct])).volumes[0];
+  const r = await runner.run('processing.mask', { background: -1024 }, [ct, m]);
+  return r;
+});
+rows.push(['threshold + mask', 'job runner', jt.ms, 300, '(two jobs)']);
+const jd = await bestAsync(REPS, () => runner.run('processing.morphology', { operation: 'dilate', radius: 3 }, [thr.out]));
+rows.push(['dilation ball r=3', 'job runner', jd.ms, 1000, '']);
+const jc = await bestAsync(REPS, () => runner.run('processing.crop', { box }, [ct]));
+rows.push(['crop 278×180×300', 'job runner', jc.ms, 200, '']);
+await runner.dispose();
+
+// Sanity: runner and in-process agree.
+const same = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
+if (!same(jd.out.volumes[0].data, dil.out.data)) throw new Error('job-runner dilation differs from in-process');
+if (!same(jt.out.volumes[0].data, both.out.data)) throw new Error('job-runner threshold+mask differs from in-process');
+
+console.log('\noperation           path         time (ms)   target (ms)   status');
+for (const [op, path, ms, target, note] of rows) {
+  console.log(`${op.padEnd(20)}${path.padEnd(13)}${ms.toFixed(0).padStart(9)}   ${String(target).padStart(11)}   ${ms <= target ? 'ok  ' : 'SLOW'} ${note}`);
+}
+console.log(`\n(best of ${REPS}; ${(await import('node:os')).availableParallelism()} cores; job-runner times include worker start-up and the transfer of the inputs)`);
