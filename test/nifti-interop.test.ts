@@ -43,13 +43,15 @@ interface FixtureExpectation {
   qform: number[][];
   affine: number[][];
   stored: number[];
+  /** For ITK-written files: the LPS geometry ITK was given. */
+  lps?: { origin: number[]; spacing: number[]; direction: number[] };
 }
 
 const NP_TYPES: Record<string, string> = {
   uint8: 'uint8', int8: 'int8', int16: 'int16', '>i2': 'int16', uint16: 'uint16', int32: 'int32', uint32: 'uint32', float32: 'float32', float64: 'float64', '>f8': 'float64',
 };
 
-describe('nibabel-written fixtures', () => {
+describe('nibabel- and ITK-written fixtures', () => {
   const expected = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as { files: Record<string, FixtureExpectation> };
   for (const [name, e] of Object.entries(expected.files)) {
     it(`reads ${name}`, async () => {
@@ -68,8 +70,17 @@ describe('nibabel-written fixtures', () => {
       if (e.qform_code > 0) expect(maxAbsDiff(headerQform(header), e.qform.flat())).toBeLessThan(1e-5);
       if (e.sform_code > 0) expect(maxAbsDiff(headerSform(header), e.sform.flat())).toBeLessThan(1e-6);
       expect(header.intent_code).toBe(e.intent_code);
+      if (e.lps) {
+        expect(maxAbsDiff(volume.origin, e.lps.origin)).toBeLessThan(1e-5);
+        expect(maxAbsDiff(volume.spacing, e.lps.spacing)).toBeLessThan(1e-6);
+        expect(maxAbsDiff(volume.direction, e.lps.direction)).toBeLessThan(1e-6);
+      }
     });
   }
+
+  it('includes the ITK-written files', () => {
+    expect(Object.values(expected.files).filter((e) => e.lps).length).toBeGreaterThanOrEqual(2);
+  });
 
   it('sform wins over a different qform', async () => {
     const { volume } = await readNiftiFile(join(FIXTURES, 'sform_qform_differ_uint8.nii'));

@@ -120,6 +120,25 @@ describe('encodeNifti1Header', () => {
     expectClose(headerQform(h), geometryToNiftiAffine(vol), 1e-6);
   });
 
+  it('writes an accurate qform for (near-)180° rotations (feet-first / flipped axial stacks)', () => {
+    const c = Math.cos(0.3), sn = Math.sin(0.3);
+    const dirs: Mat3[] = [
+      [-1, 0, 0, 0, -1, 0, 0, 0, 1], // LPS → RAS identity: 180° about z in the quaternion
+      [1, 0, 0, 0, 1, 0, 0, 0, 1], // LPS identity = RAS diag(-1,-1,1)
+      [-1, 0, 0, 0, 1, 0, 0, 0, -1], // feet-first supine
+      [c, sn, 0, sn, -c, 0, 0, 0, -1], // exact 180° about an in-plane axis (a = 0, b² + c² = 1)
+      mat3Multiply([-1, 0, 0, 0, 1, 0, 0, 0, -1], rotX(0.02 * deg)),
+    ];
+    for (const [i, direction] of dirs.entries()) {
+      const vol = makeVolume('int16', [4, 3, 2], 1, { direction });
+      const h = parseNifti1Header(encodeNifti1Header(vol));
+      expect(h.qform_code).toBe(1);
+      // The last one is 0.02° from a 180° rotation: a² < 1e-7, below what float32 b, c, d
+      // resolve, so every nifti1_io reader takes a = 0 (a format limit; the sform is exact).
+      expectClose(headerQform(h), geometryToNiftiAffine(vol), i === dirs.length - 1 ? 2 * Math.sqrt(1e-7) * 3.1 : 1e-5);
+    }
+  });
+
   it('sets qform_code 0 for a sheared (gantry-tilt) geometry, keeps the exact sform', () => {
     // k axis tilted 14° towards y relative to the slice plane: non-orthogonal direction.
     const t = 14 * deg;
@@ -185,6 +204,18 @@ describe('parseNifti1 round trip', () => {
     expect(r5.metadata.niftiIntentCode).toBe(1007);
     // Written back, it stays a 5D vector image (metadata carried over).
     expect(parseNifti1Header(encodeNifti1Header(r5)).dim).toEqual([5, 4, 3, 2, 1, 3, 1, 1]);
+  });
+
+  it('writes volumes whose data live in a SharedArrayBuffer or a larger buffer', async () => {
+    const sab = new Int16Array(new SharedArrayBuffer(2 * 4 * 3 * 2));
+    sab.set(makeVolume('int16', [4, 3, 2]).data);
+    const big = new Float32Array(100);
+    const sub = big.subarray(10, 10 + 24);
+    sub.set(makeVolume('float32', [4, 3, 2]).data);
+    for (const data of [sab, sub]) {
+      const vol = makeVolume(data instanceof Int16Array ? 'int16' : 'float32', [4, 3, 2], 1, { data });
+      expect(Array.from(parseNifti1(encode(vol)).volume.data)).toEqual(Array.from(data));
+    }
   });
 
   it('copies the data when the input is not aligned for the type', () => {
