@@ -80,9 +80,12 @@ export function reorientToRas(v: Volume): Volume {
   return { ...v, data: out, dims: outDims, spacing: [v.spacing[best[0]], v.spacing[best[1]], v.spacing[best[2]]], origin, direction };
 }
 
-/** Volume in dcm2niix's voxel order and scaling (the data may be modified in place). */
-export function toDcm2niixLayout(v: Volume, group: VolumeGroup): Volume {
-  let out = flipRowsInPlace(v);
+/**
+ * Volume in dcm2niix's voxel order and scaling (the data may be modified in place).
+ * `rowsFlipped`: the volume was assembled with flipRows (rows already bottom-up).
+ */
+export function toDcm2niixLayout(v: Volume, group: VolumeGroup, rowsFlipped = false): Volume {
+  let out = rowsFlipped ? v : flipRowsInPlace(v);
   const r = group.records[0];
   if (r.modality === 'MR' && r.mrAcquisitionType === '3D' && out.dims[2] > 1 && out.frames === 1) out = reorientToRas(out);
   // Philips precise scaling: real = (stored·RS + RI) / (RS·SS).

@@ -6,6 +6,7 @@
  * `untilTag`), so a 500 kB CT slice costs one small read. Enhanced multi-frame files
  * give one ImageRecord per frame (per-frame functional groups override shared ones).
  */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import dicomParser from 'dicom-parser';
 import type { Vec3 } from '../../src-shared/image/volume';
@@ -15,10 +16,11 @@ import { nonImageKind } from './sop-classes';
 
 type DataSet = dicomParser.DataSet;
 
-const HEAD_BYTES = 64 * 1024;
+/** First read per file; CT/MR headers are usually 2-10 kB (longer ones are re-read whole). */
+const HEAD_BYTES = 16 * 1024;
 
 export type HeaderResult =
-  | { kind: 'images'; records: ImageRecord[]; dataSet: DataSet }
+  | { kind: 'images'; records: ImageRecord[] }
   | { kind: 'skip'; note: string }
   | { kind: 'problem'; problem: string };
 
@@ -183,14 +185,44 @@ export function isEncapsulated(ts: string): boolean {
 }
 
 /**
+ * Synchronous start-of-file read into a reused scratch buffer. Header scanning is
+ * thousands of tiny reads of cached files: synchronous calls cost microseconds where
+ * promise-based ones pay a thread-pool round trip each (measured 3× faster on 300 CT
+ * files). Callers yield to the event loop between batches.
+ */
+let scratch = new Uint8Array(HEAD_BYTES);
+function readStartSync(file: string, n: number): { bytes: Uint8Array; size: number } {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const len = Math.min(size, n);
+    if (scratch.length < len) scratch = new Uint8Array(len);
+    let off = 0;
+    while (off < len) {
+      const got = readSync(fd, scratch, off, len - off, off);
+      if (got === 0) break;
+      off += got;
+    }
+    return { bytes: scratch.subarray(0, off), size };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * Reads and describes one file. Never throws: problems come back as `problem`,
  * objects we skip on purpose (RTSTRUCT, SR, …) as `skip` with a note.
+ * (Synchronous I/O inside; see readStartSync.)
  */
 export async function readHeader(file: string): Promise<HeaderResult> {
+  return readHeaderSync(file);
+}
+
+export function readHeaderSync(file: string): HeaderResult {
   let bytes: Uint8Array;
   let size: number;
   try {
-    ({ bytes, size } = await readFileStart(file, HEAD_BYTES));
+    ({ bytes, size } = readStartSync(file, HEAD_BYTES));
   } catch (e) {
     return { kind: 'problem', problem: `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
   }
@@ -207,7 +239,7 @@ export async function readHeader(file: string): Promise<HeaderResult> {
   }
   if (!ds) {
     try {
-      ({ bytes, size } = await readFileStart(file));
+      ({ bytes, size } = readStartSync(file, Infinity));
       ds = parseDataSet(bytes, true);
     } catch (e) {
       return { kind: 'problem', problem: `unreadable DICOM header: ${(e as Error).message}` };
@@ -336,7 +368,7 @@ function describe(file: string, ds: DataSet, size: number): HeaderResult {
     }
   }
 
-  if (numberOfFrames === 1) return { kind: 'images', records: [base], dataSet: ds };
+  if (numberOfFrames === 1) return { kind: 'images', records: [base] };
 
   // Multi-frame: one record per frame, per-frame functional groups over shared ones.
   const shared = item(ds, 'x52009229');
@@ -383,5 +415,5 @@ function describe(file: string, ds: DataSet, size: number): HeaderResult {
     r.triggerTime = fl(item(pf, 'x00189118'), 'x00209153') ?? r.triggerTime;
     records.push(r);
   }
-  return { kind: 'images', records, dataSet: ds };
+  return { kind: 'images', records };
 }

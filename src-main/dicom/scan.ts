@@ -6,7 +6,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { DicomScan, DicomSeriesSummary, FileProblem, ImageRecord } from './types';
-import { readHeader } from './read-header';
+import { readHeaderSync, type HeaderResult } from './read-header';
 import { orientationName, splitIntoVolumes, type VolumeGroup } from './split';
 
 export interface ScanOptions {
@@ -64,28 +64,25 @@ async function listFiles(inputs: string[], problems: FileProblem[]): Promise<str
   return [...new Set(files)];
 }
 
-async function mapLimit<T, R>(items: T[], limit: number, fn: (x: T, i: number) => Promise<R>, signal?: AbortSignal, onDone?: () => void): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      if (signal?.aborted) throw new DOMException('scan cancelled', 'AbortError');
-      const i = next++;
-      out[i] = await fn(items[i], i);
-      onDone?.();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 export async function scanDicom(inputs: string[], opts: ScanOptions = {}): Promise<DicomScan> {
   const problems: FileProblem[] = [];
   const notes: string[] = [];
   const files = await listFiles(inputs, problems);
   let done = 0;
   opts.onProgress?.(0, files.length);
-  const results = await mapLimit(files, 32, (f) => readHeader(f), opts.signal, () => opts.onProgress?.(++done, files.length));
+  // Synchronous header reads (fast on cached files), yielding to the event loop every
+  // batch so progress events, IPC and cancellation keep flowing.
+  const results: HeaderResult[] = [];
+  for (let i = 0; i < files.length; i++) {
+    if (i % 64 === 63) {
+      await new Promise((r) => setImmediate(r));
+      if (opts.signal?.aborted) throw new DOMException('scan cancelled', 'AbortError');
+      opts.onProgress?.(done, files.length);
+    }
+    results.push(readHeaderSync(files[i]));
+    done++;
+  }
+  opts.onProgress?.(done, files.length);
   const records: ImageRecord[] = [];
   const skipped = new Map<string, string[]>();
   results.forEach((r, i) => {
