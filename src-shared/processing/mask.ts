@@ -56,12 +56,13 @@ export function applyMask(image: Volume, mask: Volume, p: MaskParams = {}, opts:
 }
 
 /**
- * out[off+i] = mask[i] ? src[off+i] : fill for i in [s, e), run by run: inside runs are one
- * memcpy (set of a subarray), outside runs one fill. Whole 32-bit words of the mask are
- * tested at once to find run ends quickly (masks are 0/1; other non-zero values just take
- * the byte path).
+ * out[off+i] = mask[i] ? src[off+i] : fill for i in [s, e): one memcpy of the whole range,
+ * then one fill per outside run (no per-run allocations). Whole 32-bit words of the mask
+ * are tested at once to find run ends quickly (masks are 0/1; other non-zero values
+ * just take the byte path).
  */
 function copyInside(src: VoxelArray, mask: VoxelArray, out: VoxelArray, off: number, s: number, e: number, fill: number): void {
+  (out as Uint8Array).set((src as Uint8Array).subarray(off + s, off + e), off + s);
   const m = mask as Uint8Array;
   const aligned = mask instanceof Uint8Array && (m.byteOffset & 3) === 0;
   const m32 = aligned ? new Uint32Array(m.buffer, m.byteOffset, m.length >> 2) : null;
@@ -73,12 +74,11 @@ function copyInside(src: VoxelArray, mask: VoxelArray, out: VoxelArray, off: num
       while (j < e && (j & 3) !== 0 && m[j] !== 0) j++;
       if (m32 && (j & 3) === 0) while (j + 4 <= e && m32[j >> 2] === 0x01010101) j += 4;
       while (j < e && m[j] !== 0) j++;
-      (out as Uint8Array).set((src as Uint8Array).subarray(off + i, off + j), off + i);
     } else {
       while (j < e && (j & 3) !== 0 && m[j] === 0) j++;
       if (m32 && (j & 3) === 0) while (j + 4 <= e && m32[j >> 2] === 0) j += 4;
       while (j < e && m[j] === 0) j++;
-      if (fill !== 0) out.fill(fill, off + i, off + j); // new arrays are already zero
+      out.fill(fill, off + i, off + j);
     }
     i = j;
   }
