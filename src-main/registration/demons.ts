@@ -43,7 +43,7 @@ export const DEMONS_DEFAULTS: Required<DemonsOptions> = {
   stopOnPlateau: true,
   tolerance: 5e-4,
   patience: 5,
-  minSize: 16,
+  minSize: 8,
 };
 
 export interface DemonsProgress {
@@ -178,13 +178,17 @@ export async function runDemons(
         } else if (++wait >= o.patience) break;
       }
       await ex.run('force', { fixed: F, warped: 'W', gradF, out: u, dims: ld, kind: o.force, maxStep: o.maxStep }, nz);
-      if (o.sigmaFluid > 0) {
-        await ex.run('smoothXY', { src: u, dst: uAlt, dims: ld, sigma: sf, comps: 3 }, nz);
-        await ex.run('smoothZ', { src: uAlt, dst: u, dims: ld, sigma: sf, comps: 3 }, nz);
-      }
       if (!o.diffeomorphic) {
-        await ex.run('addScaled', { d: dCur, u, scale: 1, dims: ld }, nz);
+        // d += G_fluid * u (the k pass of the smoothing adds straight into d)
+        if (o.sigmaFluid > 0) {
+          await ex.run('smoothXY', { src: u, dst: uAlt, dims: ld, sigma: sf, comps: 3 }, nz);
+          await ex.run('smoothZ', { src: uAlt, dst: dCur, dims: ld, sigma: sf, comps: 3, add: true }, nz);
+        } else await ex.run('addScaled', { d: dCur, u, scale: 1, dims: ld }, nz);
       } else {
+        if (o.sigmaFluid > 0) {
+          await ex.run('smoothXY', { src: u, dst: uAlt, dims: ld, sigma: sf, comps: 3 }, nz);
+          await ex.run('smoothZ', { src: uAlt, dst: u, dims: ld, sigma: sf, comps: 3 }, nz);
+        }
         // v = exp(u) by scaling and squaring (steps until |u|/2^s ≤ 0.5 voxel), then d ← d ∘ v.
         const m = Math.sqrt(max(await ex.run('maxNormSq', { u, dims: ld }, nz)));
         const s = m > 0.5 ? Math.ceil(Math.log2(m / 0.5)) : 0;

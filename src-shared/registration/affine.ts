@@ -158,8 +158,6 @@ interface SampleSet {
   pos: Float64Array;
   val: Float32Array;
   count: number;
-  fmin: number;
-  fmax: number;
 }
 
 function lcg(seed: number): () => number {
@@ -178,7 +176,6 @@ function makeSamples(img: RealImage, max: number, seed: number): SampleSet {
   const val = new Float32Array(count);
   const m = gridIndexToWorld(img);
   const [nx, ny] = img.dims;
-  let fmin = Infinity, fmax = -Infinity;
   for (let s = 0; s < count; s++) {
     // all voxels when few, else a random subset (with jitter-free voxel centres)
     const o = count === n ? s : Math.min(n - 1, Math.floor(rnd() * n));
@@ -186,10 +183,37 @@ function makeSamples(img: RealImage, max: number, seed: number): SampleSet {
     for (let r = 0; r < 3; r++) pos[s * 3 + r] = m[r * 4] * i + m[r * 4 + 1] * j + m[r * 4 + 2] * k + m[r * 4 + 3];
     const v = img.data[o];
     val[s] = v;
-    if (v < fmin) fmin = v;
-    if (v > fmax) fmax = v;
   }
-  return { pos, val, count, fmin, fmax };
+  return { pos, val, count };
+}
+
+/**
+ * Bin edges at the quantiles of `values` (equal-count bins). Binning by quantiles instead of
+ * by the [min, max] range keeps a few very bright voxels (PET hot spots, contrast, metal)
+ * from squeezing all soft tissue into one or two bins; MI itself is invariant to such a
+ * monotonic remapping of intensities.
+ */
+function quantileEdges(values: Float32Array, nb: number, stride: number): Float64Array {
+  const sorted = Float32Array.from(stride === 1 ? values : values.filter((_, i) => i % stride === 0)).sort();
+  const e = new Float64Array(nb + 1);
+  const n = sorted.length;
+  for (let q = 0; q <= nb; q++) e[q] = sorted[Math.min(n - 1, Math.round((q / nb) * (n - 1)))];
+  return e;
+}
+
+/** Continuous bin coordinate in [0, nb] of v by piecewise-linear interpolation of the edges. */
+function binPosition(e: Float64Array, v: number): number {
+  const nb = e.length - 1;
+  if (v <= e[0]) return 0;
+  if (v >= e[nb]) return nb;
+  let lo = 0, hi = nb; // e[lo] < v < e[hi]... find last edge ≤ v
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (e[mid] <= v) lo = mid;
+    else hi = mid;
+  }
+  const w = e[hi] - e[lo];
+  return w > 0 ? lo + (v - e[lo]) / w : lo;
 }
 
 function bsplineCubic(u: number): number {
@@ -207,8 +231,9 @@ class MetricEvaluator {
   private readonly mv: Float32Array = new Float32Array(0);
   private readonly ok: Uint8Array = new Uint8Array(0);
   private readonly joint: Float64Array;
-  private readonly mmin: number;
-  private readonly mmax: number;
+  /** Quantile edges of the fixed samples and of the moving image (MI binning). */
+  private readonly fEdges: Float64Array;
+  private readonly mEdges: Float64Array;
 
   constructor(
     private readonly metric: AffineMetric,
@@ -219,14 +244,13 @@ class MetricEvaluator {
     this.mv = new Float32Array(samples.count);
     this.ok = new Uint8Array(samples.count);
     this.joint = new Float64Array(bins * bins);
-    let mn = Infinity, mx = -Infinity;
-    for (let i = 0; i < moving.data.length; i++) {
-      const v = moving.data[i];
-      if (v < mn) mn = v;
-      if (v > mx) mx = v;
-    }
-    this.mmin = mn;
-    this.mmax = mx;
+    const nb = bins - 4;
+    this.fEdges = quantileEdges(samples.val, nb, 1);
+    const n = moving.data.length;
+    const stride = Math.max(1, Math.floor(n / 50000));
+    const sub = new Float32Array(Math.ceil(n / stride));
+    for (let i = 0, o = 0; i < n; i += stride, o++) sub[o] = moving.data[i];
+    this.mEdges = quantileEdges(sub, nb, 1);
   }
 
   /** Metric to minimise for the pull-back matrix (−NCC, −MI, MSD). */
@@ -277,15 +301,15 @@ class MetricEvaluator {
     const pad = 2; // bins kept free at both ends for the Parzen window
     const joint = this.joint;
     joint.fill(0);
-    const { val, count, fmin, fmax } = this.samples;
-    const fs = (B - 2 * pad) / Math.max(1e-12, fmax - fmin);
-    const ms = (B - 2 * pad) / Math.max(1e-12, this.mmax - this.mmin);
+    const { val, count } = this.samples;
+    const nb = B - 2 * pad;
     const mv = this.mv, ok = this.ok;
+    const fe = this.fEdges, me = this.mEdges;
     for (let s = 0; s < count; s++) {
       if (!ok[s]) continue;
-      const fb = Math.min(B - pad - 1, Math.max(pad, Math.floor((val[s] - fmin) * fs) + pad));
-      const mc = (mv[s] - this.mmin) * ms + pad; // continuous moving bin
-      const m0 = Math.floor(mc) - 1;
+      const fb = Math.min(nb - 1, Math.floor(binPosition(fe, val[s]))) + pad;
+      const mc = binPosition(me, mv[s]) + pad; // continuous moving bin
+      const m0 = Math.floor(mc - 0.5) - 1;
       const row = fb * B;
       for (let b = m0; b <= m0 + 3; b++) {
         if (b < 0 || b >= B) continue;

@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { gaussianHalfKernel, smooth3D, smoothXY, smoothZ } from '../src-shared/registration/gaussian';
+import { compose, jacobianDeterminant, sampleClamped, subsample, upsampleField, warpImage, demonsForce } from '../src-shared/registration/field-kernels';
+import { InlineExecutor, slabs } from '../src-shared/registration/ops';
+
+const dims: [number, number, number] = [13, 11, 9];
+const n = dims[0] * dims[1] * dims[2];
+const idx = (i: number, j: number, k: number) => (k * dims[1] + j) * dims[0] + i;
+const clamp = (v: number, hi: number) => Math.max(0, Math.min(hi, v));
+
+function random(len: number, seed = 1): Float32Array {
+  let s = seed;
+  const a = new Float32Array(len);
+  for (let i = 0; i < len; i++) {
+    s = (s * 16807) % 2147483647;
+    a[i] = (s / 2147483647) * 100;
+  }
+  return a;
+}
+
+describe('Gaussian smoothing', () => {
+  it('has a normalised symmetric kernel with radius ceil(3σ)', () => {
+    for (const s of [0.5, 1, 1.5, 2.7]) {
+      const k = gaussianHalfKernel(s);
+      expect(k.length).toBe(Math.ceil(3 * s) + 1);
+      let sum = k[0];
+      for (let t = 1; t < k.length; t++) sum += 2 * k[t];
+      expect(sum).toBeCloseTo(1, 6);
+    }
+    expect(Array.from(gaussianHalfKernel(0))).toEqual([1]);
+  });
+
+  it('equals a direct 3D convolution with clamped edges (σ = 1 and 1.5, slabs in any order)', () => {
+    const src = random(n);
+    for (const sigma of [1, 1.5]) {
+      const k = gaussianHalfKernel(sigma);
+      const r = k.length - 1;
+      const out = new Float32Array(n), tmp = new Float32Array(n);
+      // as the thread pool does: pass 1 over slabs, then pass 2 over slabs
+      for (const [a, b] of slabs(dims[2], 3).reverse()) smoothXY(src, tmp, dims[0], dims[1], k, k, a, b);
+      for (const [a, b] of slabs(dims[2], 3)) smoothZ(tmp, out, dims[0], dims[1], dims[2], k, a, b);
+      let maxErr = 0;
+      for (let kk = 0; kk < dims[2]; kk++)
+        for (let j = 0; j < dims[1]; j++)
+          for (let i = 0; i < dims[0]; i++) {
+            let s = 0;
+            for (let c = -r; c <= r; c++)
+              for (let b = -r; b <= r; b++)
+                for (let a = -r; a <= r; a++)
+                  s += k[Math.abs(a)] * k[Math.abs(b)] * k[Math.abs(c)] * src[idx(clamp(i + a, dims[0] - 1), clamp(j + b, dims[1] - 1), clamp(kk + c, dims[2] - 1))];
+            maxErr = Math.max(maxErr, Math.abs(s - out[idx(i, j, kk)]));
+          }
+      expect(maxErr).toBeLessThan(1e-3);
+    }
+  });
+
+  it('keeps a constant image constant and adds into the output with add = true', () => {
+    const c = new Float32Array(n).fill(7);
+    const out = new Float32Array(n), tmp = new Float32Array(n);
+    smooth3D(c, out, tmp, dims, 2);
+    for (const v of out) expect(v).toBeCloseTo(7, 4);
+    const acc = new Float32Array(n).fill(1);
+    smoothZ(c, acc, dims[0], dims[1], dims[2], gaussianHalfKernel(1), 0, dims[2], true);
+    for (const v of acc) expect(v).toBeCloseTo(8, 4);
+  });
+
+  it('smooths 2D images (nz = 1) in plane only', () => {
+    const d2: [number, number, number] = [20, 16, 1];
+    const src = random(320, 3);
+    const out = new Float32Array(320), tmp = new Float32Array(320);
+    smooth3D(src, out, tmp, d2, 1);
+    let s0 = 0, s1 = 0;
+    for (let i = 0; i < 320; i++) { s0 += src[i]; s1 += out[i]; }
+    expect(Math.abs(s1 - s0) / s0).toBeLessThan(0.05);
+    expect(Number.isFinite(out[0])).toBe(true);
+  });
+});
+
+describe('field kernels', () => {
+  it('warps by a constant field like a shifted sampler, and sums the squared difference', () => {
+    const img = random(n, 5);
+    const d = new Float32Array(3 * n);
+    d.fill(1.5, 0, n); // +1.5 voxel along i
+    d.fill(-0.25, n, 2 * n);
+    const out = new Float32Array(n);
+    const ssd = warpImage(img, d, out, dims, 0, dims[2], img);
+    let ref = 0;
+    for (let k = 0; k < dims[2]; k++)
+      for (let j = 0; j < dims[1]; j++)
+        for (let i = 0; i < dims[0]; i++) {
+          const v = sampleClamped(img, ...dims, i + 1.5, j - 0.25, k);
+          expect(out[idx(i, j, k)]).toBeCloseTo(v, 4);
+          ref += (img[idx(i, j, k)] - v) ** 2;
+        }
+    expect(ssd).toBeCloseTo(ref, 0);
+  });
+
+  it('composes two translations into their sum', () => {
+    const d = new Float32Array(3 * n), v = new Float32Array(3 * n), out = new Float32Array(3 * n);
+    d.fill(0.5, 0, n); d.fill(-1, 2 * n, 3 * n);
+    v.fill(0.25, n, 2 * n); v.fill(0.75, 0, n);
+    compose(d, v, out, dims, 0, dims[2]);
+    expect(out[idx(5, 5, 4)]).toBeCloseTo(1.25, 6);
+    expect(out[n + idx(5, 5, 4)]).toBeCloseTo(0.25, 6);
+    expect(out[2 * n + idx(5, 5, 4)]).toBeCloseTo(-1, 6);
+  });
+
+  it('computes the Jacobian determinant of a linear map exactly and counts folding', () => {
+    // d(x) = (0.2 i, −0.1 j, 0.5 k) → det = 1.2 · 0.9 · 1.5
+    const d = new Float32Array(3 * n);
+    for (let k = 0; k < dims[2]; k++)
+      for (let j = 0; j < dims[1]; j++)
+        for (let i = 0; i < dims[0]; i++) {
+          d[idx(i, j, k)] = 0.2 * i;
+          d[n + idx(i, j, k)] = -0.1 * j;
+          d[2 * n + idx(i, j, k)] = 0.5 * k;
+        }
+    const out = new Float32Array(n);
+    const [neg, mn, mx] = jacobianDeterminant(d, out, dims, 0, dims[2]);
+    expect(neg).toBe(0);
+    expect(mn).toBeCloseTo(1.62, 5);
+    expect(mx).toBeCloseTo(1.62, 5);
+    // a fold: d_i = −2 i → det = −1 everywhere
+    for (let o = 0; o < n; o++) d[o] = -2 * (o % dims[0]);
+    const [neg2] = jacobianDeterminant(d, null, dims, 0, dims[2]);
+    expect(neg2).toBe(n);
+  });
+
+  it('demons force points along the gradient and is bounded by maxStep', () => {
+    // fixed is a ramp along i; warped equals fixed shifted: force must be along ±i only
+    const F = new Float32Array(n), W = new Float32Array(n), u = new Float32Array(3 * n);
+    for (let o = 0; o < n; o++) { F[o] = 10 * (o % dims[0]); W[o] = F[o] - 5; }
+    demonsForce(F, W, null, u, dims, 'moving', 0.5, 0, dims[2]);
+    for (let o = 0; o < n; o++) {
+      expect(Math.abs(u[n + o])).toBe(0);
+      const len = Math.hypot(u[o], u[n + o], u[2 * n + o]);
+      expect(len).toBeLessThanOrEqual(0.5 + 1e-6);
+    }
+    // interior: diff = 5, g = 10 → u = 5·10 / (100 + 25) = 0.4 voxel toward +i
+    expect(u[idx(6, 5, 4)]).toBeCloseTo(0.4, 5);
+  });
+
+  it('down-samples by 2 and up-samples fields with doubled vectors', () => {
+    const src = random(n, 9);
+    const cd: [number, number, number] = [7, 6, 5];
+    const out = new Float32Array(7 * 6 * 5);
+    subsample(src, dims, out, cd, 0, 5);
+    expect(out[(2 * 6 + 3) * 7 + 4]).toBe(src[idx(8, 6, 4)]);
+    const f = new Float32Array(3 * 7 * 6 * 5).fill(1);
+    const up = new Float32Array(3 * n);
+    upsampleField(f, cd, up, dims, 0, dims[2]);
+    for (const v of up) expect(v).toBeCloseTo(2, 6);
+  });
+
+  it('inline executor runs ops by name over its buffers', async () => {
+    const ex = new InlineExecutor();
+    const a = ex.alloc('a', n);
+    a.set(random(n, 11));
+    ex.alloc('b', n);
+    ex.alloc('c', n);
+    await ex.run('smoothXY', { src: 'a', dst: 'b', dims, sigma: [1, 1, 1], comps: 1 }, dims[2]);
+    await ex.run('smoothZ', { src: 'b', dst: 'c', dims, sigma: [1, 1, 1], comps: 1 }, dims[2]);
+    const ref = new Float32Array(n);
+    smooth3D(a, ref, new Float32Array(n), dims, 1);
+    for (let o = 0; o < n; o++) expect(ex.get('c')[o]).toBeCloseTo(ref[o], 4);
+    await expect(ex.run('warp', { moving: 'nope', field: 'a', out: 'b', dims }, 1)).rejects.toThrow(/unknown buffer/);
+    await ex.close();
+  });
+});
