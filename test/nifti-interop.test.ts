@@ -175,6 +175,8 @@ describe.skipIf(!haveData)('dcm2niix reference files (../shared/data/reference)'
   }
 });
 
+const HAVE_PLASTIMATCH = spawnSync('plastimatch', ['--version'], { stdio: 'ignore' }).status === 0;
+if (!HAVE_PLASTIMATCH) console.warn('nifti-interop: plastimatch (ITK) not installed: skipping the ITK read-back test');
 const haveNibabel = spawnSync(PYTHON, ['-c', 'import nibabel'], { stdio: 'ignore' }).status === 0;
 if (!haveNibabel) console.warn(`nifti-interop: ${PYTHON} has no nibabel (apt install python3-nibabel): skipping the nibabel read-back tests`);
 
@@ -242,6 +244,40 @@ print(json.dumps(out))
       }
       if (name === 'vector.nii.gz') expect(r.intent).toBe(1007);
       if (name === 'left_handed_4d.nii.gz') expect(r.zooms[3]).toBe(2);
+    }
+  });
+
+  it.skipIf(!HAVE_PLASTIMATCH)('ITK (plastimatch) reads our .nii.gz with the same LPS geometry and values', async () => {
+    const itkCases: [string, Volume][] = [
+      ['itk_oblique.nii.gz', volume('int16', [20, 16, 6], 1, rot(0.35, -0.6), { rescaleSlope: 0.5, rescaleIntercept: -1024 })],
+      ['itk_feet_first.nii.gz', volume('int16', [12, 10, 5], 1, [-1, 0, 0, 0, 1, 0, 0, 0, -1])],
+    ];
+    for (const [name, vol] of itkCases) {
+      const nii = join(dir, name);
+      const mha = join(dir, name.replace('.nii.gz', '.mha'));
+      await writeNiftiFile(nii, vol, { gzipBlockBytes: 1000 });
+      execFileSync('plastimatch', ['convert', '--input', nii, '--output-img', mha, '--output-type', 'float'], { stdio: 'ignore' });
+      const bytes = readFileSync(mha);
+      const headerEnd = bytes.indexOf('ElementDataFile = LOCAL\n') + 'ElementDataFile = LOCAL\n'.length;
+      const fields = Object.fromEntries(
+        bytes.subarray(0, headerEnd).toString('latin1').split('\n').filter((l) => l.includes(' = ')).map((l) => {
+          const [k, v] = l.split(' = ');
+          return [k.trim(), v.trim()];
+        }),
+      );
+      const nums = (k: string) => fields[k].split(/\s+/).map(Number);
+      expect(nums('DimSize'), name).toEqual(vol.dims);
+      expect(maxAbsDiff(nums('Offset'), vol.origin), name).toBeLessThan(1e-4);
+      expect(maxAbsDiff(nums('ElementSpacing'), vol.spacing), name).toBeLessThan(1e-5);
+      // MetaIO lists the direction matrix column by column.
+      const tm = nums('TransformMatrix');
+      const direction = [0, 1, 2].flatMap((r) => [0, 1, 2].map((c) => tm[c * 3 + r]));
+      expect(maxAbsDiff(direction, vol.direction), name).toBeLessThan(1e-5);
+      const values = new Float32Array(bytes.buffer.slice(bytes.byteOffset + headerEnd, bytes.byteOffset + bytes.byteLength));
+      expect(values.length).toBe(vol.data.length);
+      let worst = 0;
+      for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(values[i] - (vol.data[i] * vol.rescaleSlope + vol.rescaleIntercept)));
+      expect(worst, name).toBe(0);
     }
   });
 

@@ -34,7 +34,10 @@ export function indexToWorld(g: ImageGeometry, ijk: Vec3): Vec3 {
   ];
 }
 
-/** Continuous index of an LPS point (voxel centres at integers). */
+/**
+ * Continuous index of an LPS point (voxel centres at integers). Inverts the matrix on
+ * every call: for many points use worldToIndexMatrix once with mat4TransformPoint.
+ */
 export function worldToIndex(g: ImageGeometry, lps: Vec3): Vec3 {
   return mat4TransformPoint(worldToIndexMatrix(g), lps);
 }
@@ -79,13 +82,14 @@ export function worldBounds(g: ImageGeometry, opts?: { edges?: boolean }): { min
  * Geometry of the same image stored with index axis `axis` reversed (voxel i becomes
  * n-1-i): the origin moves to the world position of the former last voxel and that
  * direction column is negated, so every voxel keeps its world position.
+ * Returns a plain ImageGeometry (never a Volume): the caller reorders the voxels.
  */
-export function flipAxisGeometry<G extends ImageGeometry>(g: G, axis: 0 | 1 | 2): G {
+export function flipAxisGeometry(g: ImageGeometry, axis: 0 | 1 | 2): ImageGeometry {
   const last: Vec3 = [0, 0, 0];
   last[axis] = g.dims[axis] - 1;
   const direction = g.direction.slice() as Mat3;
   for (let r = 0; r < 3; r++) direction[r * 3 + axis] = -direction[r * 3 + axis];
-  return { ...g, origin: indexToWorld(g, last), direction, dims: [...g.dims] as Vec3, spacing: [...g.spacing] as Vec3 };
+  return { dims: [...g.dims] as Vec3, spacing: [...g.spacing] as Vec3, origin: indexToWorld(g, last), direction };
 }
 
 const PERMUTATIONS: Vec3[] = [
