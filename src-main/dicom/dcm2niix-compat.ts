@@ -76,7 +76,7 @@ export function reorientToRas(v: Volume): Volume {
   const D = v.direction;
   const origin: Vec3 = [0, 1, 2].map((r) => v.origin[r] + D[r * 3] * v.spacing[0] * startIdx[0] + D[r * 3 + 1] * v.spacing[1] * startIdx[1] + D[r * 3 + 2] * v.spacing[2] * startIdx[2]) as Vec3;
   const direction = [0, 0, 0, 0, 0, 0, 0, 0, 0] as Mat3;
-  for (let n = 0; n < 3; n++) for (let r = 0; r < 3; r++) direction[r * 3 + n] = (flip[n] ? -1 : 1) * D[r * 3 + best[n]];
+  for (let n = 0; n < 3; n++) for (let r = 0; r < 3; r++) direction[r * 3 + n] = (flip[n] ? -1 : 1) * D[r * 3 + best[n]] + 0; // + 0: no -0
   return { ...v, data: out, dims: outDims, spacing: [v.spacing[best[0]], v.spacing[best[1]], v.spacing[best[2]]], origin, direction };
 }
 

@@ -130,9 +130,11 @@ function splitSuffixes(groups: ImageRecord[][]): string[] {
     if (echoes.length > 1) s += `_e${echoNumbers.size === echoes.length && r.echoNumber != null ? r.echoNumber : echoes.indexOf(echoKey(r)) + 1}`;
     if (isPhase(r)) s += '_ph';
     if (isFieldMapHz(r)) s += '_fieldmaphz';
-    if (!s) s = `_i${String(Math.min(...g.map((x) => x.instanceNumber ?? 0))).padStart(5, '0')}`;
     return s;
-  });
+  }).map((s, i, all) =>
+    // Parts not told apart by echo/phase (orientation, matrix, image type) get _i<first instance>.
+    !s || all.indexOf(s) !== all.lastIndexOf(s) ? `${s}_i${String(Math.min(...groups[i].map((x) => x.instanceNumber ?? 0))).padStart(5, '0')}` : s,
+  );
 }
 
 function buildGroup(key: string, records: ImageRecord[], suffix: string, nParts: number): VolumeGroup {
