@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,6 +23,11 @@ let tmp: string;
 let host: RunningHost;
 
 beforeAll(async () => {
+  // Jobs run in the bundled worker programs (npm test builds them first; build if missing).
+  if (!existsSync(resolve(__dirname, '../out/node/workers/processing.js'))) {
+    const r = spawnSync(process.execPath, [resolve(__dirname, '../scripts/build-node.mjs')], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`build-node failed: ${r.stderr}`);
+  }
   tmp = await mkdtemp(join(tmpdir(), 'lattice-host-test-'));
   const renderer = join(tmp, 'renderer');
   await mkdir(join(renderer, 'assets'), { recursive: true });
@@ -254,6 +260,27 @@ describe('the contract over the WebSocket', () => {
     await expect(api.exportVolume(opened.header.id, out)).rejects.toMatchObject({ code: 'exists', message: expect.stringMatching(/already exists/) });
     await expect(api.exportVolume(opened.header.id, out, { overwrite: true })).resolves.toMatchObject({ path: out });
     await expect(api.openImage(join(tmp, 'secret.txt'))).rejects.toMatchObject({ code: 'unsupported' });
+    api.transport.close?.();
+  });
+
+  it('runs a processing job in a worker on a held volume and hands back the result by id', async () => {
+    const api = client();
+    const data = new Int16Array(20 * 10 * 5).map((_, i) => (i % 20) * 10 - 50); // -50..140 along i
+    const put = await api.putVolume(
+      { dims: [20, 10, 5], spacing: [1, 1, 2], origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], data, voxelType: 'int16', frames: 1, rescaleSlope: 1, rescaleIntercept: 0, metadata: {} },
+      'ramp',
+    );
+    const progress: (number | null)[] = [];
+    const job = await api.startJob('processing.threshold', { lower: 0, inside: 1, outside: 0 }, [put.id], { onProgress: (f) => progress.push(f) });
+    const done = await job.done;
+    expect(done.volumes).toHaveLength(1);
+    expect(done.volumes[0]).toMatchObject({ name: 'ramp · threshold', dims: [20, 10, 5], source: { kind: 'job', job: 'processing.threshold' } });
+    const mask = await api.getVolume(done.volumes[0]!.id);
+    for (let i = 0; i < data.length; i++) if (Number(mask.volume.data[i]) !== (data[i]! >= 0 ? 1 : 0)) throw new Error(`voxel ${i}: ${mask.volume.data[i]} for ${data[i]}`);
+    const bad = await api.startJob('processing.threshold', { lower: 'zero' }, [put.id]).catch((e: unknown) => e);
+    expect(bad).toMatchObject({ code: 'invalid-args', message: expect.stringMatching(/args\.lower: /) });
+    const unknown = await api.startJob('processing.nope', {}, [put.id]).catch((e: unknown) => e);
+    expect(unknown).toMatchObject({ code: 'unsupported', message: expect.stringContaining('processing.threshold') });
     api.transport.close?.();
   });
 

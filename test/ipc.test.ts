@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { IpcError, channels, parseArgs, requestSchemas, type Events } from '../src-shared/ipc/contract';
 import { expectedByteLength, fromWireVolume, toWireVolume, voxelBuffer } from '../src-shared/ipc/volume-wire';
 import { extractBinaries, insertBinaries } from '../src-shared/ipc/wire-codec';
-import { Services, JobRegistry, type ClientLink } from '../src-main/services/index';
+import { Services, type ClientLink, type JobCatalog } from '../src-main/services/index';
+import type { JobRunner } from '../src-main/jobs/types';
 import type { Readers } from '../src-main/services/readers';
 import type { Volume } from '../src-shared/image/volume';
 
@@ -145,9 +146,15 @@ function fakeClient() {
   return { client, events };
 }
 
-async function withServices<T>(readers: Partial<Readers>, fn: (s: Services, dir: string) => Promise<T>, jobs?: JobRegistry): Promise<T> {
+async function withServices<T>(readers: Partial<Readers>, fn: (s: Services, dir: string) => Promise<T>, jobs?: { runner: JobRunner; catalog: JobCatalog }): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'lattice-ipc-test-'));
-  const s = new Services({ transport: 'browser', settingsDir: dir, version: 't', readers: readers as Readers, ...(jobs ? { jobs } : {}) });
+  const s = new Services({
+    transport: 'browser',
+    settingsDir: dir,
+    version: 't',
+    readers: readers as Readers,
+    ...(jobs ? { jobRunner: () => jobs.runner, jobCatalog: () => jobs.catalog } : {}),
+  });
   try {
     return await fn(s, dir);
   } finally {
@@ -221,42 +228,79 @@ describe('dispatcher', () => {
     });
   });
 
-  it('runs a registered job kind: validates its args, reports progress, returns new volumes by id', async () => {
-    const jobs = new JobRegistry();
-    jobs.register('test.scale', {
-      title: 'Scale',
-      args: z.object({ factor: z.number().positive() }).strict(),
-      inputs: [1, 1],
-      async run({ args, inputs, progress }) {
-        progress(0.5, 'halfway');
+  it('starts a job: validates kind, args and inputs up front, reports progress, stores the new volumes by id', async () => {
+    const scaleParams = z.object({ factor: z.number().positive() }).strict();
+    const calls: { kind: string; params: unknown; transfer?: string }[] = [];
+    const runner: JobRunner = {
+      async run(kind, params, inputs, opts = {}) {
+        calls.push({ kind, params, transfer: opts.transfer });
+        opts.onProgress?.(0.5, 'halfway');
+        const { factor } = scaleParams.parse(params);
         const v = inputs[0]!;
-        const data = Int16Array.from(v.data as Int16Array, (x) => x * args.factor);
-        return { volumes: [{ volume: { ...v, data }, name: 'scaled' }], result: { factor: args.factor } };
+        return { volumes: [{ ...v, data: Int16Array.from(v.data as Int16Array, (x) => x * factor) }], values: { factor } };
       },
-    });
+      dispose: async () => undefined,
+    };
+    const catalog: JobCatalog = { kinds: () => ['test.scale'], info: (k) => (k === 'test.scale' ? { params: scaleParams, inputs: [1, 1] } : undefined) };
     await withServices(
       {},
       async (s) => {
         const { client, events } = fakeClient();
-        const src = s.volumes.add(volume(), 'src');
+        const src = s.volumes.add(volume(), 'CT');
         const bad = await s.dispatcher.handle('job.start', { kind: 'test.scale', args: { factor: -2 }, inputs: [src] }, client);
-        expect(bad).toMatchObject({ ok: false, error: { code: 'invalid-args', message: expect.stringMatching(/args\.factor: /) } });
+        expect(bad).toMatchObject({ ok: false, error: { code: 'invalid-args', message: expect.stringMatching(/^job\.start \(test\.scale\): invalid arguments: args\.factor: /) } });
         const unknown = await s.dispatcher.handle('job.start', { kind: 'nope', args: {}, inputs: [] }, client);
         expect(unknown).toMatchObject({ ok: false, error: { code: 'unsupported', message: expect.stringMatching(/unknown job kind "nope" \(known: test\.scale\)/) } });
+        const count = await s.dispatcher.handle('job.start', { kind: 'test.scale', args: { factor: 2 }, inputs: [src, src] }, client);
+        expect(count).toMatchObject({ ok: false, error: { code: 'invalid-args', message: expect.stringMatching(/inputs: needs 1 volume\(s\), got 2/) } });
         const missing = await s.dispatcher.handle('job.start', { kind: 'test.scale', args: { factor: 2 }, inputs: ['vol-x'] }, client);
         expect(missing).toMatchObject({ ok: false, error: { code: 'not-found' } });
+        expect(calls).toHaveLength(0); // nothing bad reached the runner
+
         const r = await s.dispatcher.handle('job.start', { kind: 'test.scale', args: { factor: 2 }, inputs: [src] }, client);
         expect(r.ok).toBe(true);
         const jobId = (r as { result: { jobId: string } }).result.jobId;
         await new Promise((res) => setTimeout(res, 30));
+        expect(calls).toEqual([{ kind: 'test.scale', params: { factor: 2 }, transfer: 'copy' }]);
         expect(events.find((e) => e.ev === 'job.progress')?.payload).toEqual({ jobId, fraction: 0.5, message: 'halfway' });
         const done = events.find((e) => e.ev === 'job.done')?.payload as Events['job.done'];
         expect(done).toMatchObject({ jobId, kind: 'test.scale', result: { factor: 2 } });
+        expect(done.volumes[0]).toMatchObject({ name: 'CT · scale', source: { kind: 'job', job: 'test.scale' } });
         const out = s.volumes.get(done.volumes[0]!.id);
         expect(Array.from(out.data)).toEqual(Array.from(volume().data, (x) => x * 2));
-        expect(done.volumes[0]!.source).toEqual({ kind: 'job', job: 'test.scale' });
+        expect(Array.from(s.volumes.get(src).data)).toEqual(Array.from(volume().data)); // input untouched
       },
-      jobs,
+      { runner, catalog },
+    );
+  });
+
+  it('reports a failing or cancelled job as job.failed', async () => {
+    let release: () => void = () => undefined;
+    const runner: JobRunner = {
+      run: (kind, _p, _i, opts = {}) =>
+        kind === 'test.fail'
+          ? Promise.reject(new Error('test.fail: images do not overlap'))
+          : new Promise((_res, rej) => {
+              release = () => rej(new DOMException('x', 'AbortError'));
+              opts.signal?.addEventListener('abort', () => release());
+            }),
+      dispose: async () => undefined,
+    };
+    const catalog: JobCatalog = { kinds: () => ['test.fail', 'test.wait'], info: (k) => (k.startsWith('test.') ? {} : undefined) };
+    await withServices(
+      {},
+      async (s) => {
+        const { client, events } = fakeClient();
+        const f = (await s.dispatcher.handle('job.start', { kind: 'test.fail', args: {}, inputs: [] }, client)) as { result: { jobId: string } };
+        const w = (await s.dispatcher.handle('job.start', { kind: 'test.wait', args: {}, inputs: [] }, client)) as { result: { jobId: string } };
+        await new Promise((res) => setTimeout(res, 20));
+        expect(await s.dispatcher.handle('job.cancel', { jobId: w.result.jobId }, client)).toEqual({ ok: true, result: { cancelled: true } });
+        await new Promise((res) => setTimeout(res, 20));
+        const failed = events.filter((e) => e.ev === 'job.failed').map((e) => e.payload as Events['job.failed']);
+        expect(failed).toContainEqual({ jobId: f.result.jobId, kind: 'test.fail', error: { code: 'bad-input', message: 'test.fail: images do not overlap' }, cancelled: false });
+        expect(failed).toContainEqual({ jobId: w.result.jobId, kind: 'test.wait', error: { code: 'cancelled', message: 'test.wait: cancelled' }, cancelled: true });
+      },
+      { runner, catalog },
     );
   });
 

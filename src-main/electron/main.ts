@@ -189,6 +189,8 @@ if (!app.requestSingleInstanceLock()) {
       settingsDir: app.getPath('userData'),
       version: version(),
       onRecentChanged: refreshMenu,
+      // Heavy work runs in utility processes, never in this process.
+      jobRunner: async () => new (await import('../jobs/utility-process-runner')).UtilityProcessJobRunner(),
       dialogs: {
         async open(a) {
           const win = BrowserWindow.getFocusedWindow() ?? mainWindow;

@@ -15,14 +15,15 @@ import { VOXEL_ARRAY } from '../../src-shared/image/volume';
 import type { DicomScan } from '../dicom/types';
 import { Dispatcher, type ClientLink, type Handlers } from './dispatcher';
 import { listFolder } from './folder-listing';
-import { JobRegistry, JobRunner } from './jobs';
+import { JobService, type JobCatalog } from './jobs';
+import type { JobRunner } from '../jobs/types';
 import { defaultReaders, type Readers } from './readers';
 import { RecentList } from './recent';
 import { UploadStaging } from './uploads';
 import { VolumeStore } from './volume-store';
 
 export { Dispatcher, type ClientLink } from './dispatcher';
-export { JobRegistry } from './jobs';
+export { JobService, defaultJobCatalog, type JobCatalog, type JobKindInfo } from './jobs';
 
 export interface NativeDialogs {
   open(args: ParsedArgs<'dialog.open'>): Promise<string[]>;
@@ -34,8 +35,13 @@ export interface ServiceOptions {
   settingsDir: string;
   version: string;
   dialogs?: NativeDialogs;
-  /** Job kinds available to job.start (each engineer's module registers its kinds). */
-  jobs?: JobRegistry;
+  /**
+   * Creates the job runner on first use: worker threads by default (browser host); the
+   * Electron main process passes its utility-process runner.
+   */
+  jobRunner?: () => JobRunner | Promise<JobRunner>;
+  /** The job kinds and their parameter schemas (default: the runner's registered kinds). */
+  jobCatalog?: () => JobCatalog | Promise<JobCatalog>;
   readers?: Readers;
   /** Shown as a place in the folder browser and reported by app.info. */
   sampleDataDir?: string | null;
@@ -49,7 +55,7 @@ export class Services {
   readonly volumes = new VolumeStore();
   readonly recent: RecentList;
   readonly uploads = new UploadStaging();
-  readonly jobs: JobRunner;
+  readonly jobs: JobService;
   readonly dispatcher: Dispatcher;
   private readonly scans = new Map<string, DicomScan>();
   private readonly readers: Readers;
@@ -57,7 +63,11 @@ export class Services {
   constructor(private readonly opts: ServiceOptions) {
     this.readers = opts.readers ?? defaultReaders;
     this.recent = new RecentList(opts.settingsDir, opts.onRecentChanged);
-    this.jobs = new JobRunner(opts.jobs ?? new JobRegistry(), this.volumes);
+    this.jobs = new JobService(
+      this.volumes,
+      opts.jobRunner ?? (async () => new (await import('../jobs/thread-runner')).ThreadJobRunner()),
+      opts.jobCatalog,
+    );
     this.dispatcher = new Dispatcher(this.handlers());
   }
 
@@ -68,6 +78,7 @@ export class Services {
   }
 
   async dispose(): Promise<void> {
+    await this.jobs.dispose();
     await this.uploads.dispose();
   }
 

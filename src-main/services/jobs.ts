@@ -1,54 +1,47 @@
 /**
- * Long-running processing and registration jobs. A job kind is registered once (by the
- * module that implements it) with a zod schema for its arguments and a `run` that does
- * the work — in a worker/utility process, never on this event loop — reporting progress
- * and honouring the abort signal. `job.start` validates, resolves the input volume ids
- * against the VolumeStore, returns a job id at once, and later emits job.progress,
- * then job.done (the new volumes, by id) or job.failed to the client that started it.
+ * The job.* requests: processing and registration jobs on volumes the main side holds.
+ *
+ * The work itself runs in the job runner of src-main/jobs (worker threads in the browser
+ * host, Electron utility processes in the desktop app), never on this event loop. This
+ * service only: checks the kind and its parameters up front (so a bad call fails at once
+ * with an invalid-args error naming the field, instead of as a failed job), resolves the
+ * input volume ids, returns a job id immediately, and later emits job.progress and then
+ * job.done (the new volumes, stored and named, by id) or job.failed — to the client that
+ * started the job. A client that disconnects has its jobs cancelled.
  */
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { IpcError, type ParsedArgs } from '../../src-shared/ipc/contract';
 import type { Volume } from '../../src-shared/image/volume';
+import type { JobResult, JobRunner, JobRunOptions } from '../jobs/types';
 import type { ClientLink } from './dispatcher';
 import { toErrorInfo } from './dispatcher';
 import type { VolumeStore } from './volume-store';
 
-export interface JobRunInput<A> {
-  args: A;
-  /** The input volumes, in the order of job.start's `inputs`. */
-  inputs: Volume[];
-  signal: AbortSignal;
-  progress(fraction: number | null, message: string): void;
+/** What the service needs to know about a job kind to validate a call. */
+export interface JobKindInfo {
+  /** Parameter schema, when the kind has one (processing kinds do). */
+  params?: z.ZodType;
+  /** Number of input volumes [min, max]. */
+  inputs?: [number, number];
 }
 
-export interface JobOutput {
-  volumes: { volume: Volume; name: string }[];
-  /** Small JSON-able extras (a transform matrix, metrics). */
-  result?: Record<string, unknown>;
+export interface JobCatalog {
+  kinds(): string[];
+  info(kind: string): JobKindInfo | undefined;
 }
 
-export interface JobKind<S extends z.ZodType = z.ZodType> {
-  /** Human-readable, for messages. */
-  title: string;
-  args: S;
-  /** How many input volumes the kind needs: [min, max]. */
-  inputs: [number, number];
-  run(input: JobRunInput<z.output<S>>): Promise<JobOutput>;
-}
-
-export class JobRegistry {
-  private readonly kinds = new Map<string, JobKind>();
-  register<S extends z.ZodType>(kind: string, def: JobKind<S>): void {
-    if (this.kinds.has(kind)) throw new Error(`job kind ${kind} is registered twice`);
-    this.kinds.set(kind, def as unknown as JobKind);
-  }
-  get(kind: string): JobKind | undefined {
-    return this.kinds.get(kind);
-  }
-  list(): string[] {
-    return [...this.kinds.keys()].sort();
-  }
+/** The kinds registered with the job runner (src-main/jobs/kinds.ts), with the processing schemas. */
+export async function defaultJobCatalog(): Promise<JobCatalog> {
+  const [{ registeredJobKinds }, { processingJobKinds }] = await Promise.all([import('../jobs/kinds'), import('../../src-shared/processing/jobs')]);
+  return {
+    kinds: () => registeredJobKinds().filter((k) => !k.startsWith('diagnostics.')),
+    info(kind) {
+      if (!registeredJobKinds().includes(kind)) return undefined;
+      const p = processingJobKinds[kind];
+      return p ? { params: p.params, inputs: p.inputs } : {};
+    },
+  };
 }
 
 interface Running {
@@ -56,35 +49,52 @@ interface Running {
   client: ClientLink;
 }
 
-export class JobRunner {
+export class JobService {
   private readonly running = new Map<string, Running>();
+  private runner: JobRunner | null = null;
+  private catalog: JobCatalog | null = null;
 
+  /**
+   * @param makeRunner creates the runner on first use (workers cost nothing until a job runs)
+   * @param makeCatalog the kinds and their schemas
+   */
   constructor(
-    private readonly registry: JobRegistry,
     private readonly volumes: VolumeStore,
+    private readonly makeRunner: () => JobRunner | Promise<JobRunner>,
+    private readonly makeCatalog: () => JobCatalog | Promise<JobCatalog> = defaultJobCatalog,
   ) {}
 
-  start(req: ParsedArgs<'job.start'>, client: ClientLink): { jobId: string } {
-    const kind = this.registry.get(req.kind);
-    if (!kind) {
-      const known = this.registry.list();
+  async start(req: ParsedArgs<'job.start'>, client: ClientLink): Promise<{ jobId: string }> {
+    const catalog = (this.catalog ??= await this.makeCatalog());
+    const info = catalog.info(req.kind);
+    if (!info) {
+      const known = catalog.kinds();
       throw new IpcError('unsupported', `job.start: unknown job kind ${JSON.stringify(req.kind)}${known.length ? ` (known: ${known.join(', ')})` : ' (no job kinds are installed)'}`);
     }
-    const parsed = kind.args.safeParse(req.args);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `args${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ${i.message}`);
-      throw new IpcError('invalid-args', `job.start (${req.kind}): invalid arguments: ${issues.join('; ')}`, issues);
+    if (info.params) {
+      const parsed = info.params.safeParse(req.args);
+      if (!parsed.success) {
+        const issues = parsed.error.issues.map((i) => `args${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ${i.message}`);
+        throw new IpcError('invalid-args', `job.start (${req.kind}): invalid arguments: ${issues.join('; ')}`, issues);
+      }
+      // The worker parses them again (its schema applies the defaults); we send them as given.
     }
-    const [min, max] = kind.inputs;
-    if (req.inputs.length < min || req.inputs.length > max) {
-      throw new IpcError('invalid-args', `job.start (${req.kind}): invalid arguments: inputs: needs ${min === max ? min : `${min} to ${max}`} volume(s), got ${req.inputs.length}`, ['inputs: wrong count']);
+    if (info.inputs) {
+      const [min, max] = info.inputs;
+      if (req.inputs.length < min || req.inputs.length > max) {
+        throw new IpcError('invalid-args', `job.start (${req.kind}): invalid arguments: inputs: needs ${min === max ? min : `${min} to ${max}`} volume(s), got ${req.inputs.length}`, [
+          'inputs: wrong count',
+        ]);
+      }
     }
     const inputs = req.inputs.map((id) => this.volumes.get(id));
+    const names = req.inputs.map((id) => this.volumes.header(id).name);
+    const runner = (this.runner ??= await this.makeRunner());
     const jobId = `job-${randomUUID()}`;
     const ac = new AbortController();
     this.running.set(jobId, { ac, client });
-    // Runs after the reply: the caller gets the job id before any job event.
-    setImmediate(() => void this.execute(jobId, req.kind, kind, parsed.data, inputs, ac, client));
+    // After the reply: the caller has the job id before any job event arrives.
+    setImmediate(() => void this.execute(runner, jobId, req.kind, req.args, inputs, names, ac, client));
     return { jobId };
   }
 
@@ -94,32 +104,41 @@ export class JobRunner {
     return !!r;
   }
 
-  /** Cancels the jobs of a client that disconnected. */
   disconnect(client: ClientLink): void {
     for (const r of this.running.values()) if (r.client.id === client.id) r.ac.abort();
   }
 
-  private async execute(jobId: string, kindName: string, kind: JobKind, args: unknown, inputs: Volume[], ac: AbortController, client: ClientLink) {
+  async dispose(): Promise<void> {
+    for (const r of this.running.values()) r.ac.abort();
+    await this.runner?.dispose();
+  }
+
+  private async execute(runner: JobRunner, jobId: string, kind: string, params: unknown, inputs: Volume[], names: string[], ac: AbortController, client: ClientLink) {
     let last = 0;
+    const opts: JobRunOptions = {
+      signal: ac.signal,
+      // The store keeps serving these volumes while the job runs: never lend them out.
+      transfer: 'copy',
+      onProgress: (fraction, message) => {
+        const now = Date.now();
+        if (now - last < 50 && fraction < 1) return;
+        last = now;
+        client.emit('job.progress', { jobId, fraction, message });
+      },
+    };
     try {
-      const out = await kind.run({
-        args,
-        inputs,
-        signal: ac.signal,
-        progress: (fraction, message) => {
-          const now = Date.now();
-          if (now - last < 50 && fraction !== 1) return;
-          last = now;
-          client.emit('job.progress', { jobId, fraction, message });
-        },
-      });
-      if (ac.signal.aborted) throw new IpcError('cancelled', `${kind.title}: cancelled`);
-      const volumes = out.volumes.map(({ volume, name }) => this.volumes.header(this.volumes.add(volume, name, { kind: 'job', job: kindName })));
-      client.emit('job.done', { jobId, kind: kindName, volumes, ...(out.result ? { result: out.result } : {}) });
+      const out: JobResult = await runner.run(kind, params, inputs, opts);
+      if (ac.signal.aborted) throw new IpcError('cancelled', `${kind}: cancelled`);
+      const short = kind.replace(/^.*\./, '');
+      const base = names[0] ?? 'image';
+      const volumes = out.volumes.map((v, i) =>
+        this.volumes.header(this.volumes.add(v, `${base} · ${short}${out.volumes.length > 1 ? ` ${i + 1}` : ''}`, { kind: 'job', job: kind })),
+      );
+      client.emit('job.done', { jobId, kind, volumes, ...(out.values ? { result: out.values } : {}) });
     } catch (err) {
       const cancelled = ac.signal.aborted;
-      const error = cancelled ? { code: 'cancelled' as const, message: `${kind.title}: cancelled` } : toErrorInfo(err);
-      client.emit('job.failed', { jobId, kind: kindName, error, cancelled });
+      const error = cancelled ? { code: 'cancelled' as const, message: `${kind}: cancelled` } : toErrorInfo(err);
+      client.emit('job.failed', { jobId, kind, error, cancelled });
     } finally {
       this.running.delete(jobId);
     }
