@@ -44,6 +44,7 @@ Demons:
   --sigma-elastic s            Gaussian σ of the displacement, voxels (default ${DEMONS_DEFAULTS.sigmaElastic}; 0 = off)
   --force moving|fixed|symmetric  gradient of the demons force (default ${DEMONS_DEFAULTS.force})
   --max-step v                 largest update per iteration, voxels (default ${DEMONS_DEFAULTS.maxStep})
+  --sigma-image s              Gaussian σ of both images at the finest level, voxels (default ${DEMONS_DEFAULTS.imageSigma}; 0 = off)
   --diffeomorphic              compose updates (d ← d ∘ exp(u)) instead of adding them
   --no-stop                    always run the max iterations (no MSD plateau test)
 
@@ -57,7 +58,7 @@ interface Parsed {
 
 const VALUE_OPTS = new Set([
   'fixed', 'moving', 'out-warped', 'out-field', 'out-jacobian', 'out-affine', 'affine', 'metric', 'init', 'levels',
-  'iterations', 'sigma-fluid', 'sigma-elastic', 'force', 'max-step', 'threads',
+  'iterations', 'sigma-fluid', 'sigma-elastic', 'sigma-image', 'force', 'max-step', 'threads',
 ]);
 const FLAG_OPTS = new Set(['demons', 'diffeomorphic', 'no-stop', 'quiet']);
 
@@ -142,6 +143,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
       sigmaElastic: num(p, 'sigma-elastic', (v) => v >= 0 && v <= 20, 'a number 0..20'),
       force: choice(p, 'force', ['moving', 'fixed', 'symmetric'] as const),
       maxStep: num(p, 'max-step', (v) => v > 0 && v <= 10, 'a number in (0, 10]'),
+      imageSigma: num(p, 'sigma-image', (v) => v >= 0 && v <= 10, 'a number 0..10'),
       diffeomorphic: p.flags.has('diffeomorphic') || undefined,
       stopOnPlateau: p.flags.has('no-stop') ? false : undefined,
     };
