@@ -12,19 +12,19 @@
  * - IPC is accepted only from our own top frame, and every argument is validated with the
  *   contract's zod schemas by the Dispatcher before a service sees it.
  */
-import { app, BrowserWindow, Menu, dialog, ipcMain, net, protocol, session, type IpcMainInvokeEvent, type WebContents } from 'electron';
-import { dirname, extname, join, resolve, sep } from 'node:path';
+import { app, BrowserWindow, Menu, dialog, ipcMain, protocol, session, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import { dirname, join, resolve } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { rendererCsp } from '../../src-shared/ipc/csp';
 import type { AppCommand, EventName, Events, RecentEntry } from '../../src-shared/ipc/contract';
 import { Services, type ClientLink } from '../services/index';
 import { buildMenu, openDialogOptions } from './menu';
+import { APP_ORIGIN, APP_SCHEME, serveAppRequest } from './app-protocol';
 
 const IPC_INVOKE = 'lattice:invoke';
 const IPC_EVENT = 'lattice:event';
-const SCHEME = 'lattice';
-const APP_ORIGIN = `${SCHEME}://app`;
+const SCHEME = APP_SCHEME;
 
 // electron-vite emits ESM or CJS depending on the package type; work out our folder either way.
 const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
@@ -94,21 +94,7 @@ function refreshMenu(recent: RecentEntry[]) {
 
 /** Serves out/renderer under lattice://app/ with the CSP header; nothing outside it. */
 function registerAppProtocol() {
-  const csp = rendererCsp();
-  protocol.handle(SCHEME, async (req) => {
-    const url = new URL(req.url);
-    if (url.host !== 'app') return new Response('not found', { status: 404 });
-    let path = decodeURIComponent(url.pathname);
-    if (path.endsWith('/')) path += 'index.html';
-    const file = resolve(rendererDir, '.' + path);
-    if (!file.startsWith(rendererDir + sep) || !existsSync(file)) return new Response('not found', { status: 404 });
-    const r = await net.fetch(pathToFileURL(file).toString());
-    const headers = new Headers(r.headers);
-    headers.set('Content-Security-Policy', csp);
-    headers.set('X-Content-Type-Options', 'nosniff');
-    if (extname(file) === '.wasm') headers.set('Content-Type', 'application/wasm');
-    return new Response(r.body, { status: r.status, headers });
-  });
+  protocol.handle(SCHEME, (req) => serveAppRequest(rendererDir, req.url));
 }
 
 function lockDownSession() {
