@@ -111,11 +111,20 @@ describe('ThreadJobRunner', () => {
       const ac1 = new AbortController();
       const ac2 = new AbortController();
       const seen: number[] = [];
-      const first = small.run('diagnostics.sleep', { ms: 20_000 }, [], { signal: ac1.signal, onProgress: (f) => seen.push(f) });
+      let started!: () => void;
+      const running = new Promise<void>((r) => (started = r));
+      const first = small.run('diagnostics.sleep', { ms: 20_000 }, [], {
+        signal: ac1.signal,
+        onProgress: (f) => {
+          seen.push(f);
+          started();
+        },
+      });
       const second = small.run('diagnostics.sleep', { ms: 20_000 }, [], { signal: ac2.signal });
       ac2.abort();
       await expect(second).rejects.toBeInstanceOf(JobCancelledError);
-      await new Promise((r) => setTimeout(r, 400));
+      // Cancel once the first is busy in its synchronous loop.
+      await running;
       ac1.abort();
       const t0 = Date.now();
       await expect(first).rejects.toBeInstanceOf(JobCancelledError);
