@@ -179,6 +179,11 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       return serveBulk(req, res, pathname);
     }
     if (pathname.endsWith('/')) pathname += 'index.html';
+    // Browsers ask for it unprompted; answer "nothing" rather than log a 404 in the console.
+    if (pathname === '/favicon.ico' && !existsSync(join(rendererDir, 'favicon.ico'))) {
+      res.writeHead(204, { 'Cache-Control': 'max-age=86400' });
+      return res.end();
+    }
     const candidate = resolve(rendererDir, '.' + pathname);
     if (candidate !== rendererDir && !candidate.startsWith(rendererDir + sep)) return send(res, 404, 'not found');
     let file: string;

@@ -176,7 +176,7 @@ export async function startApp(opts: { build?: boolean; viewport?: { width: numb
     const watch = (p: Page) => {
       p.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
       p.on('console', (m) => {
-        if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+        if (m.type() === 'error') errors.push(`console: ${m.text()}${m.location().url ? ` (${m.location().url})` : ''}`);
       });
     };
     const newPage = async () => {
