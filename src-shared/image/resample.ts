@@ -14,6 +14,8 @@
  * Pure TypeScript, no node: or DOM imports (runs in workers, main and renderer).
  */
 import type { ImageGeometry, Mat4, Vec3, Volume, VoxelArray } from './volume';
+import { indexToWorldMatrix, worldToIndexMatrix } from '../geometry/geometry';
+import { mat4Invert, mat4Multiply, mat4TransformPoint } from '../geometry/mat';
 
 export type Interpolation = 'linear' | 'nearest';
 
@@ -33,70 +35,19 @@ export interface ResampleOptions {
 }
 
 // ---------------------------------------------------------------------------------------
-// Index ↔ world matrices. (Also provided by src-shared/geometry; kept here, small and
-// self-contained, so this module has no dependency on work in progress.)
+// Index ↔ world matrices come from src-shared/geometry (one place per concept); the names
+// below are kept as aliases for the registration code.
 
 /** Row-major 4×4 mapping a continuous index (i,j,k,1) to LPS world (x,y,z,1). */
-export function gridIndexToWorld(g: ImageGeometry): Mat4 {
-  const d = g.direction;
-  const s = g.spacing;
-  const o = g.origin;
-  return [
-    d[0] * s[0], d[1] * s[1], d[2] * s[2], o[0],
-    d[3] * s[0], d[4] * s[1], d[5] * s[2], o[1],
-    d[6] * s[0], d[7] * s[1], d[8] * s[2], o[2],
-    0, 0, 0, 1,
-  ];
-}
-
-/** Row-major 4×4 mapping LPS world to continuous index; exact for non-orthogonal directions too. */
-export function gridWorldToIndex(g: ImageGeometry): Mat4 {
-  return invertAffine4(gridIndexToWorld(g));
-}
-
+export const gridIndexToWorld: (g: ImageGeometry) => Mat4 = indexToWorldMatrix;
+/** Row-major 4×4 mapping LPS world to continuous index. */
+export const gridWorldToIndex: (g: ImageGeometry) => Mat4 = worldToIndexMatrix;
 /** Product a·b of two row-major 4×4 matrices. */
-export function mulMat4(a: Mat4, b: Mat4): Mat4 {
-  const r = new Array<number>(16);
-  for (let i = 0; i < 4; i++)
-    for (let j = 0; j < 4; j++) {
-      let acc = 0;
-      for (let k = 0; k < 4; k++) acc += a[i * 4 + k] * b[k * 4 + j];
-      r[i * 4 + j] = acc;
-    }
-  return r;
-}
-
-/** Inverse of an affine row-major 4×4 (last row 0 0 0 1). Throws when singular. */
-export function invertAffine4(m: Mat4): Mat4 {
-  const a = m[0], b = m[1], c = m[2];
-  const d = m[4], e = m[5], f = m[6];
-  const g = m[8], h = m[9], i = m[10];
-  const A = e * i - f * h;
-  const B = -(d * i - f * g);
-  const C = d * h - e * g;
-  const det = a * A + b * B + c * C;
-  if (!Number.isFinite(det) || Math.abs(det) < 1e-300) throw new Error('invertAffine4: singular matrix');
-  const inv = 1 / det;
-  const r00 = A * inv, r01 = -(b * i - c * h) * inv, r02 = (b * f - c * e) * inv;
-  const r10 = B * inv, r11 = (a * i - c * g) * inv, r12 = -(a * f - c * d) * inv;
-  const r20 = C * inv, r21 = -(a * h - b * g) * inv, r22 = (a * e - b * d) * inv;
-  const tx = m[3], ty = m[7], tz = m[11];
-  return [
-    r00, r01, r02, -(r00 * tx + r01 * ty + r02 * tz),
-    r10, r11, r12, -(r10 * tx + r11 * ty + r12 * tz),
-    r20, r21, r22, -(r20 * tx + r21 * ty + r22 * tz),
-    0, 0, 0, 1,
-  ];
-}
-
+export const mulMat4: (a: Mat4, b: Mat4) => Mat4 = mat4Multiply;
+/** Inverse of a 4×4 matrix. Throws when singular. */
+export const invertAffine4: (m: Mat4) => Mat4 = mat4Invert;
 /** Applies a row-major affine 4×4 to a point. */
-export function transformPoint4(m: Mat4, p: Vec3): Vec3 {
-  return [
-    m[0] * p[0] + m[1] * p[1] + m[2] * p[2] + m[3],
-    m[4] * p[0] + m[5] * p[1] + m[6] * p[2] + m[7],
-    m[8] * p[0] + m[9] * p[1] + m[10] * p[2] + m[11],
-  ];
-}
+export const transformPoint4: (m: Mat4, p: Vec3) => Vec3 = mat4TransformPoint;
 
 /**
  * The affine map from a target voxel index to the source continuous index:
