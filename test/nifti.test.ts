@@ -520,6 +520,9 @@ describe('NIfTI files', () => {
       ['nifti2.nii', (() => { const b = new Uint8Array(1000); new DataView(b.buffer).setInt32(0, 540, true); return b; })(), /nifti2\.nii: .*NIfTI-2/],
       ['truncated.nii.gz', (() => { const z = zlib.gzipSync(bytes); return z.subarray(0, z.byteLength >> 1); })(), /truncated\.nii\.gz: .*(truncated|unexpected end)/i],
       ['tiny.nii.gz', zlib.gzipSync(new Uint8Array(10)), /tiny\.nii\.gz: file too short/],
+      ['badcrc.nii.gz', (() => { const z = Buffer.from(zlib.gzipSync(bytes)); z[z.byteLength - 6] ^= 0xff; return z; })(), /badcrc\.nii\.gz: .*(check|crc)/i],
+      ['huge.nii.gz', (() => { const b = Buffer.from(bytes); new DataView(b.buffer, b.byteOffset).setInt16(46, 30000, true); new DataView(b.buffer, b.byteOffset).setInt16(42, 30000, true); return zlib.gzipSync(b); })(), /huge\.nii\.gz: the header announces .*(corrupt header|more than one array)/],
+      ['huge.nii', (() => { const b = Buffer.from(bytes); for (const o of [42, 44, 46]) new DataView(b.buffer, b.byteOffset).setInt16(o, 30000, true); return b; })(), /huge\.nii: the header announces .* GiB/],
       ['corrupt.nii.gz', (() => { const z = Buffer.from(zlib.gzipSync(bytes)); for (let i = 20; i < 60; i++) z[i] ^= 0x5a; return z; })(), /corrupt\.nii\.gz: /],
     ];
     for (const [name, content, re] of cases) {

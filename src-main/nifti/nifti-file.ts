@@ -13,8 +13,9 @@
  * deflate stream), wrapped in a single gzip member. Any gzip reader, including those
  * that only read the first member of a multi-member file, reads it.
  */
+import buffer from 'node:buffer';
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import zlib from 'node:zlib';
@@ -105,11 +106,21 @@ async function isGzipFile(path: string): Promise<boolean> {
   }
 }
 
-/** Total file size the header asks for, or the header's own error. */
+/** Total (uncompressed) file size the header asks for, or the header's own error. */
 function expectedSize(headerBytes: Uint8Array): number {
   const header = parseNifti1Header(headerBytes);
-  return nifti1Layout(header).byteLength;
+  const need = nifti1Layout(header).byteLength;
+  if (need > MAX_ARRAY_BYTES) {
+    throw new Error(
+      `the header announces ${(need / 2 ** 30).toFixed(1)} GiB of image data, more than one array can hold here (${(MAX_ARRAY_BYTES / 2 ** 30).toFixed(0)} GiB)`,
+    );
+  }
+  return need;
 }
+
+const MAX_ARRAY_BYTES = buffer.constants.MAX_LENGTH;
+/** Deflate cannot compress better than about 1032:1; a header asking for more is corrupt. */
+const MAX_DEFLATE_RATIO = 1100;
 
 async function readPlainNifti(path: string): Promise<Uint8Array> {
   const fh = await open(path, 'r');
@@ -140,8 +151,12 @@ async function readFully(fh: import('node:fs/promises').FileHandle, into: Uint8A
   }
 }
 
-/** Inflates a .nii.gz into one exactly-sized buffer (handles multi-member gzip). */
+/**
+ * Inflates a .nii.gz into one exactly-sized buffer (handles multi-member gzip). The
+ * whole stream is inflated, so a damaged end (CRC, length) is reported, not ignored.
+ */
 async function inflateNifti(path: string): Promise<Uint8Array> {
+  const { size: compressedSize } = await stat(path);
   const gunzip = zlib.createGunzip({ chunkSize: 1 << 20 });
   const input = createReadStream(path, { highWaterMark: 1 << 20 });
   input.on('error', (err) => gunzip.destroy(err));
@@ -158,7 +173,11 @@ async function inflateNifti(path: string): Promise<Uint8Array> {
         pendingBytes += chunk.byteLength;
         if (pendingBytes < NIFTI1_HEADER_SIZE) continue;
         const head = concat(pending, pendingBytes);
-        out = new Uint8Array(expectedSize(head));
+        const need = expectedSize(head);
+        if (need > compressedSize * MAX_DEFLATE_RATIO + (1 << 20)) {
+          throw new Error(`the header announces ${need} bytes, more than this ${compressedSize}-byte gzip file can hold: corrupt header`);
+        }
+        out = new Uint8Array(need);
         const n = Math.min(head.byteLength, out.byteLength);
         out.set(head.subarray(0, n));
         filled = n;
@@ -168,7 +187,8 @@ async function inflateNifti(path: string): Promise<Uint8Array> {
         out.set(chunk.subarray(0, n), filled);
         filled += n;
       }
-      if (filled >= out.byteLength) break; // trailing bytes (padding) are not needed
+      // Bytes beyond what the header announces are not needed; keep inflating to the end
+      // of the stream anyway so that gzip's CRC and length checks run.
     }
   } finally {
     input.destroy();
