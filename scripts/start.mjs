@@ -63,7 +63,8 @@ function build({ electron }) {
     console.log('lattice: building the UI…');
     run(electronVite, ['build']);
   }
-  if (!electron) run(process.execPath, [join(root, 'scripts/build-node.mjs')]);
+  // The host, and the job workers both shells run (fast: esbuild, ~1 s).
+  run(process.execPath, [join(root, 'scripts/build-node.mjs')]);
 }
 
 function openBrowser(url) {

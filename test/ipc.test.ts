@@ -228,6 +228,22 @@ describe('dispatcher', () => {
     });
   });
 
+  it('frees the volumes of a client that goes away (closed window, reloaded tab), not those of others', async () => {
+    await withServices({}, async (s) => {
+      const a = fakeClient();
+      const b = fakeClient();
+      const w = toWireVolume('', 'x', volume());
+      const { id: _id, ...header } = w.header;
+      const put = async (c: ClientLink) => ((await s.dispatcher.handle('volume.put', { volume: { header, data: w.data.slice(0) } }, c)) as { result: { id: string } }).result.id;
+      const va = await put(a.client);
+      const vb = await put(b.client);
+      expect(s.volumes.size).toBe(2);
+      s.disconnect(a.client);
+      expect(await s.dispatcher.handle('volume.get', { volumeId: va }, b.client)).toMatchObject({ ok: false, error: { code: 'not-found' } });
+      expect(await s.dispatcher.handle('volume.get', { volumeId: vb }, b.client)).toMatchObject({ ok: true });
+    });
+  });
+
   it('starts a job: validates kind, args and inputs up front, reports progress, stores the new volumes by id', async () => {
     const scaleParams = z.object({ factor: z.number().positive() }).strict();
     const calls: { kind: string; params: unknown; transfer?: string }[] = [];

@@ -75,6 +75,7 @@ export class Services {
   disconnect(client: ClientLink): void {
     this.dispatcher.disconnect(client);
     this.jobs.disconnect(client);
+    this.volumes.releaseOwner(client.id);
   }
 
   async dispose(): Promise<void> {
@@ -145,7 +146,7 @@ export class Services {
           onProgress: (done, total) => ctx.progress(total ? done / total : null, `Reading slices: ${done} of ${total}`, done, total),
         });
         const name = s.description || (s.seriesNumber !== null ? `Series ${s.seriesNumber}` : `Series ${s.id}`);
-        const id = volumes.add(volume, name, { kind: 'dicom', seriesInstanceUid: s.seriesInstanceUid });
+        const id = volumes.add(volume, name, { kind: 'dicom', seriesInstanceUid: s.seriesInstanceUid }, ctx.client.id);
         ctx.progress(1, 'Loaded');
         return { volume: volumes.wire(id), warnings };
       },
@@ -159,7 +160,7 @@ export class Services {
         if (!/\.nii(\.gz)?$/i.test(path)) throw new IpcError('unsupported', `image.open: ${basename(path)}: only NIfTI images (.nii, .nii.gz) can be opened as files; open DICOM through its folder`);
         ctx.progress(null, `Reading ${basename(path)}…`);
         const { volume } = await readers.readNiftiFile(path);
-        const id = volumes.add(volume, basename(path).replace(/\.nii(\.gz)?$/i, ''), { kind: 'nifti', path });
+        const id = volumes.add(volume, basename(path).replace(/\.nii(\.gz)?$/i, ''), { kind: 'nifti', path }, ctx.client.id);
         if (!path.includes('lattice-uploads-')) await this.recent.add(path, 'image').catch(() => undefined);
         ctx.progress(1, 'Loaded');
         return { volume: volumes.wire(id), warnings: [] };
@@ -167,7 +168,7 @@ export class Services {
 
       'volume.get': (a) => volumes.wire(a.volumeId),
 
-      'volume.put': (a) => {
+      'volume.put': (a, ctx) => {
         const { header, data } = a.volume;
         const want = expectedByteLength(header);
         if (data.byteLength !== want || header.byteLength !== want) {
@@ -189,6 +190,7 @@ export class Services {
           },
           header.name,
           { kind: 'renderer' },
+          ctx.client.id,
         );
         return volumes.header(id);
       },

@@ -132,7 +132,7 @@ export class JobService {
       const short = kind.replace(/^.*\./, '');
       const base = names[0] ?? 'image';
       const volumes = out.volumes.map((v, i) =>
-        this.volumes.header(this.volumes.add(v, `${base} · ${short}${out.volumes.length > 1 ? ` ${i + 1}` : ''}`, { kind: 'job', job: kind })),
+        this.volumes.header(this.volumes.add(v, `${base} · ${short}${out.volumes.length > 1 ? ` ${i + 1}` : ''}`, { kind: 'job', job: kind }, client.id)),
       );
       client.emit('job.done', { jobId, kind, volumes, ...(out.values ? { result: out.values } : {}) });
     } catch (err) {

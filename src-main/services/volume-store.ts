@@ -12,14 +12,16 @@ interface Entry {
   volume: Volume;
   name: string;
   source?: VolumeSource;
+  /** The client (window / browser tab) it was loaded for; freed when that client goes away. */
+  owner?: string;
 }
 
 export class VolumeStore {
   private readonly entries = new Map<string, Entry>();
 
-  add(volume: Volume, name: string, source?: VolumeSource): string {
+  add(volume: Volume, name: string, source?: VolumeSource, owner?: string): string {
     const id = `vol-${randomUUID()}`;
-    this.entries.set(id, { volume, name, ...(source ? { source } : {}) });
+    this.entries.set(id, { volume, name, ...(source ? { source } : {}), ...(owner ? { owner } : {}) });
     return id;
   }
 
@@ -40,6 +42,16 @@ export class VolumeStore {
   release(ids: string[]): number {
     let n = 0;
     for (const id of ids) if (this.entries.delete(id)) n++;
+    return n;
+  }
+
+  /**
+   * Frees the volumes of a client that disconnected (a closed window, a reloaded tab), so
+   * that reloading the page does not leave 150 MB behind each time.
+   */
+  releaseOwner(owner: string): number {
+    let n = 0;
+    for (const [id, e] of this.entries) if (e.owner === owner && this.entries.delete(id)) n++;
     return n;
   }
 
