@@ -1,7 +1,7 @@
 /**
- * Shows one orthogonal view: the resliced plane in a canvas the size of the plane's raster,
- * placed and scaled on screen with a CSS transform, plus crosshair lines as two thin
- * elements moved with transforms.
+ * Shows one orthogonal view with two canvases: the resliced plane in a canvas the size of the
+ * plane's raster, placed and scaled on screen with a CSS transform, and a view-sized overlay
+ * canvas with the crosshairs, the orientation letters and the caption.
  *
  * Design, measured under headless Chromium + SwiftShader (bench/viewer.bench.mjs):
  * - The displayed plane is computed on the CPU in patient axes (slice-extract.ts). vtk.js's
@@ -11,10 +11,12 @@
  *   oblique and straight images, reads the one voxel array in place, and costs ~3 ms per
  *   512×512 plane.
  * - Only what changed is redone: a slice change re-extracts one plane and uploads it
- *   (putImageData, no scaling); a window/level change only re-maps the cached plane; zoom,
- *   pan and an in-plane cursor move change CSS transforms only, which the compositor applies
- *   without repainting anything. Repainting whole scaled canvases every frame (drawImage)
- *   measured 2–4× slower per frame under SwiftShader.
+ *   (putImageData, no scaling); a window/level change only re-maps the cached plane; zoom
+ *   and pan change a CSS transform only, which the compositor applies without repainting.
+ * - Text and lines go into one overlay canvas, not DOM elements over the plane: DOM overlays
+ *   on a composited canvas become many layers (or squashed view-sized layers) that Chromium
+ *   re-rasterizes through SwiftShader every frame; measured 12–16 fps with DOM letters,
+ *   captions and crosshair lines versus 40–60 fps without them (bench, 2 busy cores).
  * vtk.js stays for the 3D view and surfaces of later issues.
  */
 import type { Vec3, Volume } from '../../src-shared/image/volume';
@@ -40,6 +42,16 @@ export interface CameraState {
   panY: number;
 }
 
+export interface OverlayState {
+  /** CSS size of the view. */
+  width: number;
+  height: number;
+  cursor: Vec3 | null;
+  showCrosshair: boolean;
+  letters: { left: string; right: string; top: string; bottom: string } | null;
+  caption: string;
+}
+
 /** Mapping between CSS pixels of the view and raster pixels of the plane. */
 export interface ScreenMap {
   /** CSS pixels per raster pixel along x and y. */
@@ -61,16 +73,20 @@ export class SliceRenderer {
   private keyDepth = NaN;
   private keyWindow = NaN;
   private keyLevel = NaN;
+  private keyPlace = '';
   screen: ScreenMap = { sx: 1, sy: 1, ox: 0, oy: 0 };
+
+  private readonly octx: CanvasRenderingContext2D;
 
   constructor(
     private readonly canvas: HTMLCanvasElement,
-    private readonly hLine: HTMLElement,
-    private readonly vLine: HTMLElement,
+    private readonly overlay: HTMLCanvasElement,
   ) {
     const ctx = canvas.getContext('2d', { alpha: false });
-    if (!ctx) throw new Error('Canvas 2D is not available');
+    const octx = overlay.getContext('2d');
+    if (!ctx || !octx) throw new Error('Canvas 2D is not available');
     this.ctx = ctx;
+    this.octx = octx;
     canvas.style.transformOrigin = '0 0';
   }
 
@@ -114,8 +130,8 @@ export class SliceRenderer {
     return 0;
   }
 
-  /** Places the plane (zoom, pan, fit) and the crosshairs; CSS transforms only. */
-  place(cam: CameraState, cursor: Vec3, showCrosshair: boolean) {
+  /** Places the plane (zoom, pan, fit): a CSS transform only. */
+  place(cam: CameraState) {
     const grid = this.grid;
     if (!grid) return;
     // Physical size (mm) → fit into the view keeping real-millimetre aspect.
@@ -127,17 +143,59 @@ export class SliceRenderer {
     const sy = grid.pixelDown * pxPerMm;
     const ox = cam.width / 2 - (wmm * pxPerMm) / 2 + cam.panX;
     const oy = cam.height / 2 - (hmm * pxPerMm) / 2 + cam.panY;
+    const key = `${sx} ${sy} ${ox} ${oy}`;
     this.screen = { sx, sy, ox, oy };
+    if (key === this.keyPlace) return;
+    this.keyPlace = key;
     this.canvas.style.transform = `translate(${ox}px, ${oy}px) scale(${sx}, ${sy})`;
     // Magnified voxels stay crisp squares (ITK-SNAP's default); minified images are smoothed.
     this.canvas.style.imageRendering = sx >= 1 && sy >= 1 ? 'pixelated' : 'auto';
+  }
 
-    const [c, r] = worldToGrid(grid, cursor);
-    const x = Math.round(ox + (c + 0.5) * sx);
-    const y = Math.round(oy + (r + 0.5) * sy);
-    this.hLine.style.transform = `translateY(${y}px)`;
-    this.vLine.style.transform = `translateX(${x}px)`;
-    this.hLine.style.display = this.vLine.style.display = showCrosshair ? '' : 'none';
+  /** Redraws the overlay: crosshairs through the cursor, edge letters, caption. */
+  drawOverlay(o: OverlayState) {
+    const c = this.overlay;
+    const dpr = window.devicePixelRatio || 1;
+    const w = Math.max(1, Math.round(o.width * dpr));
+    const h = Math.max(1, Math.round(o.height * dpr));
+    if (c.width !== w || c.height !== h) {
+      c.width = w;
+      c.height = h;
+    }
+    const ctx = this.octx;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, o.width, o.height);
+    if (this.grid && o.cursor && o.showCrosshair) {
+      const { sx, sy, ox, oy } = this.screen;
+      const [gc, gr] = worldToGrid(this.grid, o.cursor);
+      const x = Math.round(ox + (gc + 0.5) * sx) + 0.5;
+      const y = Math.round(oy + (gr + 0.5) * sy) + 0.5;
+      ctx.strokeStyle = 'rgba(80, 160, 255, 0.9)';
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      ctx.moveTo(0, y);
+      ctx.lineTo(o.width, y);
+      ctx.moveTo(x, 0);
+      ctx.lineTo(x, o.height);
+      ctx.stroke();
+    }
+    ctx.textBaseline = 'middle';
+    if (o.letters) {
+      ctx.font = '600 14px system-ui, sans-serif';
+      ctx.fillStyle = '#ffd84a';
+      const L = o.letters;
+      ctx.textAlign = 'center';
+      ctx.fillText(L.top, o.width / 2, 12);
+      ctx.fillText(L.bottom, o.width / 2, o.height - 12);
+      ctx.textAlign = 'left';
+      ctx.fillText(L.left, 5, o.height / 2);
+      ctx.textAlign = 'right';
+      ctx.fillText(L.right, o.width - 5, o.height / 2);
+    }
+    ctx.font = '12px system-ui, sans-serif';
+    ctx.fillStyle = '#ccc';
+    ctx.textAlign = 'left';
+    ctx.fillText(o.caption, 6, 12);
   }
 
   /** World point under a CSS pixel position of the view, on the current plane. */

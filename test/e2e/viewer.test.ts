@@ -55,15 +55,13 @@ async function viewPixels(page: Page, view: string) {
   // One animation frame so a scheduled redraw has happened.
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   return page.evaluate((v) => {
-    const c = document.querySelector(`[data-view=${v}] canvas`) as HTMLCanvasElement;
+    const c = document.querySelector(`[data-view=${v}] canvas.plane`) as HTMLCanvasElement;
     const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
     let n = 0;
     let s = 0;
     let s2 = 0;
     let h = 2166136261;
     for (let i = 0; i < d.length; i += 4) {
-      // Skip the blue crosshair pixels so only the image counts.
-      if (d[i + 2] > d[i] + 40) continue;
       const g = d[i];
       n++;
       s += g;
@@ -83,9 +81,28 @@ async function status(page: Page) {
   return { voxel, world, value, units };
 }
 
+/**
+ * The orientation letters a view draws on its edges (the view publishes what it draws in
+ * data-letters; that they are really drawn is checked from the overlay's pixels).
+ */
 async function letters(page: Page, view: string) {
-  const get = (edge: string) => page.textContent(`[data-view=${view}] [data-edge=${edge}]`);
-  return { left: await get('left'), right: await get('right'), top: await get('top'), bottom: await get('bottom') };
+  const [left, right, top, bottom] = (await page.getAttribute(`[data-view=${view}]`, 'data-letters'))!.split(' ');
+  // Yellow letter pixels near the middle of each edge of the overlay canvas.
+  const drawn = await page.evaluate((v) => {
+    const c = document.querySelector(`[data-view=${v}] canvas.overlay`) as HTMLCanvasElement;
+    const ctx = c.getContext('2d')!;
+    const yellow = (x: number, y: number, w: number, h: number) => {
+      const d = ctx.getImageData(x, y, w, h).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] > 200 && d[i + 1] > 170 && d[i + 2] < 140 && d[i + 3] > 200) n++;
+      return n;
+    };
+    const W = c.width;
+    const H = c.height;
+    return [yellow(0, H / 2 - 15, 30, 30), yellow(W - 30, H / 2 - 15, 30, 30), yellow(W / 2 - 15, 0, 30, 30), yellow(W / 2 - 15, H - 30, 30, 30)];
+  }, view);
+  for (const n of drawn) expect(n, `${view}: an orientation letter is not drawn`).toBeGreaterThan(3);
+  return { left, right, top, bottom };
 }
 
 /** Clicks a view at a fraction of its size. */
@@ -136,10 +153,10 @@ describe('viewer in the browser host (Chromium)', () => {
         expect(before.std, `${view} view is blank`).toBeGreaterThan(5);
         // Move the slice in this view (keyboard on the view; wheel for one of them).
         await page.hover(`[data-view=${view}] [data-testid=view-input]`);
-        const caption = await page.textContent(`[data-view=${view}] .caption`);
+        const caption = await page.getAttribute(`[data-view=${view}]`, 'data-caption');
         if (view === 'sagittal') await page.mouse.wheel(0, -100);
         else await page.keyboard.press('PageUp');
-        await expect.poll(() => page.textContent(`[data-view=${view}] .caption`)).not.toBe(caption);
+        await expect.poll(() => page.getAttribute(`[data-view=${view}]`, 'data-caption')).not.toBe(caption);
         const after = await viewPixels(page, view);
         expect(after.std).toBeGreaterThan(5);
         expect(after.hash, `${view} image did not change with the slice`).not.toBe(before.hash);
