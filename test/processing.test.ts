@@ -18,6 +18,8 @@ import {
   morphology,
   otsuThreshold,
   runProcessingJob,
+  processingJobKinds,
+  processingJobParams,
   threshold,
   worldBoxToVoxelBox,
   OperationCancelledError,
@@ -549,6 +551,11 @@ describe('align centres and resample', () => {
 });
 
 describe('job kinds', () => {
+  it('publishes one parameter schema per job kind', () => {
+    expect(Object.keys(processingJobParams).sort()).toEqual(Object.keys(processingJobKinds).sort());
+    for (const [k, def] of Object.entries(processingJobKinds)) expect(def.params).toBe(processingJobParams[k as keyof typeof processingJobParams]);
+  });
+
   it('validates parameters and input counts with clear messages', () => {
     const m = vol([2, 2, 2], new Uint8Array(8), 'uint8');
     expect(() => runProcessingJob('processing.morphology', { operation: 'dilate', radius: -1 }, [m])).toThrow(/processing.morphology: invalid parameters: radius/);

@@ -9,8 +9,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 function hereDir(): string {
-  // import.meta.url is defined in ESM bundles and under vitest.
-  return dirname(fileURLToPath(import.meta.url));
+  // import.meta.url in ESM bundles and under vitest; __dirname if a bundler made CommonJS.
+  const url = typeof import.meta !== 'undefined' ? import.meta.url : undefined;
+  if (url) return dirname(fileURLToPath(url));
+  const cjsDir = (globalThis as { __dirname?: string }).__dirname ?? (typeof __dirname === 'string' ? __dirname : undefined);
+  return cjsDir ?? process.cwd();
 }
 
 export function workerCandidates(name: string, from = hereDir()): string[] {

@@ -9,4 +9,4 @@ export * from './combine';
 export * from './crop';
 export * from './align';
 export { encodeRuns, labelRuns, type Connectivity, type RowRuns } from './runs';
-export { processingJobKinds, runProcessingJob, type JobKindDefinition, type JobOutput } from './jobs';
+export { processingJobKinds, processingJobParams, runProcessingJob, type JobKindDefinition, type JobOutput, type ProcessingJobKind, type ProcessingJobParams } from './jobs';

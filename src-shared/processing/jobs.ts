@@ -44,6 +44,7 @@ const thresholdParams = z.object({
   inside: writeValue.optional(),
   outside: writeValue.optional(),
 });
+const thresholdMaskParams = thresholdParams.extend({ background: z.number().optional() });
 const otsuParams = z.object({ bins: z.number().int().min(2).max(1 << 16).optional() });
 const maskParams = z.object({ background: z.number().optional() });
 const morphParams = z.object({
@@ -96,7 +97,7 @@ export const processingJobKinds: Record<string, JobKindDefinition> = {
     return { volumes: [r.mask], values: { threshold: r.threshold } };
   }),
   /** [image] → [mask, masked image]: threshold then mask in one job (the usual pair). */
-  'processing.thresholdMask': def(thresholdParams.extend({ background: z.number().optional() }), [1, 1], (p, [v], o) => {
+  'processing.thresholdMask': def(thresholdMaskParams, [1, 1], (p, [v], o) => {
     const { background, ...tp } = p;
     const half = (f: number) => (g: number, msg: string) => o.onProgress?.(f + g / 2, msg);
     const mask = threshold(v, { ...tp, inside: 1, outside: 0 }, { signal: o.signal, onProgress: half(0) });
@@ -133,6 +134,25 @@ export const processingJobKinds: Record<string, JobKindDefinition> = {
   /** [image, reference] → [image on the reference grid] */
   'processing.resample': def(resampleParams, [2, 2], resampleJob),
 };
+
+/** Parameter schemas by kind (for forms in the UI and validation at the IPC boundary). */
+export const processingJobParams = {
+  'processing.threshold': thresholdParams,
+  'processing.otsu': otsuParams,
+  'processing.thresholdMask': thresholdMaskParams,
+  'processing.mask': maskParams,
+  'processing.morphology': morphParams,
+  'processing.fillHoles': componentParams,
+  'processing.largestComponent': componentParams,
+  'processing.combine': combineParams,
+  'processing.crop': cropParams,
+  'processing.align': alignParams,
+  'processing.resample': resampleParams,
+} as const;
+
+export type ProcessingJobKind = keyof typeof processingJobParams;
+/** What a caller passes for kind K (defaults not yet applied). */
+export type ProcessingJobParams<K extends ProcessingJobKind> = z.input<(typeof processingJobParams)[K]>;
 
 /** Validates and runs one job kind in the current thread (the worker, or tests). */
 export function runProcessingJob(kind: string, params: unknown, inputs: Volume[], opts: ProcessingOptions = {}): JobOutput {
