@@ -4,34 +4,34 @@
 // orientation letters and the on-screen patient orientation are right for an oblique series.
 // Screenshots go to test-artifacts/ (git-ignored).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { Vec3, Volume } from '../../src-shared/image/volume';
 import { readNiftiFile } from '../../src-main/nifti/nifti-file';
-import { startViewerHost, type ViewerHost } from './viewer-host';
+import { ARTIFACTS as artifacts, DATA as data, startApp, type E2eApp } from './helpers';
 
-const repo = path.resolve(__dirname, '../..');
-const data = path.resolve(repo, '../shared/data');
-const artifacts = path.join(repo, 'test-artifacts');
 const CT = path.join(data, 'dicom/ct_ge_lightspeed_3slice');
 const OBLIQUE = path.join(data, 'dicom/ge_adc_prostate_oblique');
 
-let host: ViewerHost;
-let browser: Browser;
+let app: E2eApp;
 
 beforeAll(async () => {
-  mkdirSync(artifacts, { recursive: true });
-  host = await startViewerHost(repo);
-  browser = host.browser;
-}, 240_000);
+  app = await startApp();
+}, 300_000);
 
 afterAll(async () => {
-  await host?.close();
+  await app?.close();
 });
 
+/** A fresh tab at the host's URL. */
+async function newPage(): Promise<Page> {
+  const page = await app.newPage();
+  await page.setViewportSize({ width: 1300, height: 850 });
+  return page;
+}
+
 async function openSeries(page: Page, folder: string) {
-  await page.goto(host.url);
   await page.click('[data-testid=open-folder]');
   await page.fill('[data-testid=folder-path]', folder);
   await page.click('[data-testid=scan-button]');
@@ -142,9 +142,7 @@ async function reference(name: string): Promise<Volume> {
 
 describe('viewer in the browser host (Chromium)', () => {
   it('CT: three non-blank views that change with the slice; status value = dcm2niix reference (HU)', async () => {
-    const page = await browser.newPage({ viewport: { width: 1300, height: 850 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
+    const page = await newPage();
     try {
       await openSeries(page, CT);
       await page.screenshot({ path: path.join(artifacts, 'viewer-ct-loaded.png') });
@@ -181,14 +179,14 @@ describe('viewer in the browser host (Chromium)', () => {
       expect(await page.inputValue('[data-testid=wl-level]')).toBe('300');
       expect((await viewPixels(page, 'axial')).hash).not.toBe(beforeWl.hash);
       await page.screenshot({ path: path.join(artifacts, 'viewer-ct-bone-window.png') });
-      expect(errors).toEqual([]);
+      expect(app.errors).toEqual([]);
     } finally {
       await page.close();
     }
   });
 
   it('oblique MR: letters and on-screen orientation are in patient axes; value = reference', async () => {
-    const page = await browser.newPage({ viewport: { width: 1300, height: 850 } });
+    const page = await newPage();
     try {
       await openSeries(page, OBLIQUE);
       await page.screenshot({ path: path.join(artifacts, 'viewer-oblique-mr.png') });
@@ -238,7 +236,7 @@ describe('viewer in the browser host (Chromium)', () => {
   });
 
   it('mouse: right-drag zooms, middle-drag pans; a second series asks how to load it', async () => {
-    const page = await browser.newPage({ viewport: { width: 1300, height: 850 } });
+    const page = await newPage();
     try {
       await openSeries(page, CT);
       const box = (await page.locator('[data-view=axial] [data-testid=view-input]').boundingBox())!;
