@@ -224,10 +224,17 @@ export async function writeNiftiFile(path: string, volume: Volume, opts: NiftiFi
   const gzip = opts.gzip ?? path.toLowerCase().endsWith('.gz');
   const parts = [header, data];
   try {
-    await writeFileAtomic(path, gzip ? gzipParallel(parts, opts.gzipLevel ?? DEFAULT_GZIP_LEVEL, opts.gzipBlockBytes) : parts);
+    await writeFileAtomic(path, gzip ? gzipParallel(parts, opts.gzipLevel ?? DEFAULT_GZIP_LEVEL, opts.gzipBlockBytes) : [header, ...views(data, 1 << 30)]);
   } catch (err) {
     throw new NiftiFileError(path, `cannot write: ${describe(err)}`, { cause: err });
   }
+}
+
+/** Views of at most `max` bytes (single fs writes are limited to 2 GiB). */
+function views(bytes: Uint8Array, max: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let off = 0; off < bytes.byteLength; off += max) out.push(bytes.subarray(off, Math.min(bytes.byteLength, off + max)));
+  return out;
 }
 
 function deflateRawBlock(input: Uint8Array, options: zlib.ZlibOptions): Promise<Buffer> {
