@@ -152,7 +152,9 @@ function runTimed(cmd, args) {
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? '');
-  return { wall, rssMiB: m ? Number(m[1]) / 1024 : NaN };
+  const u = /User time \(seconds\): ([\d.]+)/.exec(r.stderr ?? '');
+  const sy = /System time \(seconds\): ([\d.]+)/.exec(r.stderr ?? '');
+  return { wall, rssMiB: m ? Number(m[1]) / 1024 : NaN, cpu: u && sy ? Number(u[1]) + Number(sy[1]) : NaN };
 }
 
 function median(xs) {
@@ -160,21 +162,30 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
-function bench(label, cmd, argsFor) {
-  const walls = [];
-  const rss = [];
-  let size = 0;
+/** One timed run into a fresh output folder; returns wall, CPU, peak RSS and output size. */
+function once(label, cmd, argsFor) {
+  const out = join(cacheDir, `out-${label.replace(/\W+/g, '_')}`);
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const r = runTimed(cmd, argsFor(out));
+  r.size = readdirSync(out).filter((f) => /\.nii(\.gz)?$/.test(f)).reduce((a, f) => a + statSync(join(out, f)).size, 0);
+  rmSync(out, { recursive: true, force: true });
+  return r;
+}
+
+function summary(runs) {
+  return { wall: median(runs.map((r) => r.wall)), cpu: median(runs.map((r) => r.cpu)), rss: Math.max(...runs.map((r) => r.rssMiB)), size: runs[0].size };
+}
+
+/** Ours and dcm2niix alternately (same machine load for both), RUNS times each. */
+function pair(what, ourArgs, theirArgs) {
+  const ours = [];
+  const theirs = [];
   for (let i = 0; i < RUNS; i++) {
-    const out = join(cacheDir, `out-${label.replace(/\W+/g, '_')}`);
-    rmSync(out, { recursive: true, force: true });
-    mkdirSync(out, { recursive: true });
-    const r = runTimed(cmd, argsFor(out));
-    walls.push(r.wall);
-    rss.push(r.rssMiB);
-    size = readdirSync(out).filter((f) => /\.nii(\.gz)?$/.test(f)).reduce((a, f) => a + statSync(join(out, f)).size, 0);
-    rmSync(out, { recursive: true, force: true });
+    ours.push(once(`lattice ${what}`, process.execPath, ourArgs));
+    if (dcm2niix) theirs.push(once(`dcm2niix ${what}`, dcm2niix, theirArgs));
   }
-  return { label, wall: median(walls), rss: Math.max(...rss), size };
+  return { what, ours: summary(ours), theirs: theirs.length ? summary(theirs) : null };
 }
 
 if (!existsSync(join(inDir, `CT${String(NZ).padStart(4, '0')}.dcm`))) {
@@ -190,23 +201,30 @@ spawnSync('cat', [...readdirSync(inDir).map((f) => join(inDir, f))], { stdio: 'i
 
 const rows = [];
 const pairs = [
-  ['.nii', ['--no-json'].slice(0, 0), ['-z', 'n']],
+  ['.nii', [], ['-z', 'n']],
   ['.nii.gz (level 1 both)', ['--gz'], ['-z', 'y', '-1']],
   ['.nii.gz (dcm2niix default -6)', ['--gz'], ['-z', 'y']],
 ];
 for (const [what, ourFlags, theirFlags] of pairs) {
-  const ours = bench(`lattice ${what}`, process.execPath, (out) => [lattice, 'convert', inDir, '-o', out, ...ourFlags]);
-  const theirs = dcm2niix ? bench(`dcm2niix ${what}`, dcm2niix, (out) => [...theirFlags, '-b', 'y', '-o', out, inDir]) : null;
-  rows.push({ what, ours, theirs });
+  rows.push(pair(what, (out) => [lattice, 'convert', inDir, '-o', out, ...ourFlags], (out) => [...theirFlags, '-b', 'y', '-o', out, inDir]));
 }
-
 const f = (x, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 console.log(`\nInput: ${NX}×${NY}×${NZ} int16 CT, ${NZ} files, volume ${volumeMiB.toFixed(1)} MiB; median of ${RUNS} runs; ${hasTime ? 'peak RSS from /usr/bin/time -v' : 'no /usr/bin/time: RSS n/a'}`);
 console.log(dcm2niix ? `dcm2niix: ${dcm2niix}` : 'dcm2niix not installed: our times only');
-console.log('output                         | lattice s | dcm2niix s | ratio | lattice peak MiB (× volume) | dcm2niix peak MiB | sizes MiB (ours / theirs)');
+console.log('output                         | lattice s | dcm2niix s | ratio | CPU s ours/theirs | lattice peak MiB (× volume) | dcm2niix MiB | sizes MiB ours/theirs');
 for (const { what, ours, theirs } of rows) {
   console.log(
-    `${what.padEnd(30)} | ${f(ours.wall).padStart(9)} | ${f(theirs?.wall ?? NaN).padStart(10)} | ${f(theirs ? ours.wall / theirs.wall : NaN, 2).padStart(5)} | ${f(ours.rss, 0).padStart(6)} (${f(ours.rss / volumeMiB, 2)}×)`.padEnd(100) +
-      ` | ${f(theirs?.rss ?? NaN, 0).padStart(6)} | ${f(ours.size / 2 ** 20, 1)} / ${f((theirs?.size ?? NaN) / 2 ** 20, 1)}`,
+    [
+      what.padEnd(30),
+      f(ours.wall).padStart(9),
+      f(theirs?.wall ?? NaN).padStart(10),
+      f(theirs ? ours.wall / theirs.wall : NaN, 2).padStart(5),
+      `${f(ours.cpu, 2)} / ${f(theirs?.cpu ?? NaN, 2)}`.padStart(17),
+      `${f(ours.rss, 0)} (${f(ours.rss / volumeMiB, 2)}×)`.padStart(27),
+      f(theirs?.rss ?? NaN, 0).padStart(12),
+      `${f(ours.size / 2 ** 20, 1)} / ${f((theirs?.size ?? NaN) / 2 ** 20, 1)}`,
+    ].join(' | '),
   );
 }
+const load = spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.trim();
+console.log(`load average during the run: ${load} (timings on a shared machine are noisy; CPU seconds are steadier)`);

@@ -18,6 +18,8 @@ import { dicomTagLines } from './tag-dictionary';
 export interface LoadOptions {
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /** Fill metadata.dicomTags (a header listing for a Metadata tab). Default true. */
+  tags?: boolean;
   /**
    * Store rows bottom-up (dcm2niix's NIfTI order), flipping each slice while it is hot
    * in cache; the returned geometry is flipped to match. Default false (DICOM order).
@@ -82,6 +84,7 @@ export async function assembleVolume(group: VolumeGroup, opts: LoadOptions = {})
   const stored = new VOXEL_ARRAY[storedType](backing.buffer, backing.byteOffset, total) as IntArray;
   const flip = opts.flipRows === true;
   const rowTmp = new Uint8Array(nx * bpv);
+  const sliceScratch = new Uint8Array(sliceVox * bpv);
   const bytes = new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength);
 
   const ts = r0.transferSyntax;
@@ -132,10 +135,17 @@ export async function assembleVolume(group: VolumeGroup, opts: LoadOptions = {})
           const pos = r.pixelOffset + ref.record.frame * fb;
           if (ref.tile < 0 && fb === sliceVox * bpv) {
             const start = (t * nz + k) * sliceVox * bpv;
-            const dst = bytes.subarray(start, start + sliceVox * bpv);
-            readExactly(fd, dst, pos);
-            if (r.transferSyntax === TS.explicitBE) swapBytesInPlace(dst, bpv);
-            if (flip) flipSliceRows(bytes, start, nx * bpv, ny, rowTmp);
+            if (flip) {
+              // Through a cache-resident scratch slice: one pass writing rows reversed.
+              readExactly(fd, sliceScratch, pos);
+              if (r.transferSyntax === TS.explicitBE) swapBytesInPlace(sliceScratch, bpv);
+              const rowBytes = nx * bpv;
+              for (let y = 0, d = start + (ny - 1) * rowBytes; y < ny; y++, d -= rowBytes) bytes.set(sliceScratch.subarray(y * rowBytes, (y + 1) * rowBytes), d);
+            } else {
+              const dst = bytes.subarray(start, start + sliceVox * bpv);
+              readExactly(fd, dst, pos);
+              if (r.transferSyntax === TS.explicitBE) swapBytesInPlace(dst, bpv);
+            }
           } else {
             let buf = cache.get(ref.record.frame);
             if (!buf) {
@@ -223,7 +233,7 @@ export async function assembleVolume(group: VolumeGroup, opts: LoadOptions = {})
     warnings.push('rescale slope/intercept differ between slices: the volume holds real values as float32');
   }
 
-  const metadata = await seriesMetadata(group);
+  const metadata = await seriesMetadata(group, opts.tags !== false);
   let origin: Vec3 = [...group.origin];
   let direction: Mat3 = [...group.direction];
   if (flip) {
@@ -252,7 +262,7 @@ function frameSpacingSeconds(g: VolumeGroup): number {
   return tr && tr > 0 ? tr / 1000 : 0;
 }
 
-async function seriesMetadata(g: VolumeGroup): Promise<Volume['metadata']> {
+async function seriesMetadata(g: VolumeGroup, tags: boolean): Promise<Volume['metadata']> {
   const r = g.records[0];
   const md: Volume['metadata'] = { ...r.meta };
   md.SeriesInstanceUID = r.seriesUid;
@@ -268,10 +278,12 @@ async function seriesMetadata(g: VolumeGroup): Promise<Volume['metadata']> {
   md.SourceFiles = new Set(g.records.map((x) => x.file)).size;
   if (r.echoTime != null) md.EchoTime = r.echoTime;
   if (r.philipsScaleSlope != null) md.PhilipsScaleSlope = r.philipsScaleSlope;
-  try {
-    md.dicomTags = dicomTagLines(r.file, (await readFileStart(r.file, 1 << 20)).bytes);
-  } catch {
-    md.dicomTags = [];
+  if (tags) {
+    try {
+      md.dicomTags = dicomTagLines(r.file, (await readFileStart(r.file, 1 << 20)).bytes);
+    } catch {
+      md.dicomTags = [];
+    }
   }
   return md;
 }

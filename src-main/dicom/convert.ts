@@ -71,7 +71,7 @@ export async function convertDicom(inputs: string[], outDir: string, opts: Conve
     opts.onSeries?.(s, i, chosen.length);
     const group = state.groups.get(s.id)!;
     try {
-      const { volume, warnings } = await assembleVolume(group, { signal: opts.signal, flipRows: true });
+      const { volume, warnings } = await assembleVolume(group, { signal: opts.signal, flipRows: true, tags: false });
       const out = toDcm2niixLayout(volume, group, true);
       // Name clashes get a letter, like dcm2niix -w 2 (never overwrite another output of this run).
       const base0 = dcm2niixBaseName(group);
