@@ -4,7 +4,7 @@
 // orientation letters and the on-screen patient orientation are right for an oblique series.
 // Screenshots go to test-artifacts/ (git-ignored).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import type { Vec3, Volume } from '../../src-shared/image/volume';
@@ -267,6 +267,75 @@ describe('viewer in the browser host (Chromium)', () => {
       await page.click('[data-role=main]');
       await expect.poll(() => page.textContent('[data-testid=status-units]')).toBe('');
       await expect.poll(async () => (await status(page)).voxel).toEqual([128, 128, 10]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('dropping DICOM files on the window uploads them to the host and lists their series', async () => {
+    const page = await newPage();
+    try {
+      const files = readdirSync(CT).map((f) => ({ name: f, b64: readFileSync(path.join(CT, f)).toString('base64') }));
+      await page.evaluate((list) => {
+        const dt = new DataTransfer();
+        for (const f of list) {
+          const bytes = Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0));
+          dt.items.add(new File([bytes], f.name, { type: 'application/dicom' }));
+        }
+        const app = document.querySelector('.app')!;
+        app.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        app.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      }, files);
+      await page.waitForSelector('[data-testid=series-row]', { timeout: 60_000 });
+      const row = await page.textContent('[data-testid=series-row]');
+      expect(row).toContain('CT');
+      expect(row).toContain('512×512×3');
+      await page.click('[data-testid=series-row]');
+      await expect.poll(() => page.textContent('[data-testid=status-units]')).toContain('HU');
+      expect((await viewPixels(page, 'axial')).std).toBeGreaterThan(5);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('server-side folder browser, recent folders, window/level drag', async () => {
+    const page = await newPage();
+    try {
+      // Browse from the data folder down to the CT folder and scan it.
+      await page.click('[data-testid=open-folder]');
+      await page.fill('[data-testid=folder-path]', path.join(data, 'dicom'));
+      await page.click('[data-testid=browse-button]');
+      await page.waitForSelector('[data-testid=folder-browser]');
+      await page.click('[data-testid=folder-browser] a:has-text("ct_ge_lightspeed_3slice")');
+      await expect.poll(() => page.textContent('[data-testid=folder-browser] code')).toBe(CT);
+      await page.click('[data-testid=scan-this-folder]');
+      await page.click('[data-testid=series-row]');
+      await page.waitForFunction(() => document.querySelector('[data-view=axial]')?.getAttribute('data-rendered-image'));
+      // The folder is now in the recent list of a new dialog.
+      await page.click('[data-testid=open-folder]');
+      await expect.poll(() => page.locator('[data-testid=recent-item]').allTextContents()).toContain(CT);
+      await page.click('.dialog .close');
+
+      // Shift + left-drag: right widens the window, down raises the level.
+      const w0 = Number(await page.inputValue('[data-testid=wl-window]'));
+      const l0 = Number(await page.inputValue('[data-testid=wl-level]'));
+      const voxel0 = await page.textContent('[data-testid=status-voxel]');
+      const box = (await page.locator('[data-view=coronal] [data-testid=view-input]').boundingBox())!;
+      await page.keyboard.down('Shift');
+      await page.mouse.move(box.x + 100, box.y + 100);
+      await page.mouse.down();
+      await page.mouse.move(box.x + 164, box.y + 132, { steps: 4 });
+      await page.mouse.up();
+      await page.keyboard.up('Shift');
+      // Sensitivity is window/256 per pixel, re-evaluated at every move event.
+      const w1 = Number(await page.inputValue('[data-testid=wl-window]'));
+      const l1 = Number(await page.inputValue('[data-testid=wl-level]'));
+      expect(w1).toBeGreaterThan(w0 * (1 + 64 / 256) - 1);
+      expect(w1).toBeLessThan(w0 * 1.4);
+      expect(l1 - l0).toBeGreaterThan(32 * (w0 / 256) - 1);
+      expect(l1 - l0).toBeLessThan(32 * (w0 / 256) * 1.4);
+      expect(await page.getAttribute('[data-preset=ct-abdomen]', 'class')).not.toContain('active');
+      expect(await page.textContent('[data-testid=status-voxel]')).toBe(voxel0);
     } finally {
       await page.close();
     }
