@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Mat3, Volume } from '../src-shared/image/volume';
@@ -177,6 +177,33 @@ describe.skipIf(!haveData)('dcm2niix reference files (../shared/data/reference)'
 
 const HAVE_PLASTIMATCH = spawnSync('plastimatch', ['--version'], { stdio: 'ignore' }).status === 0;
 if (!HAVE_PLASTIMATCH) console.warn('nifti-interop: plastimatch (ITK) not installed: skipping the ITK read-back test');
+const HAVE_DCM2NIIX = spawnSync('dcm2niix', ['-v'], { stdio: 'ignore' }).error === undefined;
+
+describe.skipIf(!haveData || !HAVE_DCM2NIIX)('.nii.gz written by dcm2niix (pigz and internal miniz)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'lattice-nifti-d2n-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const mode of ['y', 'i']) {
+    it(`reads dcm2niix -z ${mode} output identically to the reference .nii`, async () => {
+      const item = 'hitachi_t1_sag_oblique';
+      const out = join(dir, mode);
+      execFileSync('mkdir', ['-p', out]);
+      execFileSync('dcm2niix', ['-z', mode, '-b', 'n', '-o', out, join(DATA, 'dicom', item)], { stdio: 'ignore' });
+      const gz = readdirSync(out).filter((f) => f.endsWith('.nii.gz'));
+      expect(gz.length).toBe(1);
+      const refName = readdirSync(join(DATA, 'reference', item)).find((f) => f.endsWith('.nii'))!;
+      const ref = await readNiftiFile(join(DATA, 'reference', item, refName));
+      const got = await readNiftiFile(join(out, gz[0]));
+      expect(voxelSha256(got.volume)).toBe(voxelSha256(ref.volume));
+      expect(maxAbsDiff(geometryToNiftiAffine(got.volume), geometryToNiftiAffine(ref.volume))).toBeLessThan(1e-6);
+      expect(got.volume.dims).toEqual(ref.volume.dims);
+    });
+  }
+});
+
 const haveNibabel = spawnSync(PYTHON, ['-c', 'import nibabel'], { stdio: 'ignore' }).status === 0;
 if (!haveNibabel) console.warn(`nifti-interop: ${PYTHON} has no nibabel (apt install python3-nibabel): skipping the nibabel read-back tests`);
 
