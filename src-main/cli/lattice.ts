@@ -2,10 +2,15 @@
  * `lattice` command line. Each group of verbs lives in its own module under commands/;
  * this file only dispatches.
  */
+import { availableParallelism } from 'node:os';
 import type { CliIO, CommandTable } from './command';
 import { commands as dicomCommands } from './commands/dicom';
 import { commands as registerCommands } from './commands/register';
 import { commands as processingCommands } from './commands/processing';
+
+// gzip and file reads run on libuv's thread pool (4 threads by default): size it to the
+// machine so that .nii.gz compression uses every core. Must happen before the pool starts.
+process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableParallelism()));
 
 const table: CommandTable = { ...dicomCommands, ...processingCommands, ...registerCommands };
 
