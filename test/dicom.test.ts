@@ -177,6 +177,8 @@ describe('bad input (built from the real data in a temp folder)', () => {
     for (const f of readdirSync(join(DATA, 'ct_ge_with_rtstruct_mixed'))) copyFileSync(join(DATA, 'ct_ge_with_rtstruct_mixed', f), join(dir, 'mixed', f));
     const ct = readFileSync(join(DATA, 'ct_ge_lightspeed_3slice', readdirSync(join(DATA, 'ct_ge_lightspeed_3slice'))[0]));
     writeFileSync(join(dir, 'mixed', 'truncated.dcm'), ct.subarray(0, 100_000));
+    const ctSlice = readdirSync(join(DATA, 'ct_ge_with_rtstruct_mixed')).find((f) => !/rt/i.test(f))!;
+    copyFileSync(join(DATA, 'ct_ge_with_rtstruct_mixed', ctSlice), join(dir, 'mixed', 'zz_copy_of_slice.dcm'));
     writeFileSync(join(dir, 'mixed', 'random.dcm'), Uint8Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 251));
     mkdirSync(join(dir, 'empty'));
     // A series with one slice deleted.
@@ -194,7 +196,8 @@ describe('bad input (built from the real data in a temp folder)', () => {
     const byFile = new Map(scan.problems.map((p) => [p.file, p.problem]));
     expect(byFile.get(join(dir, 'mixed', 'truncated.dcm'))).toMatch(/truncated file: pixel data needs \d+ bytes, file has 100000/);
     expect(byFile.get(join(dir, 'mixed', 'random.dcm'))).toMatch(/not a DICOM file/);
-    expect(scan.problems.length).toBe(2);
+    expect(byFile.get(join(dir, 'mixed', 'zz_copy_of_slice.dcm'))).toMatch(/^duplicate of .*\(same SOPInstanceUID\): ignored$/);
+    expect(scan.problems.length).toBe(3);
     expect(scan.notes.join('\n')).toMatch(/RT Structure Set \(RTSTRUCT\) skipped \(not an image\): 3 files/);
     const { volume } = await loadDicomSeries(scan, scan.series[0].id);
     expect(volume.dims).toEqual([512, 512, 2]);

@@ -271,7 +271,6 @@ function describe(file: string, ds: DataSet, size: number): HeaderResult {
   if (!rows || !columns) return { kind: 'problem', problem: 'image without Rows/Columns' };
   if (![8, 16, 32].includes(bitsAllocated)) return { kind: 'problem', problem: `unsupported BitsAllocated ${bitsAllocated}` };
   const imageType = str(ds, 'x00080008').toUpperCase().split('\\').map((s) => s.trim()).filter(Boolean);
-  if (imageType.includes('LOCALIZER')) return { kind: 'skip', note: 'localizer (scout) image skipped' };
   if (samplesPerPixel !== 1) return { kind: 'skip', note: `colour image (${samplesPerPixel} samples per pixel, ${str(ds, 'x00280004')}) skipped: only greyscale volumes are converted` };
   const encapsulated = pix.hadUndefinedLength === true || isEncapsulated(ts);
   const frameBytes = (rows * columns * samplesPerPixel * bitsAllocated) / 8;

@@ -85,8 +85,21 @@ export async function scanDicom(inputs: string[], opts: ScanOptions = {}): Promi
   opts.onProgress?.(done, files.length);
   const records: ImageRecord[] = [];
   const skipped = new Map<string, string[]>();
+  const seen = new Map<string, string>();
   results.forEach((r, i) => {
-    if (r.kind === 'images') records.push(...r.records);
+    if (r.kind === 'images') {
+      // The same image twice (a copied file) would pose as a second volume: keep the first.
+      // (Edited test copies reuse the UID with another SeriesNumber/encoding: those are kept.)
+      const r0 = r.records[0];
+      const key = r0.sopInstanceUid ? [r0.sopInstanceUid, r0.seriesUid, r0.seriesNumber, r0.transferSyntax, r0.pixelRepresentation].join('|') : '';
+      const prev = key ? seen.get(key) : undefined;
+      if (prev) {
+        problems.push({ file: files[i], problem: `duplicate of ${prev} (same SOPInstanceUID): ignored` });
+        return;
+      }
+      if (key) seen.set(key, files[i]);
+      records.push(...r.records);
+    }
     else if (r.kind === 'problem') problems.push({ file: files[i], problem: r.problem });
     else {
       let l = skipped.get(r.note);

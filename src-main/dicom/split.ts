@@ -140,6 +140,8 @@ function splitSuffixes(groups: ImageRecord[][]): string[] {
 function buildGroup(key: string, records: ImageRecord[], suffix: string, nParts: number): VolumeGroup {
   const r0 = records[0];
   const warnings: string[] = [];
+  // Localizers are converted (as dcm2niix does) but flagged: they are not a diagnostic volume.
+  if (r0.imageType.includes('LOCALIZER')) warnings.push('localizer (scout) image');
   if (nParts > 1) warnings.push(`series split into ${nParts} volumes (different ${describeSplit(records)}); this one is '${suffix.replace(/^_/, '')}'`);
   let iop = r0.iop;
   if (!iop) {
