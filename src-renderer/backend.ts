@@ -64,12 +64,16 @@ export function createIpcBackend(api: LatticeApi): LoaderBackend {
       });
     },
 
-    async loadSeries(series, onProgress) {
-      const opts = { onProgress: (f: number | null, m: string) => onProgress(f ?? 0, m) };
+    async loadSeries(series, onProgress, signal) {
+      const opts = { onProgress: (f: number | null, m: string) => onProgress(f ?? 0, m), signal };
       const r =
         series.kind === 'nifti' ? await api.openImage(series.path ?? series.id, opts) : await api.loadSeries(series.scanId, series.id, opts);
       const modality = String(r.volume.metadata.Modality ?? series.modality ?? '');
-      return { volume: r.volume, modality, name: r.header.name || series.description, warnings: r.warnings };
+      return { volume: r.volume, modality, name: r.header.name || series.description, warnings: r.warnings, hostId: r.header.id };
+    },
+
+    async release(hostIds) {
+      await api.releaseVolumes(hostIds);
     },
 
     async listFolder(path): Promise<FolderListing> {

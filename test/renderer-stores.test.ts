@@ -201,6 +201,24 @@ describe('view store (3D cursor)', () => {
     expect(view.cursor).toEqual([5, 6, 7]);
   });
 
+  it('4D images: the frame selects the volume the value comes from', () => {
+    const images = useImagesStore();
+    const view = useViewStore();
+    const dims: Vec3 = [4, 4, 2];
+    const n = 4 * 4 * 2;
+    const data = new Int16Array(n * 3);
+    for (let f = 0; f < 3; f++) data.fill(f * 10, f * n, (f + 1) * n);
+    const v: Volume = { dims, spacing: [1, 1, 1], origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], data, voxelType: 'int16', frames: 3, rescaleSlope: 1, rescaleIntercept: 0, metadata: {} };
+    images.add({ name: '4d', role: 'main', volume: v, modality: 'MR', source: '' });
+    expect(view.cursorValue).toBe(0);
+    view.setFrame(2);
+    expect(view.cursorValue).toBe(20);
+    view.setFrame(9);
+    expect(view.frame).toBe(2);
+    const g = sliceGrid(v, 'axial');
+    expect(Array.from(extractSlice(v, g, view.cursorWorld, undefined, 1)).every((x) => x === 10)).toBe(true);
+  });
+
   it('zoom is clamped and reset with the cameras', () => {
     setActivePinia(createPinia());
     const view = useViewStore();
@@ -275,11 +293,12 @@ describe('loading store', () => {
       loadSeries: async (s, onProgress) => {
         calls.push(`load ${s.id}`);
         onProgress(0.5, 'half');
-        return { volume: ctVolume(), modality: 'CT', name: s.description };
+        return { volume: ctVolume(), modality: 'CT', name: s.description, hostId: `v${s.id}` };
       },
       listFolder: async (p) => ({ path: p, parent: '/', entries: [], places: [] }),
       recentFolders: async () => ['/data/ct'],
       addRecentFolder: async (p) => void calls.push(`recent ${p}`),
+      release: async (ids) => void calls.push(`release ${ids.join(',')}`),
       ...over,
     };
     return { b, calls };
@@ -323,6 +342,42 @@ describe('loading store', () => {
     await loading.pick(loading.series[0]);
     await loading.load('overlay');
     expect(images.images.map((i) => `${i.name}:${i.role}`)).toEqual(['Series 2:main', 'Series 1:overlay']);
+  });
+
+  it('frees the host copy of a replaced main image', async () => {
+    const loading = useLoadingStore();
+    const { b, calls } = fakeBackend();
+    loading.setBackend(b);
+    await loading.scanFolder('/data/ct');
+    await loading.pick(loading.series[0]);
+    await loading.pick(loading.series[1]);
+    await loading.load('main');
+    expect(calls).toContain('release v1');
+    expect(calls).not.toContain('release v2');
+  });
+
+  it('cancelling a load aborts the backend call and keeps the current image', async () => {
+    const loading = useLoadingStore();
+    const images = useImagesStore();
+    let seen: AbortSignal | undefined;
+    loading.setBackend(
+      fakeBackend({
+        loadSeries: (_s, _p, signal) =>
+          new Promise((_ok, fail) => {
+            seen = signal;
+            signal?.addEventListener('abort', () => fail(new Error('cancelled')));
+          }),
+      }).b,
+    );
+    await loading.scanFolder('/data/ct');
+    const p = loading.pick(loading.series[0]);
+    expect(loading.phase).toBe('loading');
+    loading.cancelLoad();
+    await p;
+    expect(seen?.aborted).toBe(true);
+    expect(loading.error).toBe('Loading was cancelled.');
+    expect(loading.phase).toBe('choose');
+    expect(images.hasImage).toBe(false);
   });
 
   it('shows clear errors: empty path, nothing found, failed load', async () => {

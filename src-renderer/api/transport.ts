@@ -4,7 +4,7 @@
  */
 import type { Channel, EventName, Reply } from '../../src-shared/ipc/contract';
 import type { LatticePreloadApi } from '../../src-shared/ipc/preload-api';
-import { extractBinaries, insertBinaries, TOKEN_HEADER, TOKEN_PARAM, WS_PATH, type ClientMessage, type ServerMessage } from '../../src-shared/ipc/wire-codec';
+import { BULK_MIN_BYTES, BULK_UPLOAD_PATH, extractBinaries, insertBinaries, TOKEN_HEADER, TOKEN_PARAM, WS_PATH, type BulkUpload, type ClientMessage, type ServerMessage } from '../../src-shared/ipc/wire-codec';
 
 export type EventListener = (event: EventName, payload: unknown) => void;
 
@@ -87,11 +87,31 @@ export class WebSocketTransport implements Transport {
     const ws = await this.connect();
     const id = this.nextId++;
     const { json, buffers } = extractBinaries(args ?? {});
-    const msg: ClientMessage = { t: 'req', id, ch: channel, args: json, bin: buffers.length };
+    const inline: ArrayBuffer[] = [];
+    const bulk: BulkUpload[] = [];
+    try {
+      await Promise.all(
+        buffers.map(async (b, i) => {
+          if (b.byteLength < BULK_MIN_BYTES) return;
+          const r = await this.fetchImpl(new URL(BULK_UPLOAD_PATH, this.httpOrigin), {
+            method: 'POST',
+            headers: { [TOKEN_HEADER]: this.token, 'Content-Type': 'application/octet-stream' },
+            body: b,
+          });
+          if (!r.ok) throw new Error(`upload failed: HTTP ${r.status}`);
+          bulk.push({ i, id: ((await r.json()) as { id: string }).id });
+        }),
+      );
+    } catch (err) {
+      return { ok: false, error: { code: 'io', message: `${channel}: ${err instanceof Error ? err.message : String(err)}` } };
+    }
+    for (const b of buffers) if (b.byteLength < BULK_MIN_BYTES) inline.push(b);
+    if (ws.readyState !== 1) return { ok: false, error: { code: 'io', message: `${channel}: the connection to the Lattice host was lost` } };
+    const msg: ClientMessage = { t: 'req', id, ch: channel, args: json, bin: inline.length, ...(bulk.length ? { bulk } : {}) };
     return new Promise<Reply>((resolve) => {
       this.pending.set(id, { resolve, channel });
       ws.send(JSON.stringify(msg));
-      for (const b of buffers) ws.send(b);
+      for (const b of inline) ws.send(b);
     });
   }
 

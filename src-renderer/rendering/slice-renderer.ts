@@ -31,6 +31,8 @@ export interface PlaneState {
   cursor: Vec3;
   window: number;
   level: number;
+  /** Volume of a 4D image (0 for 3D). */
+  frame: number;
 }
 
 export interface CameraState {
@@ -71,6 +73,7 @@ export class SliceRenderer {
   private keyConvention: Convention | null = null;
   private keyView: ViewName | null = null;
   private keyDepth = NaN;
+  private keyFrame = -1;
   private keyWindow = NaN;
   private keyLevel = NaN;
   private keyPlace = '';
@@ -115,9 +118,10 @@ export class SliceRenderer {
     const n = grid.axes.normal;
     const depth = s.cursor[0] * n[0] + s.cursor[1] * n[1] + s.cursor[2] * n[2];
     let remap = false;
-    if (depth !== this.keyDepth) {
-      extractSlice(v, grid, s.cursor, this.values!);
+    if (depth !== this.keyDepth || s.frame !== this.keyFrame) {
+      extractSlice(v, grid, s.cursor, this.values!, s.frame);
       this.keyDepth = depth;
+      this.keyFrame = s.frame;
       remap = true;
     }
     if (remap || s.window !== this.keyWindow || s.level !== this.keyLevel) {

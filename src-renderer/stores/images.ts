@@ -20,6 +20,8 @@ export interface LoadedImage {
   units: string;
   /** Where it came from (folder or file path), for the recent list and the title bar. */
   source: string;
+  /** Id of the copy the main process / host keeps (to release it, or to run jobs on it). */
+  hostId?: string;
 }
 
 export function unitsFor(modality: string, metadata: Volume['metadata']): string {
@@ -34,6 +36,11 @@ let nextId = 1;
 
 export const useImagesStore = defineStore('images', () => {
   const images = shallowRef<LoadedImage[]>([]);
+  /** Called with the images that were dropped (replaced or removed), to free their host copies. */
+  let onRemoved: (gone: LoadedImage[]) => void = () => undefined;
+  function setOnRemoved(fn: (gone: LoadedImage[]) => void) {
+    onRemoved = fn;
+  }
 
   const main = computed(() => images.value.find((i) => i.role === 'main') ?? null);
   const hasImage = computed(() => main.value !== null);
@@ -47,7 +54,9 @@ export const useImagesStore = defineStore('images', () => {
     };
     if (img.role === 'main') {
       // A new main image replaces the whole session (ITK-SNAP: "load as main image").
+      const gone = images.value;
       images.value = [img];
+      if (gone.length) onRemoved(gone);
     } else {
       if (!main.value) throw new Error('Load a main image before adding another image or an overlay.');
       images.value = [...images.value, img];
@@ -58,12 +67,16 @@ export const useImagesStore = defineStore('images', () => {
   function remove(id: string) {
     const img = images.value.find((i) => i.id === id);
     if (!img) return;
+    const gone = img.role === 'main' ? images.value : [img];
     images.value = img.role === 'main' ? [] : images.value.filter((i) => i.id !== id);
+    onRemoved(gone);
   }
 
   function clear() {
+    const gone = images.value;
     images.value = [];
+    if (gone.length) onRemoved(gone);
   }
 
-  return { images, main, hasImage, add, remove, clear };
+  return { images, main, hasImage, add, remove, clear, setOnRemoved };
 });

@@ -51,6 +51,8 @@ export interface LoadedSeries {
   modality: string;
   name: string;
   warnings?: string[];
+  /** Id of the host's copy. */
+  hostId?: string;
 }
 
 export interface LoaderBackend {
@@ -61,8 +63,10 @@ export interface LoaderBackend {
    * synchronously (before its first await): browsers empty it when the drop handler returns.
    */
   scanDropped(items: DataTransfer, onProgress?: (fraction: number, message?: string) => void): Promise<SeriesSummary[]>;
-  /** Loads one series; `onProgress` gets a fraction in [0, 1]. */
-  loadSeries(series: SeriesSummary, onProgress: (fraction: number, message?: string) => void): Promise<LoadedSeries>;
+  /** Loads one series; `onProgress` gets a fraction in [0, 1]; aborting `signal` cancels on the host too. */
+  loadSeries(series: SeriesSummary, onProgress: (fraction: number, message?: string) => void, signal?: AbortSignal): Promise<LoadedSeries>;
+  /** Lets the host free its copies of volumes the viewer no longer shows. */
+  release(hostIds: string[]): Promise<void>;
   listFolder(path: string): Promise<FolderListing>;
   recentFolders(): Promise<string[]>;
   addRecentFolder(path: string): Promise<void>;
@@ -90,8 +94,19 @@ export const useLoadingStore = defineStore('loading', () => {
   const pickedAt = ref(0);
   const loadedAt = ref(0);
 
+  let abort: AbortController | null = null;
+
   function setBackend(b: LoaderBackend) {
     backend = b;
+    images.setOnRemoved((gone) => {
+      const ids = gone.map((g) => g.hostId).filter((x): x is string => !!x);
+      if (ids.length) void b.release(ids).catch(() => undefined);
+    });
+  }
+
+  /** Cancels the load in progress (the host stops reading too). */
+  function cancelLoad() {
+    abort?.abort();
   }
 
   function need(): LoaderBackend {
@@ -196,12 +211,18 @@ export const useLoadingStore = defineStore('loading', () => {
     progress.value = 0;
     progressText.value = `Loading ${s.description || 'series'}…`;
     error.value = null;
+    const ctl = (abort = new AbortController());
     try {
-      const r = await need().loadSeries(s, (f, m) => {
-        progress.value = Math.max(0, Math.min(1, f));
-        if (m) progressText.value = m;
-      });
-      images.add({ name: r.name, role, volume: r.volume, modality: r.modality, source: s.folder });
+      const r = await need().loadSeries(
+        s,
+        (f, m) => {
+          progress.value = Math.max(0, Math.min(1, f));
+          if (m) progressText.value = m;
+        },
+        ctl.signal,
+      );
+      if (ctl.signal.aborted) throw new Error('Loading was cancelled.');
+      images.add({ name: r.name, role, volume: r.volume, modality: r.modality, source: s.folder, hostId: r.hostId });
       warnings.value = r.warnings ?? [];
       loadedAt.value = performance.now();
       progress.value = 1;
@@ -210,7 +231,9 @@ export const useLoadingStore = defineStore('loading', () => {
       dialogOpen.value = false;
     } catch (e) {
       phase.value = 'choose';
-      error.value = message(e);
+      error.value = ctl.signal.aborted ? 'Loading was cancelled.' : message(e);
+    } finally {
+      if (abort === ctl) abort = null;
     }
   }
 
@@ -237,5 +260,6 @@ export const useLoadingStore = defineStore('loading', () => {
     scanDropped,
     pick,
     load,
+    cancelLoad,
   };
 });

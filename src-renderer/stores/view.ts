@@ -34,6 +34,8 @@ export const useViewStore = defineStore('view', () => {
   const cursor = ref<Vec3>([0, 0, 0]);
   const convention = ref<Convention>('radiological');
   const showCrosshair = ref(true);
+  /** Volume shown of a 4D image (0-based). */
+  const frame = ref(0);
   const cameras = reactive<Record<ViewName, ViewCamera>>({ axial: fresh(), coronal: fresh(), sagittal: fresh() });
 
   const geometry = computed(() => images.main?.volume ?? null);
@@ -80,8 +82,13 @@ export const useViewStore = defineStore('view', () => {
     const img = images.main;
     if (!img) return null;
     const v = img.volume;
-    return voxelValue(v, cursor.value) * v.rescaleSlope + v.rescaleIntercept;
+    return voxelValue(v, cursor.value, Math.min(frame.value, v.frames - 1)) * v.rescaleSlope + v.rescaleIntercept;
   });
+
+  function setFrame(f: number) {
+    const n = geometry.value?.frames ?? 1;
+    frame.value = Math.min(n - 1, Math.max(0, Math.round(f)));
+  }
 
   function zoomBy(view: ViewName, factor: number) {
     const c = cameras[view];
@@ -103,6 +110,7 @@ export const useViewStore = defineStore('view', () => {
     (g) => {
       if (!g) return;
       cursor.value = [Math.floor(g.dims[0] / 2), Math.floor(g.dims[1] / 2), Math.floor(g.dims[2] / 2)];
+      frame.value = 0;
       resetCameras();
     },
     { flush: 'sync' },
@@ -112,6 +120,8 @@ export const useViewStore = defineStore('view', () => {
     cursor,
     convention,
     showCrosshair,
+    frame,
+    setFrame,
     cameras,
     cursorWorld,
     cursorValue,
