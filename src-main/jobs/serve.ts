@@ -30,6 +30,7 @@ interface Port {
 /** Electron's utility-process globals, typed locally so this file needs no Electron types. */
 interface ElectronParentPort {
   on(ev: 'message', cb: (e: { data: unknown; ports: ElectronMessagePort[] }) => void): void;
+  postMessage(msg: unknown): void;
 }
 interface ElectronMessagePort {
   on(ev: 'message', cb: (e: { data: unknown }) => void): void;
@@ -48,7 +49,8 @@ function connect(ready: (port: Port) => void): void {
   }
   const electronPort = (process as unknown as { parentPort?: ElectronParentPort }).parentPort;
   if (!electronPort) throw new Error('job worker: not started as a worker thread or Electron utility process');
-  // The first message carries the MessagePort of this job's channel.
+  // The parent waits for 'ready' (so nothing is sent before this listener exists), then
+  // sends the MessagePort of the job channel; everything else goes over that port.
   electronPort.on('message', (e) => {
     const mp = e.ports?.[0];
     if (!mp) return;
@@ -58,6 +60,7 @@ function connect(ready: (port: Port) => void): void {
       onMessage: (cb) => mp.on('message', (ev) => cb(ev.data as ToWorker)),
     });
   });
+  electronPort.postMessage({ type: 'ready' });
 }
 
 export function serveJobs(handlers: Record<string, JobHandler>): void {

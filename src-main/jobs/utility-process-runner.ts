@@ -58,10 +58,14 @@ export class UtilityProcessJobRunner implements JobRunner {
       });
       port1.start();
       child.on('exit', (code) => finish(() => reject(cancelled ? new JobCancelledError(kind) : new JobCrashedError(kind, `exit code ${code}`, false))));
-      child.once('spawn', () => {
+      // The child says 'ready' once it listens; then it gets its end of the channel and the job.
+      const onReady = (m: unknown) => {
+        if ((m as { type?: string } | null)?.type !== 'ready') return;
+        child.off('message', onReady);
         child.postMessage({ type: 'port' }, [port2]);
         port1.postMessage({ type: 'run', id, kind, params, inputs, returnInputs: false } satisfies ToWorker);
-      });
+      };
+      child.on('message', onReady);
     });
   }
 

@@ -1,0 +1,126 @@
+/**
+ * The Electron utility-process job runner, run here without Electron: 'electron' is
+ * replaced by a stand-in whose utilityProcess.fork starts a Node child process and whose
+ * MessageChannelMain ports forward over the child's IPC channel (structured-clone
+ * semantics, like Electron's). A preload gives the child the `process.parentPort` of a
+ * utility process, so the real worker program (out/node/workers/processing.js) takes its
+ * Electron path in serveJobs.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Volume } from '../src-shared/image/volume';
+
+const root = resolve(__dirname, '..');
+const dir = mkdtempSync(join(tmpdir(), 'lattice-utility-'));
+const preload = join(dir, 'utility-preload.mjs');
+writeFileSync(
+  preload,
+  `const parentListeners = [];
+const portListeners = [];
+const port = { on(ev, cb) { if (ev === 'message') portListeners.push(cb); }, postMessage(data) { process.send({ __port: data }); }, start() {} };
+process.parentPort = { on(ev, cb) { if (ev === 'message') parentListeners.push(cb); }, postMessage(data) { process.send({ __parent: data }); } };
+process.on('message', (m) => {
+  if (m && m.__init) for (const cb of parentListeners) cb({ data: m.data, ports: [port] });
+  else if (m && '__port' in m) for (const cb of portListeners) cb({ data: m.__port });
+});
+`,
+);
+process.env.LATTICE_TEST_UTILITY_PRELOAD = pathToFileURL(preload).href;
+
+vi.mock('electron', async () => {
+  const { EventEmitter } = await import('node:events');
+  const { fork } = await import('node:child_process');
+  class FakePort extends EventEmitter {
+    send: ((data: unknown) => void) | null = null;
+    postMessage(data: unknown) {
+      this.send?.(data);
+    }
+    start() {}
+    close() {}
+  }
+  class MessageChannelMain {
+    port1 = new FakePort();
+    port2 = new FakePort();
+  }
+  class FakeUtility extends EventEmitter {
+    private child;
+    constructor(script: string) {
+      super();
+      this.child = fork(script, [], { execArgv: ['--import', process.env.LATTICE_TEST_UTILITY_PRELOAD as string], serialization: 'advanced', stdio: 'inherit' });
+      this.child.on('spawn', () => this.emit('spawn'));
+      this.child.on('message', (m: { __parent?: unknown }) => {
+        if (m && '__parent' in m) this.emit('message', m.__parent);
+      });
+      this.child.on('exit', (code) => this.emit('exit', code ?? 0));
+    }
+    postMessage(data: unknown, ports: FakePort[] = []) {
+      // The far end of the channel goes to the child: the near port now talks to it.
+      const near = (ports[0] as unknown as { peer?: FakePort })?.peer;
+      if (near) {
+        near.send = (d) => this.child.connected && this.child.send({ __port: d });
+        this.child.on('message', (m: { __port?: unknown }) => {
+          if (m && '__port' in m) near.emit('message', { data: m.__port });
+        });
+      }
+      this.child.send({ __init: true, data });
+    }
+    kill() {
+      return this.child.kill();
+    }
+  }
+  const channel = MessageChannelMain;
+  // Remember which port1 belongs to which port2.
+  class LinkedChannel extends channel {
+    constructor() {
+      super();
+      (this.port2 as unknown as { peer: FakePort }).peer = this.port1;
+    }
+  }
+  return { MessageChannelMain: LinkedChannel, utilityProcess: { fork: (script: string) => new FakeUtility(script) } };
+});
+
+const { UtilityProcessJobRunner } = await import('../src-main/jobs/utility-process-runner');
+const { JobCancelledError, JobCrashedError, JobFailedError } = await import('../src-main/jobs/types');
+
+beforeAll(() => {
+  const r = spawnSync(process.execPath, ['scripts/build-node.mjs'], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0 && !existsSync(join(root, 'out/node/workers/processing.js'))) throw new Error(`build failed: ${r.stderr}`);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function cube(n: number): Volume {
+  const d = new Uint8Array(n * n * n);
+  d[((n >> 1) * n + (n >> 1)) * n + (n >> 1)] = 1;
+  return { dims: [n, n, n], spacing: [1, 1, 1], origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], data: d, voxelType: 'uint8', frames: 1, rescaleSlope: 1, rescaleIntercept: 0, metadata: {} };
+}
+
+describe('UtilityProcessJobRunner (with a stand-in for Electron)', () => {
+  const runner = new UtilityProcessJobRunner();
+  afterAll(() => runner.dispose());
+
+  it('runs a job in a child process over a transferred port; the inputs are copies', async () => {
+    const m = cube(9);
+    const progress: number[] = [];
+    const r = await runner.run('processing.morphology', { operation: 'dilate', radius: 3 }, [m], { onProgress: (f) => progress.push(f) });
+    expect(Array.from(r.volumes[0].data).filter((v) => v === 1).length).toBe(123);
+    expect(r.volumes[0].data).toBeInstanceOf(Uint8Array);
+    expect(m.data.length).toBe(729); // not detached
+    expect(progress.length).toBeGreaterThan(0);
+  });
+
+  it('reports job errors, cancels by ending the process, and survives a crash', async () => {
+    await expect(runner.run('processing.mask', {}, [cube(3)])).rejects.toBeInstanceOf(JobFailedError);
+    const ac = new AbortController();
+    const job = runner.run('diagnostics.sleep', { ms: 20_000 }, [], { signal: ac.signal, onProgress: () => ac.abort() });
+    await expect(job).rejects.toBeInstanceOf(JobCancelledError);
+    const crash = await runner.run('diagnostics.crash', {}, []).catch((e) => e);
+    expect(crash).toBeInstanceOf(JobCrashedError);
+    expect(crash.message).toMatch(/exit code 3/);
+    const ok = await runner.run('processing.otsu', {}, [{ ...cube(4), data: new Uint8Array(64).map((_, i) => (i < 20 ? 5 : 90)) }]);
+    expect(ok.values?.threshold).toBe(5);
+  });
+});
