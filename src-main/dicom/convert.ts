@@ -7,9 +7,11 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeNiftiFile } from '../nifti/nifti-file';
 import { writeFileAtomic } from '../fs/atomic-write';
+import type { Volume } from '../../src-shared/image/volume';
 import type { DicomScan, DicomSeriesSummary, FileProblem } from './types';
 import { scanDicom, scanState } from './scan';
 import { assembleVolume } from './assemble';
+import { canStream, streamGroupToNifti } from './stream-nifti';
 import { dcm2niixBaseName, dcm2niixDescription, sidecar, toDcm2niixLayout } from './dcm2niix-compat';
 
 export const LATTICE_VERSION = '0.1.0';
@@ -71,15 +73,23 @@ export async function convertDicom(inputs: string[], outDir: string, opts: Conve
     opts.onSeries?.(s, i, chosen.length);
     const group = state.groups.get(s.id)!;
     try {
-      const { volume, warnings } = await assembleVolume(group, { signal: opts.signal, flipRows: true, tags: false });
-      const out = toDcm2niixLayout(volume, group, true);
       // Name clashes get a letter, like dcm2niix -w 2 (never overwrite another output of this run).
       const base0 = dcm2niixBaseName(group);
       let base = base0;
       for (let c = 0; used.has(base); c++) base = `${base0}${String.fromCharCode(97 + c)}`;
       used.add(base);
       const nifti = join(outDir, base + ext);
-      await writeNiftiFile(nifti, out, { description: dcm2niixDescription(group), gzip: !!opts.gzip, sformCode: 1, qformCode: 1 });
+      let out: Volume;
+      let warnings: string[];
+      if (!opts.gzip && canStream(group)) {
+        // Uncompressed output of plain slices: streamed, the volume is never in memory.
+        ({ volume: out, warnings } = await streamGroupToNifti(group, nifti, dcm2niixDescription(group)));
+      } else {
+        const loaded = await assembleVolume(group, { signal: opts.signal, flipRows: true, tags: false });
+        warnings = loaded.warnings;
+        out = toDcm2niixLayout(loaded.volume, group, true);
+        await writeNiftiFile(nifti, out, { description: dcm2niixDescription(group), gzip: !!opts.gzip, sformCode: 1, qformCode: 1 });
+      }
       let json: string | undefined;
       if (opts.sidecar !== false) {
         json = join(outDir, base + '.json');
