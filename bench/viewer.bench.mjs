@@ -7,10 +7,10 @@
 // Targets (issue): pick-to-render ≤ 1.5 s, scrolling ≥ 30 fps (aim 60).
 //
 // The synthetic series is written once into .bench-out/viewer-ct-512x512x300/ (explicit VR
-// little endian CT files, ~150 MB) and reused. The renderer is built with vite into
-// out/renderer (same settings as electron.vite.config.ts's renderer section).
+// little endian CT files, ~150 MB) and reused. The renderer is built with electron-vite
+// into out/renderer, as `npm run build` does.
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -113,17 +113,14 @@ function writeSeries() {
 
 // ---------- build, host, browser ----------
 
-async function buildRenderer() {
-  const { build } = await import('vite');
-  const vue = (await import('@vitejs/plugin-vue')).default;
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    root: join(root, 'src-renderer'),
-    base: './',
-    plugins: [vue()],
-    build: { outDir: join(root, 'out/renderer'), emptyOutDir: true },
+/** The same renderer build as `npm run build` (electron-vite). */
+function buildRenderer() {
+  const r = spawnSync(join(root, 'node_modules/.bin/electron-vite'), ['build'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' },
   });
+  if (r.status !== 0) throw new Error(`electron-vite build failed:\n${r.stdout}\n${r.stderr}`);
 }
 
 function startHost() {
@@ -146,7 +143,7 @@ async function main() {
   const t0 = Date.now();
   const wrote = writeSeries();
   console.log(`series: ${seriesDir} (${wrote ? `written in ${((Date.now() - t0) / 1000).toFixed(1)} s` : 'reused'})`);
-  await buildRenderer();
+  buildRenderer();
   const host = await startHost();
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
