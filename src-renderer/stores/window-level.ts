@@ -55,9 +55,9 @@ export const useWindowLevelStore = defineStore('windowLevel', () => {
   }
 
   /**
-   * Drag to adjust (ITK-SNAP/Slicer feel): right = wider window, down = higher level... here
-   * up = brighter, i.e. lower level. Sensitivity scales with the current window so it works
-   * for HU and for MR arbitrary units alike.
+   * Drag to adjust (as in ITK-SNAP and Slicer): dragging right widens the window, dragging
+   * down raises the level (darker picture). Sensitivity is the current window / 256 per
+   * pixel, so the same gesture works for HU and for MR arbitrary units.
    */
   function dragBy(dxPixels: number, dyPixels: number) {
     const k = Math.max(window.value, 1) / 256;
