@@ -340,4 +340,21 @@ describe('viewer in the browser host (Chromium)', () => {
       await page.close();
     }
   });
+
+  it('a NIfTI file typed as the path opens directly; its value matches the file', async () => {
+    const page = await newPage();
+    try {
+      const dir = path.join(data, 'reference', 'ge_adc_prostate_oblique');
+      const file = path.join(dir, readdirSync(dir).find((f) => f.endsWith('.nii'))!);
+      await openSeries(page, file);
+      const ref = await reference('ge_adc_prostate_oblique');
+      await clickView(page, 'coronal', 0.45, 0.5);
+      const st = await status(page);
+      expect(st.value).toBeCloseTo(referenceValueAt(ref, st.world), 3);
+      expect(await letters(page, 'sagittal')).toEqual({ left: 'A', right: 'P', top: 'S', bottom: 'I' });
+      expect((await viewPixels(page, 'sagittal')).std).toBeGreaterThan(5);
+    } finally {
+      await page.close();
+    }
+  });
 });
