@@ -23,9 +23,9 @@ export class UtilityProcessJobRunner implements JobRunner {
 
   constructor(private readonly opts: UtilityProcessJobRunnerOptions = {}) {}
 
-  run(kind: string, params: unknown, inputs: Volume[], o: JobRunOptions = {}): Promise<JobResult> {
+  async run(kind: string, params: unknown, inputs: Volume[], o: JobRunOptions = {}): Promise<JobResult> {
     const script = resolveWorkerScript(workerForKind(kind), this.opts.workerDir);
-    if (o.signal?.aborted) return Promise.reject(new JobCancelledError(kind));
+    if (o.signal?.aborted) throw new JobCancelledError(kind);
     const id = nextId++;
     const child = utilityProcess.fork(script, [], { serviceName: `Lattice ${kind}`, stdio: 'inherit' });
     this.children.add(child);
