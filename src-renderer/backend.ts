@@ -32,12 +32,12 @@ function toSummaries(r: ScanResult, folder: string): SeriesSummary[] {
 }
 
 export function createIpcBackend(api: LatticeApi): LoaderBackend {
-  async function scanPaths(paths: string[], label: string): Promise<SeriesSummary[]> {
+  async function scanPaths(paths: string[], label: string, onProgress?: (fraction: number, message?: string) => void): Promise<SeriesSummary[]> {
     const nifti = paths.filter((p) => NIFTI.test(p));
     const others = paths.filter((p) => !NIFTI.test(p));
     const list = nifti.map(niftiItem);
     if (others.length) {
-      const r = await api.scanDicom(others);
+      const r = await api.scanDicom(others, onProgress ? { onProgress: (f, m) => onProgress(f ?? 0, m) } : {});
       list.push(...toSummaries(r, label));
       if (!list.length && r.problems.length) {
         const p = r.problems.slice(0, 3).map((x) => `${x.file}: ${x.problem}`);
@@ -48,7 +48,7 @@ export function createIpcBackend(api: LatticeApi): LoaderBackend {
   }
 
   return {
-    scanFolder: (path) => scanPaths([path], path),
+    scanFolder: (path, onProgress) => scanPaths([path], path, onProgress),
 
     scanDropped(dt, onProgress) {
       // pathsFromDrop must start synchronously inside the drop handler (the browser empties
@@ -60,6 +60,7 @@ export function createIpcBackend(api: LatticeApi): LoaderBackend {
         return scanPaths(
           items.map((i) => i.path),
           label,
+          onProgress,
         );
       });
     },

@@ -57,7 +57,7 @@ export interface LoadedSeries {
 
 export interface LoaderBackend {
   /** Finds the series in a folder (recursively). */
-  scanFolder(path: string): Promise<SeriesSummary[]>;
+  scanFolder(path: string, onProgress?: (fraction: number, message?: string) => void): Promise<SeriesSummary[]>;
   /**
    * Finds the series in files or folders dropped on the window. Must read the DataTransfer
    * synchronously (before its first await): browsers empty it when the drop handler returns.
@@ -151,6 +151,7 @@ export const useLoadingStore = defineStore('loading', () => {
 
   async function handleScan(where: string, run: () => Promise<SeriesSummary[]>) {
     dialogOpen.value = true;
+    progress.value = 0;
     error.value = null;
     phase.value = 'scanning';
     folder.value = where;
@@ -172,8 +173,12 @@ export const useLoadingStore = defineStore('loading', () => {
       error.value = 'Type a folder path first.';
       return;
     }
+    progressText.value = `Scanning ${p}…`;
     await handleScan(p, async () => {
-      const found = await need().scanFolder(p);
+      const found = await need().scanFolder(p, (f, m) => {
+        progress.value = f;
+        if (m) progressText.value = m;
+      });
       void need()
         .addRecentFolder(p)
         .then(refreshRecent)
