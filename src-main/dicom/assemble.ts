@@ -5,6 +5,7 @@
  * applies per-slice rescale (float32 only when slopes/intercepts differ).
  */
 import { closeSync, openSync, readSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
 import dicomParser from 'dicom-parser';
 import { VOXEL_ARRAY, bytesPerVoxel, type Mat3, type Vec3, type Volume, type VoxelArray, type VoxelType } from '../../src-shared/image/volume';
 import { flipAxisGeometry } from '../../src-shared/geometry/geometry';
@@ -79,8 +80,19 @@ export async function assembleVolume(group: VolumeGroup, opts: LoadOptions = {})
   const storedType = storedVoxelType(r0);
   const bpv = bytesPerVoxel(storedType);
   const total = sliceVox * nz * frames;
+  const need = total * bpv;
+  if (need > bufferConstants.MAX_LENGTH) {
+    throw new Error(
+      `volume of ${nx}×${ny}×${nz}${frames > 1 ? `×${frames}` : ''} (${(need / 2 ** 30).toFixed(1)} GiB) is larger than the largest buffer this runtime can hold (${(bufferConstants.MAX_LENGTH / 2 ** 30).toFixed(1)} GiB)`,
+    );
+  }
   // Every voxel is written below, so skip zero-filling (150 MB of memset for a big CT).
-  const backing = Buffer.allocUnsafeSlow(total * bpv);
+  let backing: Buffer;
+  try {
+    backing = Buffer.allocUnsafeSlow(need);
+  } catch {
+    throw new Error(`not enough memory for a ${(need / 2 ** 30).toFixed(2)} GiB volume (${nx}×${ny}×${nz}${frames > 1 ? `×${frames}` : ''})`);
+  }
   const stored = new VOXEL_ARRAY[storedType](backing.buffer, backing.byteOffset, total) as IntArray;
   const flip = opts.flipRows === true;
   const rowTmp = new Uint8Array(nx * bpv);

@@ -25,7 +25,7 @@ export function scanState(scan: DicomScan): ScanState | undefined {
 }
 
 /** Files under the inputs, sorted; folders that hold no file become problems. */
-async function listFiles(inputs: string[], problems: FileProblem[]): Promise<string[]> {
+async function listFiles(inputs: string[], problems: FileProblem[], dicomdirs: string[]): Promise<string[]> {
   const files: string[] = [];
   const walk = async (dir: string): Promise<number> => {
     let entries;
@@ -41,7 +41,11 @@ async function listFiles(inputs: string[], problems: FileProblem[]): Promise<str
       const p = join(dir, e.name);
       if (e.isDirectory()) count += await walk(p);
       else if (e.isFile() || e.isSymbolicLink()) {
-        if (e.name === 'DICOMDIR' || e.name.startsWith('.')) continue;
+        if (e.name.startsWith('.')) continue; // hidden files (.DS_Store, editor backups)
+        if (e.name === 'DICOMDIR') {
+          dicomdirs.push(p); // an index of the files, which we find by walking anyway
+          continue;
+        }
         files.push(p);
         count++;
       }
@@ -67,7 +71,9 @@ async function listFiles(inputs: string[], problems: FileProblem[]): Promise<str
 export async function scanDicom(inputs: string[], opts: ScanOptions = {}): Promise<DicomScan> {
   const problems: FileProblem[] = [];
   const notes: string[] = [];
-  const files = await listFiles(inputs, problems);
+  const dicomdirs: string[] = [];
+  const files = await listFiles(inputs, problems, dicomdirs);
+  for (const d of dicomdirs) notes.push(`DICOMDIR index skipped (the folder is scanned directly): ${d}`);
   let done = 0;
   opts.onProgress?.(0, files.length);
   // Synchronous header reads (fast on cached files), yielding to the event loop every
