@@ -84,7 +84,7 @@ const t0 = performance.now();
 const ct = syntheticCt();
 console.log(`synthetic CT ${NX}×${NY}×${NZ} int16 (${(N / 1e6).toFixed(1)} M voxels) made in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-const REPS = 3;
+const REPS = 5;
 const thrParams = { lower: -300 };
 const box = { start: [103, 160, 0], end: [381, 340, 300] };
 const rows = [];
