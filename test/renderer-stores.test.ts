@@ -129,7 +129,9 @@ describe('slice geometry and reslicing', () => {
     const rgba = windowLevelToRgba(s, 1, -1024, 80, 40);
     expect([rgba[0], rgba[4], rgba[8], rgba[12]]).toEqual([0, 128, 255, 0]);
     expect(rgba[3]).toBe(255);
-    expect(rgba[19]).toBe(0); // outside the image: transparent
+    expect(Array.from(rgba.slice(16, 20))).toEqual([0, 0, 0, 255]); // outside the image: opaque black
+    const clear = windowLevelToRgba(s, 1, -1024, 80, 40, undefined, [0, 0, 0, 0]);
+    expect(Array.from(clear.slice(16, 20))).toEqual([0, 0, 0, 0]);
   });
 });
 

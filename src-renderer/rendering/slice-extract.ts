@@ -65,7 +65,8 @@ export function extractSlice(
 
 /**
  * Grey-level RGBA for a slice of stored values under a window/level given in REAL values
- * (real = stored·slope + intercept). NaN (outside the image) is drawn black and transparent.
+ * (real = stored·slope + intercept). NaN (outside the image) gets `outside` (opaque black by
+ * default: the plane goes into an opaque canvas, where alpha 0 would show as undefined grey).
  */
 export function windowLevelToRgba(
   slice: Float32Array,
@@ -74,8 +75,10 @@ export function windowLevelToRgba(
   window: number,
   level: number,
   out?: Uint8ClampedArray,
+  outside: readonly [number, number, number, number] = [0, 0, 0, 255],
 ): Uint8ClampedArray {
   const n = slice.length;
+  const [or, og, ob, oa] = outside;
   const dst = out && out.length === n * 4 ? out : new Uint8ClampedArray(n * 4);
   const w = Math.max(window, 1e-12);
   const lo = level - w / 2;
@@ -85,7 +88,10 @@ export function windowLevelToRgba(
   for (let i = 0, o = 0; i < n; i++, o += 4) {
     const v = slice[i];
     if (v !== v) {
-      dst[o] = dst[o + 1] = dst[o + 2] = dst[o + 3] = 0;
+      dst[o] = or;
+      dst[o + 1] = og;
+      dst[o + 2] = ob;
+      dst[o + 3] = oa;
       continue;
     }
     const g = v * a + b; // Uint8ClampedArray clamps and rounds

@@ -87,6 +87,7 @@ async function status(page: Page) {
  */
 async function letters(page: Page, view: string) {
   const [left, right, top, bottom] = (await page.getAttribute(`[data-view=${view}]`, 'data-letters'))!.split(' ');
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   // Yellow letter pixels near the middle of each edge of the overlay canvas.
   const drawn = await page.evaluate((v) => {
     const c = document.querySelector(`[data-view=${v}] canvas.overlay`) as HTMLCanvasElement;
@@ -190,6 +191,19 @@ describe('viewer in the browser host (Chromium)', () => {
     try {
       await openSeries(page, OBLIQUE);
       await page.screenshot({ path: path.join(artifacts, 'viewer-oblique-mr.png') });
+      // Resliced planes cover the image's bounding box; their corners lie outside the oblique
+      // volume and must be drawn black, not left undefined.
+      for (const view of ['coronal', 'sagittal']) {
+        const corners = await page.evaluate((v) => {
+          const c = document.querySelector(`[data-view=${v}] canvas.plane`) as HTMLCanvasElement;
+          const ctx = c.getContext('2d')!;
+          return [ctx.getImageData(0, 0, 1, 1).data, ctx.getImageData(c.width - 1, c.height - 1, 1, 1).data].map((d) => Array.from(d));
+        }, view);
+        expect(corners, view).toEqual([
+          [0, 0, 0, 255],
+          [0, 0, 0, 255],
+        ]);
+      }
       expect(await letters(page, 'axial')).toEqual({ left: 'R', right: 'L', top: 'A', bottom: 'P' });
       expect(await letters(page, 'coronal')).toEqual({ left: 'R', right: 'L', top: 'S', bottom: 'I' });
       expect(await letters(page, 'sagittal')).toEqual({ left: 'A', right: 'P', top: 'S', bottom: 'I' });
@@ -228,7 +242,7 @@ describe('viewer in the browser host (Chromium)', () => {
       expect(await letters(page, 'axial')).toEqual({ left: 'L', right: 'R', top: 'A', bottom: 'P' });
       const nL = await at('axial', 0.4, 0.5);
       const nR = await at('axial', 0.6, 0.5);
-      expect(nL[0] - nR[0]).toBeGreaterThan(5);
+      expect(nL[0] - nR[0], JSON.stringify({ nL, nR })).toBeGreaterThan(5);
       await page.screenshot({ path: path.join(artifacts, 'viewer-oblique-mr-neurological.png') });
     } finally {
       await page.close();
