@@ -166,10 +166,20 @@ describe('bulk downloads (volumes on their way to the page)', () => {
     expect((await rawGet(path, { 'X-Lattice-Token': host.token })).status).toBe(404); // already fetched
     expect((await rawGet('/bulk/00000000000000000000000000000000', {})).status).toBe(401);
     expect((await rawGet('/bulk/00000000000000000000000000000000', { 'X-Lattice-Token': 'nope' })).status).toBe(401);
+    // uploads from the page need the token too, and must come from our origin
+    const post = (headers: Record<string, string>) => fetch(`${host.origin}/bulk`, { method: 'POST', headers, body: new Uint8Array(10) }).then((r) => r.status);
+    expect(await post({})).toBe(401);
+    expect(await post({ 'X-Lattice-Token': 'nope' })).toBe(401);
+    expect(await post({ 'X-Lattice-Token': host.token, Origin: 'http://evil.example' })).toBe(403);
+    expect(await post({ 'X-Lattice-Token': host.token })).toBe(200);
+    const big = new Uint8Array(2 << 20).fill(3);
+    const put = await api.putVolume({ dims: [1024, 1024, 2], spacing: [1, 1, 1], origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], data: big, voxelType: 'uint8', frames: 1, rescaleSlope: 1, rescaleIntercept: 0, metadata: {} }, 'up');
+    expect(host.services.volumes.get(put.id).data.every((x) => x === 3)).toBe(true);
+    host.services.volumes.release([put.id]);
     // small buffers travel as WebSocket binary frames instead
     const small = host.services.volumes.add({ dims: [4, 4, 4], spacing: [1, 1, 1], origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], data: new Uint8Array(64).fill(9), voxelType: 'uint8', frames: 1, rescaleSlope: 1, rescaleIntercept: 0, metadata: {} }, 's');
     expect(Array.from((await api.getVolume(small)).volume.data)).toEqual(new Array(64).fill(9));
-    expect(seen).toHaveLength(1);
+    expect(seen.filter((u) => u.includes('/bulk/'))).toHaveLength(1);
     host.services.volumes.release([id, small]);
     api.transport.close?.();
   });

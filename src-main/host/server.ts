@@ -10,8 +10,10 @@
  *   header must name it (stops DNS-rebinding pages);
  * - only files inside the built renderer folder are served (no traversal, no symlinks
  *   out), GET/HEAD only, with a strict CSP; no CORS headers at all;
- * - large buffers (volumes) for the page go as one-time downloads under /bulk/<random id>
- *   that also require the token (X-Lattice-Token header); see wire-codec.ts for why.
+ * - large buffers (volumes) go as one-time downloads under /bulk/<random id> (and the
+ *   page's as uploads to POST /bulk), which also require the token (X-Lattice-Token
+ *   header, which no other origin can send without a CORS preflight we never answer);
+ *   see wire-codec.ts for why.
  *
  * Run: `node out/node/host.js [--port N] [--renderer DIR] [--json]`.
  */
@@ -25,7 +27,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { rendererCsp } from '../../src-shared/ipc/csp';
-import { BULK_MIN_BYTES, BULK_PATH, extractBinaries, insertBinaries, TOKEN_HEADER, TOKEN_PARAM, WS_PATH, type BulkRef, type ClientMessage } from '../../src-shared/ipc/wire-codec';
+import { BULK_MIN_BYTES, BULK_PATH, BULK_UPLOAD_PATH, extractBinaries, insertBinaries, TOKEN_HEADER, TOKEN_PARAM, WS_PATH, type BulkRef, type ClientMessage } from '../../src-shared/ipc/wire-codec';
 import type { EventName, Events, Reply } from '../../src-shared/ipc/contract';
 import { Services, type ClientLink, type ServiceOptions } from '../services/index';
 
@@ -149,6 +151,54 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     res.end(Buffer.from(entry.buf)); // a view, not a copy
   }
 
+  /** Buffers the page uploaded for its next request, by random id (see wire-codec.ts). */
+  const uploaded = new Map<string, { buf: ArrayBuffer; timer: NodeJS.Timeout }>();
+
+  function receiveBulk(req: IncomingMessage, res: ServerResponse) {
+    const given = req.headers[TOKEN_HEADER];
+    if (!tokenMatches(typeof given === 'string' ? given : null, token)) return send(res, 401, 'token required');
+    if (req.headers.origin !== undefined && !allowedOrigins().has(req.headers.origin)) return send(res, 403, 'wrong origin');
+    const length = Number(req.headers['content-length']);
+    if (!Number.isSafeInteger(length) || length < 0) return send(res, 411, 'Content-Length required');
+    if (length > MAX_WS_MESSAGE) return send(res, 413, 'too large');
+    // One allocation at the final size; the request's chunks are copied into it.
+    const buf = new ArrayBuffer(length);
+    const bytes = new Uint8Array(buf);
+    let off = 0;
+    req.on('data', (chunk: Buffer) => {
+      if (off + chunk.length > length) {
+        req.destroy();
+        return;
+      }
+      bytes.set(chunk, off);
+      off += chunk.length;
+    });
+    req.on('end', () => {
+      if (off !== length) return send(res, 400, `expected ${length} bytes, got ${off}`);
+      const id = randomBytes(16).toString('hex');
+      uploaded.set(id, { buf, timer: setTimeout(() => uploaded.delete(id), BULK_TTL_MS).unref() });
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+      res.end(JSON.stringify({ id }));
+    });
+  }
+
+  /** The buffers a request refers to: its inline frames and its uploads, in placeholder order. */
+  function requestBuffers(msg: ClientMessage, inline: ArrayBuffer[]): ArrayBuffer[] {
+    const ups = msg.bulk ?? [];
+    const byIndex = new Map<number, ArrayBuffer>();
+    for (const u of ups) {
+      const e = uploaded.get(u.id);
+      if (!e) throw new Error(`upload ${u.id} is unknown or expired`);
+      uploaded.delete(u.id);
+      clearTimeout(e.timer);
+      byIndex.set(u.i, e.buf);
+    }
+    const out: ArrayBuffer[] = [];
+    let next = 0;
+    for (let i = 0; i < inline.length + ups.length; i++) out.push(byIndex.get(i) ?? inline[next++]!);
+    return out;
+  }
+
   const server = createServer((req, res) => {
     void serveStatic(req, res).catch(() => {
       if (!res.headersSent) send(res, 500, 'internal error');
@@ -163,10 +213,6 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
 
   async function serveStatic(req: IncomingMessage, res: ServerResponse) {
     if (!allowedHosts().has(req.headers.host ?? '')) return send(res, 421, 'wrong Host header');
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('Allow', 'GET, HEAD');
-      return send(res, 405, 'method not allowed');
-    }
     let pathname: string;
     try {
       pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -174,9 +220,11 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       return send(res, 400, 'bad path');
     }
     if (pathname.includes('\0') || pathname.includes('\\')) return send(res, 400, 'bad path');
-    if (pathname.startsWith(BULK_PATH)) {
-      if (req.method !== 'GET') return send(res, 405, 'method not allowed');
-      return serveBulk(req, res, pathname);
+    if (pathname === BULK_UPLOAD_PATH && req.method === 'POST') return receiveBulk(req, res);
+    if (pathname.startsWith(BULK_PATH) && req.method === 'GET') return serveBulk(req, res, pathname);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      return send(res, 405, 'method not allowed');
     }
     if (pathname.endsWith('/')) pathname += 'index.html';
     // Browsers ask for it unprompted; answer "nothing" rather than log a 404 in the console.
@@ -257,7 +305,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     const dispatch = (msg: ClientMessage, buffers: ArrayBuffer[]) => {
       let args: unknown;
       try {
-        args = insertBinaries(msg.args, buffers);
+        args = insertBinaries(msg.args, requestBuffers(msg, buffers));
       } catch (e) {
         return reply(msg.id, { ok: false, error: { code: 'invalid-args', message: `${String(msg.ch)}: ${e instanceof Error ? e.message : String(e)}` } });
       }
@@ -282,6 +330,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
         return ws.close(1007, 'not JSON');
       }
       if (!msg || msg.t !== 'req' || typeof msg.id !== 'number' || !Number.isInteger(msg.bin) || msg.bin < 0 || msg.bin > 10000) return ws.close(1002, 'bad message');
+      if (msg.bulk !== undefined && (!Array.isArray(msg.bulk) || !msg.bulk.every((b) => b && Number.isInteger(b.i) && typeof b.id === 'string'))) return ws.close(1002, 'bad message');
       if (msg.bin > 0) pending = { msg, buffers: [] };
       else dispatch(msg, []);
     });
@@ -308,8 +357,9 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     token,
     services,
     async close() {
-      for (const e of bulk.values()) clearTimeout(e.timer);
+      for (const e of [...bulk.values(), ...uploaded.values()]) clearTimeout(e.timer);
       bulk.clear();
+      uploaded.clear();
       for (const c of wss.clients) c.terminate();
       wss.close();
       server.closeAllConnections();

@@ -11,16 +11,27 @@
  * - small ones as binary frames right after the text frame (`bin` of them, in index
  *   order, skipping the bulk ones); a WebSocket keeps order and the frames of one
  *   message are sent back to back, so they always belong to the last text frame;
- * - large ones from the host to the page (≥ BULK_MIN_BYTES: volumes) as a one-time
- *   HTTP download listed in `bulk` ({i, url}), fetched with the token in the
- *   X-Lattice-Token header. Measured in Chromium on our 2-core box, a 150 MB buffer takes
- *   0.8–1.3 s by fetch() but 2–3 s as one WebSocket message, and the page then stays
- *   busy for another ~10 s (Chromium's WebSocket message assembly); fetch's
+ * - large ones (≥ BULK_MIN_BYTES: volumes) over plain HTTP with the token in the
+ *   X-Lattice-Token header: host → page as a one-time download listed in `bulk`
+ *   ({i, url}); page → host uploaded first (POST /bulk → {id}) and listed in the
+ *   request's `bulk` ({i, id}).
+ *   Why: a DevTools-protocol client (Playwright, which drives our e2e tests and
+ *   `npm run bench`) receives a copy of every WebSocket frame's payload, so one 150 MB
+ *   message cost 2–3 s in the page plus a ~10 s stall, and 7–8.5 s the other way; an HTTP
+ *   response body is not copied (download 0.35–0.5 s), nor is a Blob request body
+ *   (upload 1.2–1.4 s). Without DevTools attached the two are comparable (150 MB down:
+ *   WebSocket 1.2–1.6 s, fetch 0.9–2.4 s on the loaded 2-core box), and fetch's
  *   arrayBuffer() allocates the result once, at its final size.
  */
 import type { Channel, EventName, Reply } from './contract';
 
-export type ClientMessage = { t: 'req'; id: number; ch: Channel; args: unknown; bin: number };
+export type ClientMessage = { t: 'req'; id: number; ch: Channel; args: unknown; bin: number; bulk?: BulkUpload[] };
+
+/** A buffer of a request that the page uploaded first (POST /bulk → id). */
+export interface BulkUpload {
+  i: number;
+  id: string;
+}
 export type ServerMessage =
   | { t: 'res'; id: number; reply: Reply; bin: number; bulk?: BulkRef[] }
   | { t: 'evt'; ev: EventName; payload: unknown; bin: number; bulk?: BulkRef[] };
@@ -38,6 +49,7 @@ export const BULK_MIN_BYTES = 1 << 20;
 /** Header that carries the per-run token on bulk downloads. */
 export const TOKEN_HEADER = 'x-lattice-token';
 export const BULK_PATH = '/bulk/';
+export const BULK_UPLOAD_PATH = '/bulk';
 
 const BIN = '$bin';
 
