@@ -60,6 +60,25 @@ describe('ThreadJobRunner', () => {
     expect(progress.length).toBeGreaterThan(0);
   });
 
+  it('lends a NIfTI-like buffer (header + voxels) but copies a view on a larger buffer', async () => {
+    const file = new ArrayBuffer(352 + 20 * 20 * 20);
+    const m = mask([20, 20, 20], () => false);
+    m.data = new Uint8Array(file, 352, 8000).fill(1);
+    await runner.run('processing.morphology', { operation: 'erode', radius: 1 }, [m]);
+    expect(file.byteLength).toBe(0); // lent…
+    expect(m.data.byteOffset).toBe(352); // …and handed back as the same view
+    expect(m.data.length).toBe(8000);
+    expect(m.data[0]).toBe(1);
+    const big = new ArrayBuffer(1 << 20);
+    const other = new Uint8Array(big, 0, 100).fill(7);
+    const v = mask([10, 10, 10], () => true);
+    v.data = new Uint8Array(big, 200_000, 1000).fill(1);
+    const r = await runner.run('processing.morphology', { operation: 'erode', radius: 1, shape: 'box' }, [v]);
+    expect(big.byteLength).toBe(1 << 20); // not detached
+    expect(other[99]).toBe(7);
+    expect(Array.from(r.volumes[0].data).filter((x) => x === 1).length).toBe(1000); // border counts as foreground
+  });
+
   it('copies instead when asked, and returns values', async () => {
     const img: Volume = { ...mask([8, 8, 1], () => false), data: new Int16Array(64).map((_, i) => (i < 32 ? 10 : 200)), voxelType: 'int16' };
     const buffer = img.data.buffer;

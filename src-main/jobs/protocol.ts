@@ -24,12 +24,31 @@ export type FromWorker =
   | { type: 'done'; id: number; volumes: Volume[]; values?: Record<string, unknown>; inputs?: Volume[] }
   | { type: 'error'; id: number; name: string; message: string; inputs?: Volume[] };
 
-/** The distinct ArrayBuffers behind the volumes (SharedArrayBuffers are shared, never transferred). */
-export function transferList(volumes: Volume[]): ArrayBuffer[] {
-  const set = new Set<ArrayBuffer>();
-  for (const v of volumes) {
-    const b = v.data.buffer;
-    if (b instanceof ArrayBuffer && b.byteLength > 0) set.add(b);
-  }
-  return [...set];
+/** Slack (bytes) allowed around a volume's voxels for its buffer to count as its own. */
+const OWN_SLACK = 64 << 10;
+
+/**
+ * Prepares volumes for postMessage. `lend`: a buffer that holds essentially only the
+ * volume's voxels (a NIfTI header in front is fine) is transferred, not copied. A view on
+ * a much larger buffer (a slice of something else, a pooled Node Buffer) is never
+ * transferred, which would detach unrelated data; its voxels alone are copied out first
+ * (structured clone would otherwise copy the whole underlying buffer). SharedArrayBuffers
+ * are shared as they are.
+ */
+export function packVolumes(volumes: Volume[], lend: boolean): { volumes: Volume[]; transfer: ArrayBuffer[] } {
+  const transfer = new Set<ArrayBuffer>();
+  const out = volumes.map((v) => {
+    const d = v.data;
+    const buf = d.buffer;
+    if (!(buf instanceof ArrayBuffer)) return v; // SharedArrayBuffer: shared, not copied
+    const owned = buf.byteLength - d.byteLength <= OWN_SLACK;
+    if (owned) {
+      if (lend && buf.byteLength > 0) transfer.add(buf);
+      return v;
+    }
+    const copy = d.slice() as Volume['data'];
+    transfer.add(copy.buffer as ArrayBuffer);
+    return { ...v, data: copy };
+  });
+  return { volumes: out, transfer: [...transfer] };
 }

@@ -7,7 +7,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { Volume } from '../../src-shared/image/volume';
 import type { AbortFlag } from '../../src-shared/processing/progress';
-import { transferList, type FromWorker, type ToWorker } from './protocol';
+import { packVolumes, type FromWorker, type ToWorker } from './protocol';
 
 export interface JobContext {
   onProgress(fraction: number, message: string): void;
@@ -89,10 +89,16 @@ export function serveJobs(handlers: Record<string, JobHandler>): void {
           signal,
           onProgress: (fraction, message) => port.post({ type: 'progress', id, fraction, message }, []),
         });
-        port.post({ type: 'done', id, volumes: out.volumes, values: out.values, inputs: returned }, transferList([...out.volumes, ...(returned ?? [])]));
+        const packed = packVolumes([...out.volumes, ...(returned ?? [])], true);
+        const nOut = out.volumes.length;
+        port.post(
+          { type: 'done', id, volumes: packed.volumes.slice(0, nOut), values: out.values, inputs: returned ? packed.volumes.slice(nOut) : undefined },
+          packed.transfer,
+        );
       } catch (err) {
         const e = err instanceof Error ? err : new Error(String(err));
-        port.post({ type: 'error', id, name: e.name, message: e.message, inputs: returned }, transferList(returned ?? []));
+        const packed = packVolumes(returned ?? [], true);
+        port.post({ type: 'error', id, name: e.name, message: e.message, inputs: returned ? packed.volumes : undefined }, packed.transfer);
       } finally {
         flags.delete(id);
       }

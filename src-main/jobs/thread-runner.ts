@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Volume } from '../../src-shared/image/volume';
 import { workerForKind } from './kinds';
-import { transferList, type FromWorker, type ToWorker } from './protocol';
+import { packVolumes, type FromWorker, type ToWorker } from './protocol';
 import { JobCancelledError, JobCrashedError, JobFailedError, type JobResult, type JobRunOptions, type JobRunner } from './types';
 import { resolveWorkerScript } from './worker-paths';
 
@@ -146,9 +146,10 @@ export class ThreadJobRunner implements JobRunner {
       worker.on('error', onError);
       worker.on('exit', onExit);
 
-      const msg: ToWorker = { type: 'run', id, kind, params, inputs, abort, returnInputs: lend };
       try {
-        worker.postMessage(msg, lend ? transferList(inputs) : []);
+        const packed = packVolumes(inputs, lend);
+        const msg: ToWorker = { type: 'run', id, kind, params, inputs: packed.volumes, abort, returnInputs: lend };
+        worker.postMessage(msg, packed.transfer);
         sentInputs = inputs.length > 0;
       } catch (err) {
         finish(() => reject(new JobFailedError(kind, `could not send the inputs to the worker: ${(err as Error).message}`)));

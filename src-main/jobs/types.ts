@@ -20,7 +20,9 @@ export interface JobRunOptions {
    *   transferred back with the result, re-attached to the caller's Volume objects
    *   (`input.data` is replaced by an equal view on the returned buffer). While the job
    *   runs the caller must not touch them. If the worker crashes they are lost: the error
-   *   says so (`JobCrashedError.inputsLost`).
+   *   says so (`JobCrashedError.inputsLost`). Only a buffer that holds essentially just the
+   *   volume (e.g. a NIfTI file buffer: header + voxels) is lent; a view on a larger buffer
+   *   is copied instead, so unrelated data sharing it is never detached.
    * - 'copy': the worker gets copies; the caller's volumes stay usable throughout.
    * Utility processes cannot share memory, so there inputs are always copied.
    */
