@@ -379,6 +379,14 @@ function describe(file: string, ds: DataSet, size: number): HeaderResult {
     const r: ImageRecord = { ...base, frame: f, imageType: base.imageType };
     const pos = nums(group('x00209113'), 'x00200032');
     if (pos && pos.length === 3) r.ipp = pos as Vec3;
+    else if (!perFrame.length && base.ipp && base.iop && f > 0) {
+      // Classic multi-frame (no functional groups): frames are consecutive slices along
+      // the normal, SpacingBetweenSlices apart (or SliceThickness), as dcm2niix assumes.
+      const [a, b, c, d, e, g] = base.iop;
+      const n = [b * g - c * e, c * d - a * g, a * e - b * d];
+      const step = base.spacingBetweenSlices || base.sliceThickness || 1;
+      r.ipp = [base.ipp[0] + n[0] * step * f, base.ipp[1] + n[1] * step * f, base.ipp[2] + n[2] * step * f];
+    }
     const ori = nums(group('x00209116'), 'x00200037');
     if (ori && ori.length === 6) r.iop = ori;
     const meas = group('x00289110');
