@@ -8,7 +8,7 @@
 import { MessageChannelMain, utilityProcess, type UtilityProcess } from 'electron';
 import type { Volume } from '../../src-shared/image/volume';
 import { workerForKind } from './kinds';
-import type { FromWorker, ToWorker } from './protocol';
+import { packVolumes, type FromWorker, type ToWorker } from './protocol';
 import { JobCancelledError, JobCrashedError, JobFailedError, type JobResult, type JobRunOptions, type JobRunner } from './types';
 import { resolveWorkerScript } from './worker-paths';
 
@@ -63,7 +63,7 @@ export class UtilityProcessJobRunner implements JobRunner {
         if ((m as { type?: string } | null)?.type !== 'ready') return;
         child.off('message', onReady);
         child.postMessage({ type: 'port' }, [port2]);
-        port1.postMessage({ type: 'run', id, kind, params, inputs, returnInputs: false } satisfies ToWorker);
+        port1.postMessage({ type: 'run', id, kind, params, inputs: packVolumes(inputs, false).volumes, returnInputs: false } satisfies ToWorker);
       };
       child.on('message', onReady);
     });
