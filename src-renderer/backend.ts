@@ -89,6 +89,13 @@ export function createIpcBackend(api: LatticeApi): LoaderBackend {
       };
     },
 
+    async pickFolderNatively() {
+      const info = await api.info();
+      if (!info.nativeDialogs) return undefined;
+      const paths = await api.openDialog('dicom-folder');
+      return paths[0] ?? null;
+    },
+
     async recentFolders() {
       return (await api.recent()).map((e) => e.path);
     },

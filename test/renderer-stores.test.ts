@@ -405,6 +405,21 @@ describe('loading store', () => {
     expect(images.hasImage).toBe(false);
   });
 
+  it('Browse… uses the native folder picker where there is one, else the folder browser', async () => {
+    const loading = useLoadingStore();
+    const { b, calls } = fakeBackend({ pickFolderNatively: async () => '/picked/ct' });
+    loading.setBackend(b);
+    expect(await loading.browseNative()).toBe(true);
+    expect(calls).toContain('scan /picked/ct');
+    expect(loading.phase).toBe('choose');
+    loading.setBackend(fakeBackend({ pickFolderNatively: async () => undefined }).b);
+    expect(await loading.browseNative()).toBe(false);
+    loading.setBackend(fakeBackend().b);
+    expect(await loading.browseNative()).toBe(false);
+    await loading.browse('/data');
+    expect(loading.listing?.path).toBe('/data');
+  });
+
   it('without a backend it says so instead of failing silently', async () => {
     const loading = useLoadingStore();
     await loading.scanFolder('/x');

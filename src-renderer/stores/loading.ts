@@ -68,6 +68,11 @@ export interface LoaderBackend {
   /** Lets the host free its copies of volumes the viewer no longer shows. */
   release(hostIds: string[]): Promise<void>;
   listFolder(path: string): Promise<FolderListing>;
+  /**
+   * The operating system's folder picker where there is one (Electron): the chosen path, or
+   * null when the user cancelled; undefined where there is none (browser host: use listFolder).
+   */
+  pickFolderNatively?(): Promise<string | null | undefined>;
   recentFolders(): Promise<string[]>;
   addRecentFolder(path: string): Promise<void>;
 }
@@ -147,6 +152,25 @@ export const useLoadingStore = defineStore('loading', () => {
     } catch (e) {
       error.value = message(e);
     }
+  }
+
+  /**
+   * "Browse…": the native folder picker in Electron (then scans what was picked); returns
+   * false where there is none, so the dialog shows the host's folder browser instead.
+   */
+  async function browseNative(): Promise<boolean> {
+    const b = need();
+    if (!b.pickFolderNatively) return false;
+    let picked: string | null | undefined;
+    try {
+      picked = await b.pickFolderNatively();
+    } catch (e) {
+      error.value = message(e);
+      return true;
+    }
+    if (picked === undefined) return false;
+    if (picked) await scanFolder(picked);
+    return true;
   }
 
   async function handleScan(where: string, run: () => Promise<SeriesSummary[]>) {
@@ -261,6 +285,7 @@ export const useLoadingStore = defineStore('loading', () => {
     closeDialog,
     refreshRecent,
     browse,
+    browseNative,
     scanFolder,
     scanDropped,
     pick,
