@@ -108,6 +108,21 @@ describe('slice sorting, spacing and splitting (synthetic headers)', () => {
   });
 });
 
+describe('Siemens mosaic geometry (synthetic)', () => {
+  it('tiles are centred, and stored ascending along the normal even when the CSA normal points the other way', () => {
+    // 2×2 tiles of 3×3 voxels in a 6×6 mosaic, 3 slices used, 1 mm pixels, 4 mm slices.
+    const base = { rows: 6, columns: 6, mosaicCount: 3, pixelSpacing: [1, 1] as [number, number], spacingBetweenSlices: 4, ipp: [0, 0, 0] as Vec3, iop: [1, 0, 0, 0, 1, 0] };
+    const [up] = splitIntoVolumes([rec({ ...base, sliceNormal: [0, 0, 1] })]);
+    expect(up.dims).toEqual([3, 3, 3]);
+    expect(up.origin).toEqual([1.5, 1.5, 0]); // (6 - 3) / 2 voxels in from the mosaic corner
+    expect(up.slices[0].map((s) => s.tile)).toEqual([0, 1, 2]);
+    const [down] = splitIntoVolumes([rec({ ...base, sliceNormal: [0, 0, -1] })]);
+    expect(down.slices[0].map((s) => s.tile)).toEqual([2, 1, 0]);
+    expect(down.origin).toEqual([1.5, 1.5, -8]); // the last acquired tile is the lowest slice
+    expect(down.direction[8]).toBe(1);
+  });
+});
+
 describe('pixel bits', () => {
   it('sign-extends 12-bit signed values and masks junk high bits of unsigned ones', () => {
     const signed = new Int16Array([0x0fff, 0x0800, 0x07ff, 0xf001 - 0x10000]);
