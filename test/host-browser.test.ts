@@ -123,7 +123,7 @@ describe('LatticeApi in Chromium over the browser host', () => {
     expect(r.series).toEqual([{ dims: [512, 512, 3], fileCount: names.length }]);
   });
 
-  it('delivers a 512×512×300 int16 volume (150 MB) to the page well under a second', async () => {
+  it('delivers a 512×512×300 int16 volume (150 MB) to the page as one ArrayBuffer', async () => {
     const dims: [number, number, number] = [512, 512, 300];
     const data = new Int16Array(dims[0] * dims[1] * dims[2]);
     for (let i = 0; i < data.length; i += 1009) data[i] = (i % 4000) - 1024;
@@ -146,11 +146,13 @@ describe('LatticeApi in Chromium over the browser host', () => {
     }
     times.sort((a, b) => a - b);
     console.log(`150 MB volume host → Chromium page: ${times.map((t) => t.toFixed(0)).join(', ')} ms (median ${times[1]!.toFixed(0)})`);
-    expect(times[1]).toBeLessThan(2000); // typical ~0.3–0.6 s on the 2-core box; generous for a loaded CI machine
+    // Speed is measured by `npm run bench` (bench/ipc.bench.mjs); this bound only catches a
+    // pathological path (one WebSocket message under DevTools took 13 s in all).
+    expect(times[1]).toBeLessThan(10_000);
     host.services.volumes.release([id]);
   });
 
-  it('hands a 150 MB volume made in the page to the host quickly (volume.put)', async () => {
+  it('hands a 150 MB volume made in the page to the host (volume.put)', async () => {
     const times: number[] = [];
     for (let rep = 0; rep < 2; rep++) {
       const r = await page.evaluate(async () => {
@@ -170,7 +172,7 @@ describe('LatticeApi in Chromium over the browser host', () => {
       times.push(r.ms);
     }
     console.log(`150 MB volume Chromium page → host: ${times.map((t) => t.toFixed(0)).join(', ')} ms`);
-    expect(Math.min(...times)).toBeLessThan(3000);
+    expect(Math.min(...times)).toBeLessThan(15_000); // see the note on the download test
   });
 
   it('refuses a page of another origin even when it knows the token', async () => {

@@ -75,8 +75,8 @@ const MIME: Record<string, string> = {
 /** How long a bulk download (a volume on its way to the page) waits to be fetched. */
 const BULK_TTL_MS = 120_000;
 
-/** Big enough for a volume.put of a large volume or an upload batch; only token holders get here. */
-const MAX_WS_MESSAGE = 2 ** 31;
+/** Largest WebSocket message or bulk upload: a big volume.put or upload batch; only token holders get here. */
+const MAX_MESSAGE_BYTES = 2 ** 31;
 
 export function defaultSettingsDir(): string {
   if (process.env.LATTICE_SETTINGS_DIR) return process.env.LATTICE_SETTINGS_DIR;
@@ -160,7 +160,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     if (req.headers.origin !== undefined && !allowedOrigins().has(req.headers.origin)) return send(res, 403, 'wrong origin');
     const length = Number(req.headers['content-length']);
     if (!Number.isSafeInteger(length) || length < 0) return send(res, 411, 'Content-Length required');
-    if (length > MAX_WS_MESSAGE) return send(res, 413, 'too large');
+    if (length > MAX_MESSAGE_BYTES) return send(res, 413, 'too large');
     // One allocation at the final size; the request's chunks are copied into it.
     const buf = new ArrayBuffer(length);
     const bytes = new Uint8Array(buf);
@@ -260,7 +260,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     createReadStream(file).pipe(res);
   }
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE, perMessageDeflate: false });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const refuse = (status: string) => {
