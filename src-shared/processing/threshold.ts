@@ -148,6 +148,26 @@ function makeSignKernel(): SignKernel {
     for (; i < end; i++) out[i] = (((l - src[i]) & (src[i] - h)) >>> 31) ^ (flip & 1);
   };
 }
+/** The sign kernel for a lower bound only: ((l − v) >>> 31) is 1 exactly when v > l. */
+function makeLowerKernel(): SignKernel {
+  return (src, out, start, end, l, _h, flip) => {
+    let i = start;
+    for (; i < end && ((out.byteOffset + i) & 3) !== 0; i++) out[i] = ((l - src[i]) >>> 31) ^ (flip & 1);
+    const words = (end - i) >> 2;
+    const o32 = new Uint32Array(out.buffer, out.byteOffset + i, words);
+    for (let q = 0; q < words; q++, i += 4) {
+      o32[q] = (((l - src[i]) >>> 31) | (((l - src[i + 1]) >>> 31) << 8) | (((l - src[i + 2]) >>> 31) << 16) | (((l - src[i + 3]) >>> 31) << 24)) ^ flip;
+    }
+    for (; i < end; i++) out[i] = ((l - src[i]) >>> 31) ^ (flip & 1);
+  };
+}
+const lowerKernels = new Map<VoxelType, SignKernel>();
+function lowerKernel(t: VoxelType): SignKernel {
+  let k = lowerKernels.get(t);
+  if (!k) lowerKernels.set(t, (k = makeLowerKernel()));
+  return k;
+}
+
 const signKernels = new Map<VoxelType, SignKernel>();
 function signKernel(t: VoxelType): SignKernel {
   let k = signKernels.get(t);
@@ -191,7 +211,10 @@ export function threshold(vol: Volume, p: ThresholdParams, opts: ProcessingOptio
         // Branch-free: bounds clamped to the type (so the subtractions stay in int32).
         const lo = Math.max(b.lo, small[0]);
         const hi = Math.min(b.hi, small[1]);
-        signKernel(vol.voxelType)(src, out as Uint8Array, start, end, lo - 1, hi + 1, plan.ins === 0 ? 0x01010101 : 0);
+        const flip = plan.ins === 0 ? 0x01010101 : 0;
+        // "value ≥ lo" alone (the usual body mask) needs one subtraction per voxel.
+        if (hi >= small[1]) lowerKernel(vol.voxelType)(src, out as Uint8Array, start, end, lo - 1, 0, flip);
+        else signKernel(vol.voxelType)(src, out as Uint8Array, start, end, lo - 1, hi + 1, flip);
       } else if (plan.type === 'uint8') maskKernel(vol.voxelType)(src, out as Uint8Array, start, end, b.lo, b.hi, plan.ins, plan.outs);
       else {
         const lo = b.lo;
