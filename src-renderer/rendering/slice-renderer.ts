@@ -97,12 +97,10 @@ export class SliceRenderer {
     return this.grid;
   }
 
-  /** Brings the plane up to date; returns the ms spent (0 when nothing had to be redone). */
-  updatePlane(s: PlaneState): number {
-    const t0 = performance.now();
-    const v = s.volume;
-    if (this.keyVolume !== v || this.keyConvention !== s.convention || this.keyView !== s.view) {
-      this.grid = sliceGrid(v, s.view, s.convention);
+  /** The raster for this image, view and convention (recomputed only when one changes). */
+  ensureGrid(v: Volume, view: ViewName, convention: Convention): SliceGrid {
+    if (this.keyVolume !== v || this.keyConvention !== convention || this.keyView !== view || !this.grid) {
+      this.grid = sliceGrid(v, view, convention);
       this.values = new Float32Array(this.grid.width * this.grid.height);
       this.rgba = new ImageData(this.grid.width, this.grid.height);
       this.canvas.width = this.grid.width;
@@ -110,10 +108,19 @@ export class SliceRenderer {
       this.canvas.style.width = `${this.grid.width}px`;
       this.canvas.style.height = `${this.grid.height}px`;
       this.keyVolume = v;
-      this.keyConvention = s.convention;
-      this.keyView = s.view;
+      this.keyConvention = convention;
+      this.keyView = view;
       this.keyDepth = NaN;
+      this.keyPlace = '';
     }
+    return this.grid;
+  }
+
+  /** Brings the plane up to date; returns the ms spent (0 when nothing had to be redone). */
+  updatePlane(s: PlaneState): number {
+    const t0 = performance.now();
+    const v = s.volume;
+    this.ensureGrid(v, s.view, s.convention);
     const grid = this.grid!;
     const n = grid.axes.normal;
     const depth = s.cursor[0] * n[0] + s.cursor[1] * n[1] + s.cursor[2] * n[2];
