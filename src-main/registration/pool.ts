@@ -47,6 +47,8 @@ export class WorkerPoolExecutor implements Executor {
   private readonly bufs: Buffers = new Map();
   private nextId = 1;
   private closed = false;
+  /** Wall time per op name (ms), for profiling (LATTICE_PROFILE=1 prints it from the CLI). */
+  readonly opTimes = new Map<string, number>();
 
   constructor(threads: number, script: string) {
     this.threads = Math.max(1, threads);
@@ -90,6 +92,7 @@ export class WorkerPoolExecutor implements Executor {
 
   async run<K extends OpName>(op: K, args: OpArgMap[K], nSlices: number): Promise<Array<number | number[]>> {
     if (this.closed) throw new Error('registration pool: closed');
+    const t0 = performance.now();
     const parts = slabs(nSlices, this.threads);
     const results: Array<Promise<number | number[]>> = [];
     // Slabs 0..P−2 go to workers, the last one runs here.
@@ -107,12 +110,17 @@ export class WorkerPoolExecutor implements Executor {
     const mine = runOp(this.bufs, op, args, k0, k1);
     const others = await Promise.all(results);
     others.push(mine);
+    this.opTimes.set(op, (this.opTimes.get(op) ?? 0) + performance.now() - t0);
     return others;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (process.env.LATTICE_PROFILE) {
+      const rows = [...this.opTimes].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`);
+      process.stderr.write(`registration pool (${this.threads} threads): ${rows.join(', ')}\n`);
+    }
     this.failAll(new Error('registration pool: closed'));
     this.bufs.clear();
     await Promise.all(this.workers.map((w) => w.terminate()));

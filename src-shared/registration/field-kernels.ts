@@ -92,6 +92,7 @@ export type ForceKind = 'moving' | 'fixed' | 'symmetric';
  * with g = ∇W (moving), ∇F (fixed) or (∇F + ∇W)/2 (symmetric, ESM). The α term bounds
  * |u| by maxStep voxels (Thirion's classic form is α = 1, i.e. maxStep = 0.5).
  * gradF is the precomputed fixed gradient (3n), needed for 'fixed' and 'symmetric'.
+ * With `field` (the current displacement), voxels mapped outside the moving grid get no force.
  */
 export function demonsForce(
   fixed: Float32Array,
@@ -103,6 +104,7 @@ export function demonsForce(
   maxStep: number,
   k0: number,
   k1: number,
+  field: Float32Array | null = null,
 ): void {
   const [nx, ny, nz] = dims;
   const n = nx * ny * nz;
@@ -129,7 +131,15 @@ export function demonsForce(
         }
         const diff = fixed[o] - warped[o];
         const den = gx * gx + gy * gy + gz * gz + alpha * diff * diff;
-        if (den < 1e-9) {
+        // No force where x + d(x) falls outside the moving image: the clamped sample there is
+        // not the anatomy that corresponds (it lies beyond the field of view), so its
+        // difference would only pull the field in a wrong direction.
+        let outside = false;
+        if (field) {
+          const px = i + field[o], py = j + field[n + o], pz = k + field[2 * n + o];
+          outside = px < -0.5 || px > nx - 0.5 || py < -0.5 || py > ny - 0.5 || pz < -0.5 || pz > nz - 0.5;
+        }
+        if (den < 1e-9 || outside) {
           u[o] = 0; u[n + o] = 0; u[2 * n + o] = 0;
           continue;
         }
