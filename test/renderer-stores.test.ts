@@ -115,6 +115,28 @@ describe('slice geometry and reslicing', () => {
     }
   });
 
+  it('a sagittal acquisition (permuted, reversed index axes) shows every pixel from its own voxel', () => {
+    // i → anterior (−y), j → inferior (−z), k → left (+x): a typical sagittal stack.
+    const vol = codedVolume([7, 6, 5], [0.9, 1.2, 3], [-30, 40, 60], [0, 0, 1, -1, 0, 0, 0, -1, 0]);
+    expect(isAxisAligned(vol)).toBe(true);
+    const cursor = indexToWorld(vol, [3, 2, 4]);
+    for (const view of ['axial', 'coronal', 'sagittal'] as const) {
+      const g = sliceGrid(vol, view);
+      const s = extractSlice(vol, g, cursor);
+      for (let r = 0; r < g.height; r++) {
+        for (let c = 0; c < g.width; c++) {
+          const ci = worldToContinuousIndex(vol, gridToWorld(g, c, r, cursor));
+          // Pixel centres are voxel centres.
+          ci.forEach((x) => expect(Math.abs(x - Math.round(x))).toBeLessThan(1e-6));
+          expect(decode(s[r * g.width + c])).toEqual(ci.map(Math.round));
+        }
+      }
+    }
+    // The sagittal view of a sagittal stack is one acquired slice: 7 × 6 pixels at the k of the cursor.
+    const sg = sliceGrid(vol, 'sagittal');
+    expect([sg.width, sg.height, sg.pixelRight, sg.pixelDown]).toEqual([7, 6, 0.9, 1.2]);
+  });
+
   it('world ↔ index round trip with anisotropic oblique geometry', () => {
     const vol = codedVolume([20, 18, 12], [1.1, 0.9, 3], [-5, 7, 12], oblique());
     const p = indexToWorld(vol, [3, 17, 11]);

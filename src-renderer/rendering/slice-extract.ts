@@ -36,6 +36,8 @@ export function extractSlice(
   const sr = [0, 1, 2].map((a) => (m[a * 3] * r[0] + m[a * 3 + 1] * r[1] + m[a * 3 + 2] * r[2]) * grid.pixelRight);
   const sd = [0, 1, 2].map((a) => (m[a * 3] * d[0] + m[a * 3 + 1] * d[1] + m[a * 3 + 2] * d[2]) * grid.pixelDown);
   const p0 = worldToContinuousIndex(vol, gridToWorld(grid, 0, 0, through), m);
+  if (extractAxisAligned(vol, grid, p0, sr, sd, dst, base)) return dst;
+  // General (oblique) case: walk the continuous index, nearest voxel per pixel.
   // +0.5 so that floor() rounds to the nearest voxel.
   let ri = p0[0] + 0.5;
   let rj = p0[1] + 0.5;
@@ -63,6 +65,61 @@ export function extractSlice(
   return dst;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** ±1 along one index axis and 0 along the others (a pixel step of an axis-aligned image). */
+function unitAxis(step: number[]): number {
+  let axis = -1;
+  for (let a = 0; a < 3; a++) {
+    const x = step[a];
+    if (Math.abs(x) < 1e-6) continue;
+    if (Math.abs(Math.abs(x) - 1) > 1e-6 || axis >= 0) return -1;
+    axis = a;
+  }
+  return axis;
+}
+
+/**
+ * Fast path when one pixel right and one pixel down are each exactly one voxel along an index
+ * axis (every non-oblique image, the usual case): integer strides, no per-pixel float work.
+ * Returns false when it does not apply.
+ */
+function extractAxisAligned(vol: Volume, grid: SliceGrid, p0: Vec3, sr: number[], sd: number[], dst: Float32Array, base: number): boolean {
+  const ar = unitAxis(sr);
+  const ad = unitAxis(sd);
+  if (ar < 0 || ad < 0 || ar === ad) return false;
+  const an = 3 - ar - ad;
+  const dims = vol.dims;
+  const strides = [1, dims[0], dims[0] * dims[1]];
+  // Pixel centres sit on voxel centres: round once.
+  const start = [Math.round(p0[0]), Math.round(p0[1]), Math.round(p0[2])];
+  const { width, height } = grid;
+  const depth = start[an];
+  if (depth < 0 || depth >= dims[an]) {
+    dst.fill(NaN);
+    return true;
+  }
+  const dr = sr[ar] > 0 ? 1 : -1;
+  const dd = sd[ad] > 0 ? 1 : -1;
+  const colStride = dr * strides[ar];
+  const data = vol.data;
+  let o = 0;
+  for (let row = 0; row < height; row++) {
+    const jd = start[ad] + dd * row;
+    if (jd < 0 || jd >= dims[ad]) {
+      dst.fill(NaN, o, o + width);
+      o += width;
+      continue;
+    }
+    let ir = start[ar];
+    let off = base + depth * strides[an] + jd * strides[ad] + ir * strides[ar];
+    for (let col = 0; col < width; col++, o++, ir += dr, off += colStride) {
+      dst[o] = ir >= 0 && ir < dims[ar] ? data[off] : NaN;
+    }
+  }
+  return true;
+}
+
 /**
  * Grey-level RGBA for a slice of stored values under a window/level given in REAL values
  * (real = stored·slope + intercept). NaN (outside the image) gets `outside` (opaque black by
@@ -78,25 +135,27 @@ export function windowLevelToRgba(
   outside: readonly [number, number, number, number] = [0, 0, 0, 255],
 ): Uint8ClampedArray {
   const n = slice.length;
-  const [or, og, ob, oa] = outside;
   const dst = out && out.length === n * 4 ? out : new Uint8ClampedArray(n * 4);
   const w = Math.max(window, 1e-12);
   const lo = level - w / 2;
   // grey = (stored·slope + intercept − lo) · 255 / w  =  stored·a + b
   const a = (slope * 255) / w;
   const b = ((intercept - lo) * 255) / w;
-  for (let i = 0, o = 0; i < n; i++, o += 4) {
+  // One 32-bit store per pixel; RGBA bytes in memory order (little-endian word = ABGR).
+  const px = new Uint32Array(dst.buffer, dst.byteOffset, n);
+  const word = (r: number, g: number, bl: number, al: number) =>
+    LITTLE_ENDIAN ? ((al << 24) | (bl << 16) | (g << 8) | r) >>> 0 : ((r << 24) | (g << 16) | (bl << 8) | al) >>> 0;
+  const outsideWord = word(outside[0], outside[1], outside[2], outside[3]);
+  const alpha = word(0, 0, 0, 255);
+  for (let i = 0; i < n; i++) {
     const v = slice[i];
     if (v !== v) {
-      dst[o] = or;
-      dst[o + 1] = og;
-      dst[o + 2] = ob;
-      dst[o + 3] = oa;
+      px[i] = outsideWord;
       continue;
     }
-    const g = v * a + b; // Uint8ClampedArray clamps and rounds
-    dst[o] = dst[o + 1] = dst[o + 2] = g;
-    dst[o + 3] = 255;
+    let g = v * a + b + 0.5;
+    g = g <= 0 ? 0 : g >= 255 ? 255 : g | 0;
+    px[i] = alpha | (g * 0x010101);
   }
   return dst;
 }
