@@ -142,7 +142,8 @@ export async function registerDemons(
   try {
     const n = fixed.dims[0] * fixed.dims[1] * fixed.dims[2];
     const F0 = ex.alloc('F0', n);
-    F0.set(realImage(fixed).data);
+    const fixedReal = realImage(fixed).data;
+    F0.set(fixedReal);
     const M0 = ex.alloc('M0', n);
     const sameGrid =
       !options.initialTransform &&
@@ -163,7 +164,8 @@ export async function registerDemons(
     const worldField = options.worldField ?? true;
     await finalizeOnExecutor(ex, fixed, moving, options.initialTransform, field, worldField);
     const warped = ex.get('warped');
-    const after = msdNcc(F0, warped);
+    // against the original fixed image (the demons may have smoothed F0 in place)
+    const after = msdNcc(fixedReal, warped);
 
     let jac: Float32Array | null = null;
     if (options.jacobian ?? true) jac = ex.alloc('jac', n);
