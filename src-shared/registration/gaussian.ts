@@ -114,7 +114,7 @@ const ONE = new Float32Array([1]);
 
 /**
  * d[o+p] (=, or += when add) w0·s[c+p] + Σ_t w_t·(s[a_t+p] + s[b_t+p]) for p < len: one output
- * row/plane from 2r+1 input rows/planes. Unrolled per radius (2× faster in V8 than a tap loop
+ * row/plane from 2r+1 input rows/planes. Unrolled per radius up to 12, i.e. σ ≤ 4 (2× faster in V8 than a tap loop
  * that re-reads and re-writes the output for every tap).
  */
 export function combineRows(
@@ -169,6 +169,42 @@ export function combineRows(
       const a1 = a[1], b1 = b[1], w1 = w[1], a2 = a[2], b2 = b[2], w2 = w[2], a3 = a[3], b3 = b[3], w3 = w[3], a4 = a[4], b4 = b[4], w4 = w[4], a5 = a[5], b5 = b[5], w5 = w[5], a6 = a[6], b6 = b[6], w6 = w[6];
       if (add) for (let p = 0; p < len; p++) d[o + p] += w0 * s[c + p] + w1 * (s[a1 + p] + s[b1 + p]) + w2 * (s[a2 + p] + s[b2 + p]) + w3 * (s[a3 + p] + s[b3 + p]) + w4 * (s[a4 + p] + s[b4 + p]) + w5 * (s[a5 + p] + s[b5 + p]) + w6 * (s[a6 + p] + s[b6 + p]);
       else for (let p = 0; p < len; p++) d[o + p] = w0 * s[c + p] + w1 * (s[a1 + p] + s[b1 + p]) + w2 * (s[a2 + p] + s[b2 + p]) + w3 * (s[a3 + p] + s[b3 + p]) + w4 * (s[a4 + p] + s[b4 + p]) + w5 * (s[a5 + p] + s[b5 + p]) + w6 * (s[a6 + p] + s[b6 + p]);
+      return;
+    }
+    case 7: {
+      const a1 = a[1], b1 = b[1], w1 = w[1], a2 = a[2], b2 = b[2], w2 = w[2], a3 = a[3], b3 = b[3], w3 = w[3], a4 = a[4], b4 = b[4], w4 = w[4], a5 = a[5], b5 = b[5], w5 = w[5], a6 = a[6], b6 = b[6], w6 = w[6], a7 = a[7], b7 = b[7], w7 = w[7];
+      if (add) for (let p = 0; p < len; p++) d[o + p] += w0 * s[c + p] + w1 * (s[a1 + p] + s[b1 + p]) + w2 * (s[a2 + p] + s[b2 + p]) + w3 * (s[a3 + p] + s[b3 + p]) + w4 * (s[a4 + p] + s[b4 + p]) + w5 * (s[a5 + p] + s[b5 + p]) + w6 * (s[a6 + p] + s[b6 + p]) + w7 * (s[a7 + p] + s[b7 + p]);
+      else for (let p = 0; p < len; p++) d[o + p] = w0 * s[c + p] + w1 * (s[a1 + p] + s[b1 + p]) + w2 * (s[a2 + p] + s[b2 + p]) + w3 * (s[a3 + p] + s[b3 + p]) + w4 * (s[a4 + p] + s[b4 + p]) + w5 * (s[a5 + p] + s[b5 + p]) + w6 * (s[a6 + p] + s[b6 + p]) + w7 * (s[a7 + p] + s[b7 + p]);
+      return;
+    }
+    case 8: {
+      const a1 = a[1], b1 = b[1], w1 = w[1], a2 = a[2], b2 = b[2], w2 = w[2], a3 = a[3], b3 = b[3], w3 = w[3], a4 = a[4], b4 = b[4], w4 = w[4], a5 = a[5], b5 = b[5], w5 = w[5], a6 = a[6], b6 = b[6], w6 = w[6], a7 = a[7], b7 = b[7], w7 = w[7], a8 = a[8], b8 = b[8], w8 = w[8];
+      if (add) for (let p = 0; p < len; p++) d[o + p] += w0 * s[c + p] + w1 * (s[a1 + p] + s[b1 + p]) + w2 * (s[a2 + p] + s[b2 + p]) + w3 * (s[a3 + p] + s[b3 + p]) + w4 * (s[a4 + p] + s[b4 + p]) + w5 * (s[a5 + p] + s[b5 + p]) + w6 * (s[a6 + p] + s[b6 + p]) + w7 * (s[a7 + p] + s[b7 + p]) + w8 * (s[a8 + p] + s[b8 + p]);
+      else for (let p = 0; p < len; p++) d[o + p] = w0 * s[c + p] + w1 * (s[a1 + p] + s[b1 + p]) + w2 * (s[a2 + p] + s[b2 + p]) + w3 * (s[a3 + p] + s[b3 + p]) + w4 * (s[a4 + p] + s[b4 + p]) + w5 * (s[a5 + p] + s[b5 + p]) + w6 * (s[a6 + p] + s[b6 + p]) + w7 * (s[a7 + p] + s[b7 + p]) + w8 * (s[a8 + p] + s[b8 + p]);
+      return;
+    }
+    case 9: {
+      const a1 = a[1], b1 = b[1], w1 = w[1], a2 = a[2], b2 = b[2], w2 = w[2], a3 = a[3], b3 = b[3], w3 = w[3], a4 = a[4], b4 = b[4], w4 = w[4], a5 = a[5], b5 = b[5], w5 = w[5], a6 = a[6], b6 = b[6], w6 = w[6], a7 = a[7], b7 = b[7], w7 = w[7], a8 = a[8], b8 = b[8], w8 = w[8], a9 = a[9], b9 = b[9], w9 = w[9];
+      if (add) for (let p = 0; p < len; p++) d[o + p] += w0 * s[c + p] + w1 * (s[a1 + p] + s[b1 + p]) + w2 * (s[a2 + p] + s[b2 + p]) + w3 * (s[a3 + p] + s[b3 + p]) + w4 * (s[a4 + p] + s[b4 + p]) + w5 * (s[a5 + p] + s[b5 + p]) + w6 * (s[a6 + p] + s[b6 + p]) + w7 * (s[a7 + p] + s[b7 + p]) + w8 * (s[a8 + p] + s[b8 + p]) + w9 * (s[a9 + p] + s[b9 + p]);
+      else for (let p = 0; p < len; p++) d[o + p] = w0 * s[c + p] + w1 * (s[a1 + p] + s[b1 + p]) + w2 * (s[a2 + p] + s[b2 + p]) + w3 * (s[a3 + p] + s[b3 + p]) + w4 * (s[a4 + p] + s[b4 + p]) + w5 * (s[a5 + p] + s[b5 + p]) + w6 * (s[a6 + p] + s[b6 + p]) + w7 * (s[a7 + p] + s[b7 + p]) + w8 * (s[a8 + p] + s[b8 + p]) + w9 * (s[a9 + p] + s[b9 + p]);
+      return;
+    }
+    case 10: {
+      const a1 = a[1], b1 = b[1], w1 = w[1], a2 = a[2], b2 = b[2], w2 = w[2], a3 = a[3], b3 = b[3], w3 = w[3], a4 = a[4], b4 = b[4], w4 = w[4], a5 = a[5], b5 = b[5], w5 = w[5], a6 = a[6], b6 = b[6], w6 = w[6], a7 = a[7], b7 = b[7], w7 = w[7], a8 = a[8], b8 = b[8], w8 = w[8], a9 = a[9], b9 = b[9], w9 = w[9], a10 = a[10], b10 = b[10], w10 = w[10];
+      if (add) for (let p = 0; p < len; p++) d[o + p] += w0 * s[c + p] + w1 * (s[a1 + p] + s[b1 + p]) + w2 * (s[a2 + p] + s[b2 + p]) + w3 * (s[a3 + p] + s[b3 + p]) + w4 * (s[a4 + p] + s[b4 + p]) + w5 * (s[a5 + p] + s[b5 + p]) + w6 * (s[a6 + p] + s[b6 + p]) + w7 * (s[a7 + p] + s[b7 + p]) + w8 * (s[a8 + p] + s[b8 + p]) + w9 * (s[a9 + p] + s[b9 + p]) + w10 * (s[a10 + p] + s[b10 + p]);
+      else for (let p = 0; p < len; p++) d[o + p] = w0 * s[c + p] + w1 * (s[a1 + p] + s[b1 + p]) + w2 * (s[a2 + p] + s[b2 + p]) + w3 * (s[a3 + p] + s[b3 + p]) + w4 * (s[a4 + p] + s[b4 + p]) + w5 * (s[a5 + p] + s[b5 + p]) + w6 * (s[a6 + p] + s[b6 + p]) + w7 * (s[a7 + p] + s[b7 + p]) + w8 * (s[a8 + p] + s[b8 + p]) + w9 * (s[a9 + p] + s[b9 + p]) + w10 * (s[a10 + p] + s[b10 + p]);
+      return;
+    }
+    case 11: {
+      const a1 = a[1], b1 = b[1], w1 = w[1], a2 = a[2], b2 = b[2], w2 = w[2], a3 = a[3], b3 = b[3], w3 = w[3], a4 = a[4], b4 = b[4], w4 = w[4], a5 = a[5], b5 = b[5], w5 = w[5], a6 = a[6], b6 = b[6], w6 = w[6], a7 = a[7], b7 = b[7], w7 = w[7], a8 = a[8], b8 = b[8], w8 = w[8], a9 = a[9], b9 = b[9], w9 = w[9], a10 = a[10], b10 = b[10], w10 = w[10], a11 = a[11], b11 = b[11], w11 = w[11];
+      if (add) for (let p = 0; p < len; p++) d[o + p] += w0 * s[c + p] + w1 * (s[a1 + p] + s[b1 + p]) + w2 * (s[a2 + p] + s[b2 + p]) + w3 * (s[a3 + p] + s[b3 + p]) + w4 * (s[a4 + p] + s[b4 + p]) + w5 * (s[a5 + p] + s[b5 + p]) + w6 * (s[a6 + p] + s[b6 + p]) + w7 * (s[a7 + p] + s[b7 + p]) + w8 * (s[a8 + p] + s[b8 + p]) + w9 * (s[a9 + p] + s[b9 + p]) + w10 * (s[a10 + p] + s[b10 + p]) + w11 * (s[a11 + p] + s[b11 + p]);
+      else for (let p = 0; p < len; p++) d[o + p] = w0 * s[c + p] + w1 * (s[a1 + p] + s[b1 + p]) + w2 * (s[a2 + p] + s[b2 + p]) + w3 * (s[a3 + p] + s[b3 + p]) + w4 * (s[a4 + p] + s[b4 + p]) + w5 * (s[a5 + p] + s[b5 + p]) + w6 * (s[a6 + p] + s[b6 + p]) + w7 * (s[a7 + p] + s[b7 + p]) + w8 * (s[a8 + p] + s[b8 + p]) + w9 * (s[a9 + p] + s[b9 + p]) + w10 * (s[a10 + p] + s[b10 + p]) + w11 * (s[a11 + p] + s[b11 + p]);
+      return;
+    }
+    case 12: {
+      const a1 = a[1], b1 = b[1], w1 = w[1], a2 = a[2], b2 = b[2], w2 = w[2], a3 = a[3], b3 = b[3], w3 = w[3], a4 = a[4], b4 = b[4], w4 = w[4], a5 = a[5], b5 = b[5], w5 = w[5], a6 = a[6], b6 = b[6], w6 = w[6], a7 = a[7], b7 = b[7], w7 = w[7], a8 = a[8], b8 = b[8], w8 = w[8], a9 = a[9], b9 = b[9], w9 = w[9], a10 = a[10], b10 = b[10], w10 = w[10], a11 = a[11], b11 = b[11], w11 = w[11], a12 = a[12], b12 = b[12], w12 = w[12];
+      if (add) for (let p = 0; p < len; p++) d[o + p] += w0 * s[c + p] + w1 * (s[a1 + p] + s[b1 + p]) + w2 * (s[a2 + p] + s[b2 + p]) + w3 * (s[a3 + p] + s[b3 + p]) + w4 * (s[a4 + p] + s[b4 + p]) + w5 * (s[a5 + p] + s[b5 + p]) + w6 * (s[a6 + p] + s[b6 + p]) + w7 * (s[a7 + p] + s[b7 + p]) + w8 * (s[a8 + p] + s[b8 + p]) + w9 * (s[a9 + p] + s[b9 + p]) + w10 * (s[a10 + p] + s[b10 + p]) + w11 * (s[a11 + p] + s[b11 + p]) + w12 * (s[a12 + p] + s[b12 + p]);
+      else for (let p = 0; p < len; p++) d[o + p] = w0 * s[c + p] + w1 * (s[a1 + p] + s[b1 + p]) + w2 * (s[a2 + p] + s[b2 + p]) + w3 * (s[a3 + p] + s[b3 + p]) + w4 * (s[a4 + p] + s[b4 + p]) + w5 * (s[a5 + p] + s[b5 + p]) + w6 * (s[a6 + p] + s[b6 + p]) + w7 * (s[a7 + p] + s[b7 + p]) + w8 * (s[a8 + p] + s[b8 + p]) + w9 * (s[a9 + p] + s[b9 + p]) + w10 * (s[a10 + p] + s[b10 + p]) + w11 * (s[a11 + p] + s[b11 + p]) + w12 * (s[a12 + p] + s[b12 + p]);
       return;
     }
     default: {
