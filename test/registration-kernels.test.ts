@@ -54,6 +54,25 @@ describe('Gaussian smoothing', () => {
     }
   });
 
+  it('uses the grouped path for long planes with a large radius (σ = 3 on 40×30 planes)', () => {
+    const d2: [number, number, number] = [40, 30, 6];
+    const m = 40 * 30 * 6;
+    const src = random(m, 7);
+    const k = gaussianHalfKernel(3);
+    const r = k.length - 1;
+    const out = new Float32Array(m), tmp = new Float32Array(m);
+    smoothXY(src, tmp, 40, 30, k, k, 0, 6);
+    smoothZ(tmp, out, 40, 30, 6, k, 0, 6);
+    const at = (i: number, j: number, kk: number) => src[(clamp(kk, 5) * 30 + clamp(j, 29)) * 40 + clamp(i, 39)];
+    let maxErr = 0;
+    for (const [i, j, kk] of [[0, 0, 0], [20, 15, 3], [39, 29, 5], [7, 22, 1]]) {
+      let s = 0;
+      for (let c = -r; c <= r; c++) for (let b = -r; b <= r; b++) for (let a = -r; a <= r; a++) s += k[Math.abs(a)] * k[Math.abs(b)] * k[Math.abs(c)] * at(i + a, j + b, kk + c);
+      maxErr = Math.max(maxErr, Math.abs(s - out[(kk * 30 + j) * 40 + i]));
+    }
+    expect(maxErr).toBeLessThan(1e-3);
+  });
+
   it('keeps a constant image constant and adds into the output with add = true', () => {
     const c = new Float32Array(n).fill(7);
     const out = new Float32Array(n), tmp = new Float32Array(n);
