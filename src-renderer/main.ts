@@ -9,6 +9,7 @@ import { getLatticeApi } from './api';
 import { createIpcBackend } from './backend';
 import { useLoadingStore } from './stores/loading';
 import { useViewStore } from './stores/view';
+import { useImagesStore } from './stores/images';
 
 const app = createApp(App);
 app.use(createPinia());
@@ -16,6 +17,8 @@ app.use(createPinia());
 const api = getLatticeApi();
 const loading = useLoadingStore();
 loading.setBackend(createIpcBackend(api));
+// Layers made in the renderer (processing results) reach the host on demand (job inputs, export).
+useImagesStore().setHostUploader(async (volume, name) => (await api.putVolume(volume, name)).id);
 
 const view = useViewStore();
 api.on('app.command', ({ command, path }) => {

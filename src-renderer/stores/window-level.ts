@@ -64,9 +64,22 @@ export const useWindowLevelStore = defineStore('windowLevel', () => {
     set(window.value + dxPixels * k, level.value + dyPixels * k);
   }
 
+  // The layer API reads and writes the main image's contrast through these.
+  images.bindMainContrast({
+    get: () => [window.value, level.value],
+    set: (w, l) => set(w, l),
+  });
+  // "Link contrast across layers": the main image's window/level goes to every layer.
+  watch([window, level], ([w, l]) => {
+    const m = images.main;
+    if (images.linkContrast && m) images.setContrast(m.id, w, l, true);
+  });
+
+  // Layer records are replaced on every change (rename, opacity…): react to a new main VOLUME.
   watch(
-    () => images.main,
-    (img) => {
+    () => images.main?.volume,
+    () => {
+      const img = images.main;
       if (!img) return;
       if (img.modality.toUpperCase() === 'CT') applyPreset('ct-abdomen');
       else auto();
