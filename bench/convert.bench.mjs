@@ -7,6 +7,11 @@
 // each, for .nii and .nii.gz. Compression: ours is a parallel deflate on all cores at
 // level 1 (writeNiftiFile's default); dcm2niix -z y uses pigz (all cores), compared at
 // the same level (-1) and at its default (-6). Peak memory from GNU time -v.
+// .nii is streamed slice by slice (the volume is never held: peak ≈ 0.5× its bytes);
+// .nii.gz assembles the volume, then deflates it in parallel blocks.
+// What the numbers mean (2-core VM shared with other jobs): Node's start-up is ~0.17 CPU-s
+// of our ~0.4 for .nii (the conversion work itself is on par with dcm2niix's ~0.22);
+// at equal gzip level, Node's zlib level 1 costs ~25 % more CPU per byte than pigz -1.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
