@@ -48,7 +48,7 @@ export interface DemonsOptions {
  *   what lowered the endpoint error most. σ_elastic = 1 voxel keeps the field smooth
  *   without stalling convergence (2 voxels left the MSD well above the noise floor).
  * - max step 0.5 voxel (Thirion's normalisation): larger steps were less accurate.
- * - iterations 150/80/10, coarse → fine, with the MSD-plateau stop: the coarse levels are
+ * - iterations 150/80/5, coarse → fine, with the MSD-plateau stop: the coarse levels are
  *   cheap and set the large-scale field; at full resolution a few iterations recover the
  *   fine detail (MSD), while many more only fit noise and cost most of the time.
  * - σ_image = 1 voxel at the finest level: removes the noise gradients that otherwise drive
@@ -56,7 +56,7 @@ export interface DemonsOptions {
  */
 export const DEMONS_DEFAULTS: Required<DemonsOptions> = {
   levels: 3,
-  iterations: [150, 80, 10],
+  iterations: [150, 80, 5],
   sigmaFluid: 3,
   sigmaElastic: 1,
   force: 'symmetric',
