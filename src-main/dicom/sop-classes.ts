@@ -28,8 +28,15 @@ const MODALITY_NON_IMAGE: Record<string, string> = {
   DOC: 'Encapsulated document',
 };
 
-/** What the object is when it is not an image we convert, else ''. */
+const memo = new Map<string, string>();
+
+/** What the object is when it is not an image we convert, else ''. (Memoised: called per file.) */
 export function nonImageKind(sopClassUid: string, modality: string): string {
-  for (const [re, name] of NON_IMAGE) if (re.test(sopClassUid)) return name;
-  return MODALITY_NON_IMAGE[modality.toUpperCase()] ?? '';
+  const key = `${sopClassUid}|${modality}`;
+  let kind = memo.get(key);
+  if (kind === undefined) {
+    kind = NON_IMAGE.find(([re]) => re.test(sopClassUid))?.[1] ?? MODALITY_NON_IMAGE[modality.toUpperCase()] ?? '';
+    memo.set(key, kind);
+  }
+  return kind;
 }
