@@ -10,6 +10,7 @@ import { createIpcBackend } from './backend';
 import { useLoadingStore } from './stores/loading';
 import { useViewStore } from './stores/view';
 import { useImagesStore } from './stores/images';
+import { useColorMapsStore } from './stores/colormaps';
 
 const app = createApp(App);
 app.use(createPinia());
@@ -18,6 +19,8 @@ const api = getLatticeApi();
 const loading = useLoadingStore();
 loading.setBackend(createIpcBackend(api));
 // Layers made in the renderer (processing results) reach the host on demand (job inputs, export).
+// Custom colour maps live in the user's settings on the host (same in Electron and browser).
+void useColorMapsStore().setBackend({ get: (k) => api.getSetting(k), set: (k, v) => api.setSetting(k, v) });
 useImagesStore().setHostUploader(async (volume, name) => (await api.putVolume(volume, name)).id);
 
 const view = useViewStore();

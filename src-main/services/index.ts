@@ -19,6 +19,7 @@ import { JobService, type JobCatalog } from './jobs';
 import type { JobRunner } from '../jobs/types';
 import { defaultReaders, type Readers } from './readers';
 import { RecentList } from './recent';
+import { UserSettings } from './settings';
 import { UploadStaging } from './uploads';
 import { VolumeStore } from './volume-store';
 
@@ -54,6 +55,8 @@ const MAX_SCANS = 8;
 export class Services {
   readonly volumes = new VolumeStore();
   readonly recent: RecentList;
+  /** settings.json: custom colour maps and other small preferences. */
+  readonly settings: UserSettings;
   readonly uploads = new UploadStaging();
   readonly jobs: JobService;
   readonly dispatcher: Dispatcher;
@@ -63,6 +66,7 @@ export class Services {
   constructor(private readonly opts: ServiceOptions) {
     this.readers = opts.readers ?? defaultReaders;
     this.recent = new RecentList(opts.settingsDir, opts.onRecentChanged);
+    this.settings = new UserSettings(opts.settingsDir);
     this.jobs = new JobService(
       this.volumes,
       opts.jobRunner ?? (async () => new (await import('../jobs/thread-runner')).ThreadJobRunner()),
@@ -110,6 +114,12 @@ export class Services {
       'recent.add': (a) => this.recent.add(resolve(a.path), a.kind),
       'recent.remove': (a) => this.recent.remove(a.path),
       'recent.clear': () => this.recent.clear(),
+
+      'settings.get': async (a) => ({ value: await this.settings.get(a.key) }),
+      'settings.set': async (a) => {
+        await this.settings.set(a.key, a.value);
+        return { ok: true as const };
+      },
 
       'dicom.scan': async (a, ctx): Promise<ScanResult> => {
         const paths = a.paths.map((p) => resolve(p));

@@ -130,6 +130,16 @@ export class LatticeApi {
     return this.invoke('volume.release', { volumeIds });
   }
 
+  /** One user setting (JSON) from the settings folder; null when unset. */
+  async getSetting(key: string): Promise<unknown> {
+    return (await this.invoke('settings.get', { key })).value;
+  }
+
+  /** Stores one user setting (null removes it). */
+  async setSetting(key: string, value: unknown): Promise<void> {
+    await this.invoke('settings.set', { key, value });
+  }
+
   /** Writes a held volume to .nii / .nii.gz. */
   exportVolume(volumeId: string, path: string, opts: CallOptions & { overwrite?: boolean } = {}): Promise<{ path: string; bytes: number }> {
     return this.withTask(opts, (task) => this.invoke('volume.export', { volumeId, path, overwrite: opts.overwrite, task }));

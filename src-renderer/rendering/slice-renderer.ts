@@ -22,6 +22,20 @@
 import type { Vec3, Volume } from '../../src-shared/image/volume';
 import { type SliceGrid, gridToWorld, sliceGrid, worldToGrid, type Convention, type ViewName } from './slice-geometry';
 import { extractSlice, windowLevelToRgba } from './slice-extract';
+import { blendLayer, lutToRgba, samplePlane } from './layer-plane';
+
+/** One non-main layer (or the main image with a colour map) to draw on the plane. */
+export interface PlaneLayer {
+  volume: Volume;
+  /** Real-value window/level. */
+  window: number;
+  level: number;
+  /** RGBA LUT of its colour map (reused object while the map is unchanged). */
+  lut: Uint8ClampedArray;
+  opacity: number;
+  /** Nearest-neighbour sampling, 0 = transparent background. */
+  isLabel: boolean;
+}
 
 export interface PlaneState {
   volume: Volume;
@@ -33,6 +47,14 @@ export interface PlaneState {
   level: number;
   /** Volume of a 4D image (0 for 3D). */
   frame: number;
+  /**
+   * What the plane shows instead of the main image in grey levels: the main image with a
+   * colour map (same volume), or an additional image resampled in world space. Absent: the
+   * main image, grey levels, `window`/`level`.
+   */
+  base?: PlaneLayer;
+  /** Overlays blended on top, bottom first. */
+  overlays?: PlaneLayer[];
 }
 
 export interface CameraState {
@@ -74,9 +96,15 @@ export class SliceRenderer {
   private keyView: ViewName | null = null;
   private keyDepth = NaN;
   private keyFrame = -1;
-  private keyWindow = NaN;
-  private keyLevel = NaN;
   private keyPlace = '';
+  private keyLook = '';
+  private gridVersion = 0;
+  /** Resampled planes of non-main layers, by volume (buffers reused). */
+  private samples = new Map<Volume, { values: Float32Array; key: string }>();
+  private readonly lutIds = new WeakMap<Uint8ClampedArray, number>();
+  private nextLutId = 1;
+  /** Pixels the overlays coloured in the last composite (for tests and the status). */
+  overlayPixels = 0;
   screen: ScreenMap = { sx: 1, sy: 1, ox: 0, oy: 0 };
 
   private readonly octx: CanvasRenderingContext2D;
@@ -112,6 +140,7 @@ export class SliceRenderer {
       this.keyView = view;
       this.keyDepth = NaN;
       this.keyPlace = '';
+      this.gridVersion++;
     }
     return this.grid;
   }
@@ -125,20 +154,60 @@ export class SliceRenderer {
     const n = grid.axes.normal;
     const depth = s.cursor[0] * n[0] + s.cursor[1] * n[1] + s.cursor[2] * n[2];
     let remap = false;
+    const baseIsMain = !s.base || s.base.volume === v;
     if (depth !== this.keyDepth || s.frame !== this.keyFrame) {
       extractSlice(v, grid, s.cursor, this.values!, s.frame);
       this.keyDepth = depth;
       this.keyFrame = s.frame;
       remap = true;
     }
-    if (remap || s.window !== this.keyWindow || s.level !== this.keyLevel) {
-      windowLevelToRgba(this.values!, v.rescaleSlope, v.rescaleIntercept, s.window, s.level, this.rgba!.data);
+    // Non-main layers: resample the plane in world space when the plane or the layer changed.
+    const others = [...(s.base && !baseIsMain ? [s.base] : []), ...(s.overlays ?? [])];
+    const planeKey = `${this.gridVersion} ${s.view} ${s.convention} ${depth} ${s.frame} ${grid.width}x${grid.height}`;
+    const keep = new Set<Volume>();
+    for (const l of others) {
+      keep.add(l.volume);
+      const key = `${planeKey} ${l.isLabel ? 'n' : 'l'}`;
+      let e = this.samples.get(l.volume);
+      if (e && e.key === key) continue;
+      const values = samplePlane(l.volume, grid, s.cursor, l.isLabel ? 'nearest' : 'linear', s.frame, e?.values);
+      e = { values, key };
+      this.samples.set(l.volume, e);
+      remap = true;
+    }
+    for (const k of [...this.samples.keys()]) if (!keep.has(k)) this.samples.delete(k);
+    const look = (l: PlaneLayer) => `${l.window},${l.level},${this.lutId(l.lut)},${l.opacity},${l.isLabel},${this.samples.get(l.volume)?.key ?? 'main'}`;
+    const lookKey = `${s.window} ${s.level} | ${s.base ? look(s.base) : 'grey'} | ${(s.overlays ?? []).map(look).join(' ; ')}`;
+    if (remap || lookKey !== this.keyLook) {
+      const rgba = this.rgba!.data;
+      if (!s.base) {
+        windowLevelToRgba(this.values!, v.rescaleSlope, v.rescaleIntercept, s.window, s.level, rgba);
+      } else if (baseIsMain) {
+        lutToRgba(this.values!, { slope: v.rescaleSlope, intercept: v.rescaleIntercept, window: s.base.window, level: s.base.level, lut: s.base.lut }, rgba);
+      } else {
+        const b = s.base;
+        lutToRgba(this.samples.get(b.volume)!.values, { slope: 1, intercept: 0, window: b.window, level: b.level, lut: b.lut }, rgba);
+      }
+      let touched = 0;
+      for (const o of s.overlays ?? []) {
+        if (o.opacity <= 0) continue;
+        touched += blendLayer(this.samples.get(o.volume)!.values, { slope: 1, intercept: 0, window: o.window, level: o.level, lut: o.lut }, o.opacity, o.isLabel, rgba);
+      }
+      this.overlayPixels = touched;
       this.ctx.putImageData(this.rgba!, 0, 0);
-      this.keyWindow = s.window;
-      this.keyLevel = s.level;
+      this.keyLook = lookKey;
       return performance.now() - t0;
     }
     return 0;
+  }
+
+  private lutId(l: Uint8ClampedArray): number {
+    let id = this.lutIds.get(l);
+    if (id === undefined) {
+      id = this.nextLutId++;
+      this.lutIds.set(l, id);
+    }
+    return id;
   }
 
   /** Places the plane (zoom, pan, fit): a CSS transform only. */

@@ -36,6 +36,8 @@ const vec3 = z.tuple([finite, finite, finite]);
 const positiveInt = z.number().int().positive();
 const voxelType = z.enum(['uint8', 'int8', 'uint16', 'int16', 'uint32', 'int32', 'float32', 'float64']);
 const metadataValue = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.number()), z.array(z.string())]);
+/** Settings keys: short dotted names ('colormaps.custom'). */
+const settingsKey = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be a short name of letters, digits, . _ -');
 const arrayBuffer = z.instanceof(ArrayBuffer, { message: 'must be an ArrayBuffer (binary data)' });
 
 export const volumeHeaderSchema = z
@@ -111,6 +113,22 @@ export const requestSchemas = {
   'recent.add': z.object({ path: fsPath, kind: z.enum(['dicom-folder', 'image']) }).strict(),
   'recent.remove': z.object({ path: fsPath }).strict(),
   'recent.clear': z.object({}).strict(),
+  /** One user setting (JSON), e.g. 'colormaps.custom'; null when unset. */
+  'settings.get': z.object({ key: settingsKey }).strict(),
+  /** Sets (null: removes) one user setting; at most 256 KiB of JSON. */
+  'settings.set': z
+    .object({
+      key: settingsKey,
+      value: z.unknown().refine((v) => {
+        try {
+          const s = JSON.stringify(v ?? null);
+          return typeof s === 'string' && s.length <= 256 * 1024;
+        } catch {
+          return false;
+        }
+      }, 'must be JSON of at most 256 KiB'),
+    })
+    .strict(),
   /** Finds the DICOM series in files and/or folders (recursively). */
   'dicom.scan': z.object({ paths: z.array(fsPath).min(1, 'must list at least one file or folder').max(10000), task: taskId }).strict(),
   /** Loads one series found by a scan; the main process keeps it as a volume. */
@@ -264,6 +282,8 @@ export interface Results {
   'recent.add': RecentEntry[];
   'recent.remove': RecentEntry[];
   'recent.clear': RecentEntry[];
+  'settings.get': { value: unknown };
+  'settings.set': { ok: true };
   'dicom.scan': ScanResult;
   'dicom.load': LoadResult;
   'image.open': LoadResult;
