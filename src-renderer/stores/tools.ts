@@ -1,0 +1,598 @@
+/**
+ * The Tools panel's state: one form per processing operation, the job in progress (progress,
+ * cancel, error), the live threshold preview and an undo stack.
+ *
+ * All processing runs as a job on the host (LatticeApi.startJob with the host-side volume ids:
+ * the job runner's utility processes / worker threads), never on the UI thread. The one
+ * exception is the threshold PREVIEW, which is display, not processing: a cheap uint8 mask
+ * the views draw as an overlay before the user applies the threshold (that runs as a job).
+ *
+ * Results become new layers named after the operation ("Threshold > 60 of CT"). Undo removes
+ * the layers the last operation added (and restores any it replaced). Layers go through a
+ * small `LayerSink` so the store does not own a layer model: the default sink is the images
+ * store (additional images / overlays); the layers issue's API is plugged in through
+ * `setLayerSink`.
+ */
+import { defineStore } from 'pinia';
+import { computed, markRaw, reactive, ref, shallowRef, watch } from 'vue';
+import type { Vec3, Volume } from '../../src-shared/image/volume';
+import type { ProcessingJobKind, ProcessingJobParams } from '../../src-shared/processing/jobs';
+import { processingJobParams } from '../../src-shared/processing/jobs';
+import { realRange } from '../../src-shared/processing/volume-utils';
+import { worldToIndex } from '../rendering/slice-geometry';
+import { layerTitle, useImagesStore, type ImageRole } from './images';
+import { useViewStore } from './view';
+
+// ---------- what the store needs from the outside ----------
+
+export interface ToolsJob {
+  /** Resolves with the new volumes' host ids and names, rejects on failure or cancel. */
+  done: Promise<{ volumes: { id: string; name?: string }[]; result?: Record<string, unknown> }>;
+  cancel(): Promise<void>;
+}
+
+/** The host: starts jobs on held volumes and hands back their results' voxels. */
+export interface ToolsBackend {
+  startJob(kind: string, args: Record<string, unknown>, inputs: string[], onProgress: (fraction: number | null, message: string) => void): Promise<ToolsJob>;
+  getVolume(hostId: string): Promise<Volume>;
+}
+
+/** A layer as the tools see it. */
+export interface ToolLayer {
+  id: string;
+  name: string;
+  role: ImageRole;
+  volume: Volume;
+  hostId?: string;
+  isLabel?: boolean;
+}
+
+export interface NewLayer {
+  role: 'additional' | 'overlay';
+  name: string;
+  hostId: string;
+  isLabel: boolean;
+  colormap?: string;
+  opacity?: number;
+}
+
+/** Where results go (the layer model of the layers issue, or the images store). */
+export interface LayerSink {
+  list(): ToolLayer[];
+  add(volume: Volume, opts: NewLayer): string;
+  remove(id: string): void;
+  /** Re-adds a layer that an operation replaced (undo). */
+  restore(layer: ToolLayer): string;
+  /** Live preview overlay (null hides it). */
+  setPreview(volume: Volume | null, look: { colormap: string; opacity: number }): void;
+  /** The host's id of a layer's volume (uploading it once when it was made in the renderer). */
+  hostId(id: string): Promise<string>;
+  /** Shows an image layer in the views in place of the main image, with the main's contrast. */
+  show(id: string): void;
+}
+
+/**
+ * The layer model of the images store (layers issue: addLayer / removeLayer / setPreviewLayer /
+ * hostVolumeId) as the tools' sink.
+ */
+export function imagesStoreSink(): LayerSink {
+  const images = useImagesStore();
+  return {
+    list: () => images.images.map((i) => ({ id: i.id, name: layerTitle(i), role: i.role, volume: i.volume, hostId: i.hostId, isLabel: i.isLabel })),
+    add(volume, o) {
+      const main = images.main;
+      const id = images.addLayer(volume, {
+        role: o.role,
+        name: o.name,
+        hostId: o.hostId,
+        isLabel: o.isLabel,
+        source: o.name,
+        ...(o.colormap ? { colormap: o.colormap } : {}),
+        ...(o.opacity !== undefined ? { opacity: o.opacity } : {}),
+        ...(o.isLabel ? { modality: 'SEG', units: '' } : { modality: main?.modality ?? '', units: main?.units }),
+      });
+      return id;
+    },
+    remove: (id) => images.removeLayer(id),
+    restore: (l) => images.addLayer(l.volume, { role: l.role === 'main' ? 'additional' : l.role, name: l.name, hostId: l.hostId, isLabel: l.isLabel }),
+    setPreview: (v, look) => images.setPreviewLayer(v, { ...look, isLabel: true }),
+    hostId: (id) => images.hostVolumeId(id),
+    show(id) {
+      const main = images.main;
+      if (main) {
+        const [w, l] = images.contrastOf(main.id);
+        images.updateLayer(id, { window: w, level: l });
+      }
+      images.setShown(id);
+    },
+  };
+}
+
+// ---------- operations ----------
+
+export type OperationId = 'threshold' | 'otsu' | 'mask' | 'morphology' | 'fillHoles' | 'largestComponent' | 'combine' | 'crop' | 'align' | 'resample';
+
+export interface UndoEntry {
+  label: string;
+  added: string[];
+  replaced: ToolLayer[];
+}
+
+export type WriteChoice = 'one' | 'zero' | 'image' | 'value';
+
+/**
+ * Colour maps of result masks (0 is transparent for label layers; 1 takes the map's top
+ * colour): red for a threshold and its preview, green for masks derived from a mask,
+ * magenta for combinations.
+ */
+export const MASK_COLOURS = { threshold: 'bwr', derived: 'winter', combined: 'cool' } as const;
+
+const fmt = (x: number) => String(+x.toFixed(4));
+
+/** "Threshold > 60", "Threshold 60 … 200" from the form (the layer name says what was done). */
+export function thresholdLabel(f: { lower: number | null; upper: number | null; lowerInclusive: boolean; relative: boolean }): string {
+  const u = f.relative ? ' (rel.)' : '';
+  if (f.lower !== null && f.upper !== null) return `Threshold ${fmt(f.lower)} … ${fmt(f.upper)}${u}`;
+  if (f.lower !== null) return `Threshold ${f.lowerInclusive ? '≥' : '>'} ${fmt(f.lower)}${u}`;
+  if (f.upper !== null) return `Threshold ≤ ${fmt(f.upper)}${u}`;
+  return 'Threshold';
+}
+
+/** The validated job parameters of a kind (the same zod schema the host applies). */
+export function jobParams<K extends ProcessingJobKind>(kind: K, p: ProcessingJobParams<K>): Record<string, unknown> {
+  const r = processingJobParams[kind].safeParse(p);
+  if (!r.success) throw new Error(r.error.issues.map((i) => `${i.path.join('.') || 'parameters'}: ${i.message}`).join('; '));
+  return p as Record<string, unknown>;
+}
+
+/** Real-valued threshold test on a whole volume → 0/1 bytes (the preview; reuses `out`). */
+export function previewMask(vol: Volume, f: { lower: number | null; upper: number | null; lowerInclusive: boolean; upperInclusive: boolean; relative: boolean }, out?: Uint8Array): Uint8Array {
+  const n = vol.dims[0] * vol.dims[1] * vol.dims[2];
+  const dst = out && out.length === n ? out : new Uint8Array(n);
+  let lo = f.lower ?? -Infinity;
+  let hi = f.upper ?? Infinity;
+  if (f.relative) {
+    const [mn, mx] = realRange(vol);
+    if (f.lower !== null) lo = mn + f.lower * (mx - mn);
+    if (f.upper !== null) hi = mn + f.upper * (mx - mn);
+  }
+  const s = vol.rescaleSlope || 1;
+  const c = vol.rescaleIntercept || 0;
+  const d = vol.data;
+  const li = f.lowerInclusive;
+  const ui = f.upperInclusive;
+  for (let i = 0; i < n; i++) {
+    const v = d[i] * s + c;
+    dst[i] = (li ? v >= lo : v > lo) && (ui ? v <= hi : v < hi) ? 1 : 0;
+  }
+  return dst;
+}
+
+/** Voxel box [start, end] (inclusive) of two world corners in an image. */
+export function voxelBoxOf(vol: Volume, a: Vec3, b: Vec3): { start: Vec3; end: Vec3 } {
+  const ia = worldToIndex(vol, a);
+  const ib = worldToIndex(vol, b);
+  const clamp = (x: number, ax: number) => Math.min(vol.dims[ax] - 1, Math.max(0, x));
+  return {
+    start: [0, 1, 2].map((ax) => clamp(Math.min(ia[ax], ib[ax]), ax)) as Vec3,
+    end: [0, 1, 2].map((ax) => clamp(Math.max(ia[ax], ib[ax]), ax)) as Vec3,
+  };
+}
+
+export const useToolsStore = defineStore('tools', () => {
+  const images = useImagesStore();
+  const view = useViewStore();
+  let backend: ToolsBackend | null = null;
+  let sink: LayerSink | null = null;
+
+  function setBackend(b: ToolsBackend) {
+    backend = b;
+  }
+  function setLayerSink(s: LayerSink) {
+    sink = s;
+  }
+  function layersSink(): LayerSink {
+    return (sink ??= imagesStoreSink());
+  }
+
+  /** Layers to choose inputs from (refreshes with the images store). */
+  const layers = computed<ToolLayer[]>(() => {
+    void images.images; // dependency for the default sink
+    void revision.value;
+    return layersSink().list();
+  });
+  /** Bumped by an external layer model on change (notifyLayersChanged). */
+  const revision = ref(0);
+  function notifyLayersChanged() {
+    revision.value++;
+  }
+  const masks = computed(() => layers.value.filter((l) => l.isLabel));
+
+  const forms = reactive({
+    threshold: { source: '', lower: 60 as number | null, upper: null as number | null, lowerInclusive: false, upperInclusive: true, relative: false, inside: 'one' as WriteChoice, insideValue: 1, outside: 'zero' as WriteChoice, outsideValue: 0, preview: true },
+    otsu: { source: '', bins: 256 },
+    mask: { image: '', mask: '', backgroundMode: 'minimum' as 'minimum' | 'value', background: 0 },
+    morphology: { source: '', operation: 'dilate' as 'dilate' | 'erode' | 'open' | 'close', shape: 'ball' as 'ball' | 'box', radius: 1, iterations: 1 },
+    fillHoles: { source: '', sliceWise: false },
+    largestComponent: { source: '', connectivity: 6 as 6 | 18 | 26 },
+    combine: { a: '', b: '', operation: 'union' as 'union' | 'intersection' | 'difference' | 'xor' },
+    crop: { source: '', units: 'voxels' as 'voxels' | 'mm', start: [0, 0, 0] as Vec3, end: [0, 0, 0] as Vec3 },
+    align: { moving: '', fixed: '', mode: 'geometry' as 'geometry' | 'mass' },
+    resample: { source: '', reference: '', interpolation: 'linear' as 'linear' | 'nearest', fill: 0 },
+  });
+
+  // Default inputs: the main image for image inputs, the newest mask for mask inputs.
+  watch(
+    layers,
+    (ls) => {
+      const ids = new Set(ls.map((l) => l.id));
+      const main = ls.find((l) => l.role === 'main')?.id ?? ls[0]?.id ?? '';
+      const lastMask = [...ls].reverse().find((l) => l.isLabel)?.id ?? '';
+      const prevMask = [...ls].reverse().filter((l) => l.isLabel)[1]?.id ?? '';
+      const f = forms;
+      const fix = (cur: string, dflt: string) => (cur && ids.has(cur) ? cur : dflt);
+      f.threshold.source = fix(f.threshold.source, main);
+      f.otsu.source = fix(f.otsu.source, main);
+      f.mask.image = fix(f.mask.image, main);
+      f.mask.mask = fix(f.mask.mask, lastMask);
+      f.morphology.source = fix(f.morphology.source, lastMask);
+      f.fillHoles.source = fix(f.fillHoles.source, lastMask);
+      f.largestComponent.source = fix(f.largestComponent.source, lastMask);
+      f.combine.a = fix(f.combine.a, prevMask || lastMask);
+      f.combine.b = fix(f.combine.b, lastMask);
+      f.crop.source = fix(f.crop.source, main);
+      f.align.moving = fix(f.align.moving, ls.find((l) => l.role !== 'main')?.id ?? '');
+      f.align.fixed = fix(f.align.fixed, main);
+      f.resample.source = fix(f.resample.source, ls.find((l) => l.role !== 'main')?.id ?? '');
+      f.resample.reference = fix(f.resample.reference, main);
+    },
+    { immediate: true, flush: 'sync' },
+  );
+
+  // Newest mask of a new operation becomes the default of the mask inputs.
+  function preferMask(id: string) {
+    forms.mask.mask = id;
+    forms.morphology.source = id;
+    forms.fillHoles.source = id;
+    forms.largestComponent.source = id;
+    forms.combine.a = forms.combine.b && forms.combine.b !== id ? forms.combine.b : forms.combine.a;
+    forms.combine.b = id;
+  }
+
+  // ---------- job state ----------
+  const running = ref<{ label: string; fraction: number | null; message: string } | null>(null);
+  const error = ref<string | null>(null);
+  /** Short note on the last result (e.g. "Otsu threshold 412.5"). */
+  const lastNote = ref<string | null>(null);
+  const undoStack = shallowRef<UndoEntry[]>([]);
+  let current: ToolsJob | null = null;
+  let cancelled = false;
+
+  const canUndo = computed(() => undoStack.value.length > 0 && !running.value);
+
+  function layer(id: string): ToolLayer {
+    const l = layersSink().list().find((x) => x.id === id);
+    if (!l) throw new Error('Choose the input layer(s) first.');
+    return l;
+  }
+
+  async function hostIdOf(l: ToolLayer): Promise<string> {
+    if (l.hostId) return l.hostId;
+    // Made in the renderer (e.g. drawn): the host needs a copy to run jobs on it.
+    need();
+    return layersSink().hostId(l.id);
+  }
+
+  function need(): ToolsBackend {
+    if (!backend) throw new Error('No connection to the Lattice host.');
+    return backend;
+  }
+
+  interface Output {
+    name: string;
+    role: 'additional' | 'overlay';
+    isLabel: boolean;
+    colormap?: string;
+    opacity?: number;
+  }
+
+  /**
+   * Runs one operation as a host job and adds its outputs as layers. Returns the new layer ids
+   * (empty on failure or cancel; the message is in `error`).
+   */
+  async function run(label: string, kind: ProcessingJobKind, params: Record<string, unknown>, inputs: ToolLayer[], outputs: Output[], note?: (r: Record<string, unknown> | undefined) => string | null): Promise<string[]> {
+    if (running.value) return [];
+    error.value = null;
+    lastNote.value = null;
+    cancelled = false;
+    running.value = { label, fraction: 0, message: 'Starting…' };
+    const added: string[] = [];
+    try {
+      const ids = await Promise.all(inputs.map(hostIdOf));
+      current = await need().startJob(kind, params, ids, (fraction, message) => {
+        if (running.value) running.value = { label, fraction, message };
+      });
+      const r = await current.done;
+      running.value = { label, fraction: 1, message: 'Fetching the result…' };
+      const vols = await Promise.all(r.volumes.map((v) => need().getVolume(v.id)));
+      vols.forEach((vol, i) => {
+        const o = outputs[i] ?? outputs[outputs.length - 1];
+        added.push(layersSink().add(vol, { ...o, hostId: r.volumes[i].id }));
+      });
+      notifyLayersChanged();
+      undoStack.value = [...undoStack.value, { label, added, replaced: [] }];
+      lastNote.value = note?.(r.result) ?? null;
+      return added;
+    } catch (e) {
+      error.value = cancelled ? `${label}: cancelled.` : `${label} failed: ${e instanceof Error ? e.message : String(e)}`;
+      return [];
+    } finally {
+      current = null;
+      running.value = null;
+    }
+  }
+
+  async function cancel() {
+    if (!current) return;
+    cancelled = true;
+    await current.cancel().catch(() => undefined);
+  }
+
+  function undo(): UndoEntry | null {
+    if (running.value) return null;
+    const e = undoStack.value[undoStack.value.length - 1];
+    if (!e) return null;
+    undoStack.value = undoStack.value.slice(0, -1);
+    const s = layersSink();
+    const present = new Set(s.list().map((l) => l.id));
+    for (const id of e.added) if (present.has(id)) s.remove(id);
+    for (const l of e.replaced) s.restore(l);
+    notifyLayersChanged();
+    lastNote.value = `Undone: ${e.label}`;
+    error.value = null;
+    return e;
+  }
+
+  // ---------- operations ----------
+
+  const write = (c: WriteChoice, v: number): number | 'image' => (c === 'one' ? 1 : c === 'zero' ? 0 : c === 'image' ? 'image' : v);
+
+  function thresholdParamsFromForm() {
+    const f = forms.threshold;
+    return jobParams('processing.threshold', {
+      ...(f.lower !== null ? { lower: f.lower, lowerInclusive: f.lowerInclusive } : {}),
+      ...(f.upper !== null ? { upper: f.upper, upperInclusive: f.upperInclusive } : {}),
+      relative: f.relative,
+      inside: write(f.inside, f.insideValue),
+      outside: write(f.outside, f.outsideValue),
+    });
+  }
+
+  async function applyThreshold() {
+    const f = forms.threshold;
+    const src = layer(f.source);
+    const params = thresholdParamsFromForm();
+    const isLabel = params.inside !== 'image' && params.outside !== 'image' && [params.inside, params.outside].every((v) => v === 0 || v === 1);
+    const name = `${thresholdLabel(f)} of ${src.name}`;
+    const ids = await run(thresholdLabel(f), 'processing.threshold', params, [src], [{ name, role: isLabel ? 'overlay' : 'additional', isLabel, colormap: isLabel ? MASK_COLOURS.threshold : undefined, opacity: isLabel ? 0.5 : undefined }]);
+    if (ids.length) {
+      setPreviewEnabled(false);
+      if (isLabel) preferMask(ids[0]);
+    }
+    return ids;
+  }
+
+  async function applyOtsu() {
+    const src = layer(forms.otsu.source);
+    const ids = await run('Otsu threshold', 'processing.otsu', jobParams('processing.otsu', { bins: forms.otsu.bins }), [src], [{ name: `Otsu of ${src.name}`, role: 'overlay', isLabel: true, colormap: MASK_COLOURS.threshold, opacity: 0.5 }], (r) =>
+      typeof r?.threshold === 'number' ? `Otsu threshold: ${fmt(r.threshold)}` : null,
+    );
+    if (ids.length) preferMask(ids[0]);
+    return ids;
+  }
+
+  /** The real minimum of an image (the mask operation's default background). */
+  function imageMinimum(id: string): number {
+    return realRange(layer(id).volume)[0];
+  }
+
+  async function applyMask() {
+    const f = forms.mask;
+    const img = layer(f.image);
+    const m = layer(f.mask);
+    const background = f.backgroundMode === 'minimum' ? imageMinimum(img.id) : f.background;
+    const ids = await run('Mask', 'processing.mask', jobParams('processing.mask', { background }), [img, m], [{ name: `Masked ${img.name}`, role: 'additional', isLabel: false }], () => `Background ${fmt(background)}`);
+    // What the user masked for: look at it (in the main image's place, same window/level).
+    if (ids.length) layersSink().show(ids[0]);
+    return ids;
+  }
+
+  async function applyMorphology() {
+    const f = forms.morphology;
+    const src = layer(f.source);
+    const opName = { dilate: 'Dilate', erode: 'Erode', open: 'Open', close: 'Close' }[f.operation];
+    const label = `${opName} (${f.shape} r${f.radius}${f.iterations > 1 ? ` ×${f.iterations}` : ''})`;
+    const ids = await run(label, 'processing.morphology', jobParams('processing.morphology', { operation: f.operation, shape: f.shape, radius: f.radius, iterations: f.iterations }), [src], [
+      { name: `${label} of ${src.name}`, role: 'overlay', isLabel: true, colormap: MASK_COLOURS.derived, opacity: 0.5 },
+    ]);
+    if (ids.length) preferMask(ids[0]);
+    return ids;
+  }
+
+  async function applyFillHoles() {
+    const f = forms.fillHoles;
+    const src = layer(f.source);
+    const ids = await run('Fill holes', 'processing.fillHoles', jobParams('processing.fillHoles', { sliceWise: f.sliceWise }), [src], [{ name: `Filled ${src.name}`, role: 'overlay', isLabel: true, colormap: MASK_COLOURS.derived, opacity: 0.5 }], (r) =>
+      typeof r?.filled === 'number' ? `${r.filled} voxels filled` : null,
+    );
+    if (ids.length) preferMask(ids[0]);
+    return ids;
+  }
+
+  async function applyLargestComponent() {
+    const f = forms.largestComponent;
+    const src = layer(f.source);
+    const ids = await run('Largest component', 'processing.largestComponent', jobParams('processing.largestComponent', { connectivity: f.connectivity }), [src], [
+      { name: `Largest component of ${src.name}`, role: 'overlay', isLabel: true, colormap: MASK_COLOURS.derived, opacity: 0.5 },
+    ], (r) => (typeof r?.components === 'number' ? `${r.components} components; kept ${r.voxels} voxels` : null));
+    if (ids.length) preferMask(ids[0]);
+    return ids;
+  }
+
+  async function applyCombine() {
+    const f = forms.combine;
+    const a = layer(f.a);
+    const b = layer(f.b);
+    const word = { union: 'Union', intersection: 'Intersection', difference: 'Difference', xor: 'XOR' }[f.operation];
+    const ids = await run(word, 'processing.combine', jobParams('processing.combine', { operation: f.operation }), [a, b], [{ name: `${word} of ${a.name}, ${b.name}`, role: 'overlay', isLabel: true, colormap: MASK_COLOURS.combined, opacity: 0.5 }]);
+    if (ids.length) preferMask(ids[0]);
+    return ids;
+  }
+
+  /** Sets a crop corner from the 3D cursor (in the form's units). */
+  function cropCornerFromCursor(which: 'start' | 'end') {
+    const f = forms.crop;
+    const p = view.cursorWorld;
+    if (f.units === 'mm') f[which] = p.map((x) => +x.toFixed(2)) as Vec3;
+    else f[which] = worldToIndex(layer(f.source).volume, p);
+  }
+
+  /** Whole image as the crop box. */
+  function cropWholeImage() {
+    const f = forms.crop;
+    const vol = layer(f.source).volume;
+    if (f.units === 'voxels') {
+      f.start = [0, 0, 0];
+      f.end = [vol.dims[0] - 1, vol.dims[1] - 1, vol.dims[2] - 1];
+    } else {
+      const a = [0, 0, 0] as Vec3;
+      const b = [vol.dims[0] - 1, vol.dims[1] - 1, vol.dims[2] - 1] as Vec3;
+      const w = (ijk: Vec3) => [0, 1, 2].map((r) => vol.origin[r] + [0, 1, 2].reduce((s, c) => s + vol.direction[r * 3 + c] * vol.spacing[c] * ijk[c], 0)) as Vec3;
+      f.start = w(a).map((x) => +x.toFixed(2)) as Vec3;
+      f.end = w(b).map((x) => +x.toFixed(2)) as Vec3;
+    }
+  }
+
+  async function applyCrop() {
+    const f = forms.crop;
+    const src = layer(f.source);
+    const params =
+      f.units === 'voxels'
+        ? // The form's corners are inclusive voxel indices in either order (as shown in
+          // ITK-SNAP); the engine's box is [start, end) per axis.
+          jobParams('processing.crop', { box: { start: [0, 1, 2].map((a) => Math.min(f.start[a], f.end[a])) as Vec3, end: [0, 1, 2].map((a) => Math.max(f.start[a], f.end[a]) + 1) as Vec3 } })
+        : jobParams('processing.crop', { worldBox: { a: [...f.start] as Vec3, b: [...f.end] as Vec3 } });
+    return run('Crop', 'processing.crop', params, [src], [{ name: `Cropped ${src.name}`, role: src.isLabel ? 'overlay' : 'additional', isLabel: !!src.isLabel, colormap: src.isLabel ? MASK_COLOURS.derived : undefined, opacity: src.isLabel ? 0.5 : undefined }], (r) => {
+      const b = r?.box as { start: Vec3; end: Vec3 } | undefined;
+      return b ? `Kept voxels ${b.start.join(',')} – ${b.end.map((x) => x - 1).join(',')} (inclusive)` : null;
+    });
+  }
+
+  async function applyAlign() {
+    const f = forms.align;
+    const m = layer(f.moving);
+    const fx = layer(f.fixed);
+    return run('Align centres', 'processing.align', jobParams('processing.align', { mode: f.mode }), [m, fx], [{ name: `${m.name} aligned to ${fx.name}`, role: m.isLabel ? 'overlay' : 'additional', isLabel: !!m.isLabel }], (r) => {
+      const t = r?.translation as Vec3 | undefined;
+      return t ? `Translation ${t.map((x) => x.toFixed(2)).join(', ')} mm (LPS)` : null;
+    });
+  }
+
+  async function applyResample() {
+    const f = forms.resample;
+    const s = layer(f.source);
+    const ref_ = layer(f.reference);
+    return run('Resample', 'processing.resample', jobParams('processing.resample', { interpolation: f.interpolation, fill: f.fill }), [s, ref_], [
+      { name: `${s.name} on the grid of ${ref_.name}`, role: s.isLabel ? 'overlay' : 'additional', isLabel: !!s.isLabel },
+    ]);
+  }
+
+  // ---------- live threshold preview (display only) ----------
+  const previewOn = ref(false);
+  let previewBuf: Uint8Array | undefined;
+  let previewTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The preview's mask volume, for tests and for sinks that want it. */
+  const previewVolume = shallowRef<Volume | null>(null);
+
+  function setPreviewEnabled(on: boolean) {
+    previewOn.value = on;
+    updatePreview();
+  }
+
+  function updatePreview() {
+    if (previewTimer) clearTimeout(previewTimer);
+    previewTimer = null;
+    const f = forms.threshold;
+    const src = layersSink().list().find((l) => l.id === f.source);
+    if (!previewOn.value || !src) {
+      previewVolume.value = null;
+      layersSink().setPreview(null, { colormap: MASK_COLOURS.threshold, opacity: 0.4 });
+      return;
+    }
+    const v = src.volume;
+    previewBuf = previewMask(v, f, previewBuf);
+    const vol: Volume = markRaw({ dims: v.dims, spacing: v.spacing, origin: v.origin, direction: v.direction, data: previewBuf, voxelType: 'uint8', frames: 1, rescaleSlope: 1, rescaleIntercept: 0, metadata: {} });
+    previewVolume.value = vol;
+    layersSink().setPreview(vol, { colormap: MASK_COLOURS.threshold, opacity: 0.4 });
+  }
+
+  /** Debounced: typing a bound recomputes at most every 60 ms. */
+  function schedulePreview() {
+    if (previewTimer) return;
+    previewTimer = setTimeout(() => {
+      previewTimer = null;
+      updatePreview();
+    }, 60);
+  }
+
+  watch(
+    () => [forms.threshold.source, forms.threshold.lower, forms.threshold.upper, forms.threshold.lowerInclusive, forms.threshold.upperInclusive, forms.threshold.relative],
+    () => {
+      if (previewOn.value) schedulePreview();
+    },
+  );
+
+  return {
+    forms,
+    layers,
+    masks,
+    running,
+    error,
+    lastNote,
+    undoStack,
+    canUndo,
+    previewOn,
+    previewVolume,
+    setBackend,
+    setLayerSink,
+    notifyLayersChanged,
+    cancel,
+    undo,
+    imageMinimum,
+    applyThreshold,
+    applyOtsu,
+    applyMask,
+    applyMorphology,
+    applyFillHoles,
+    applyLargestComponent,
+    applyCombine,
+    applyCrop,
+    applyAlign,
+    applyResample,
+    cropCornerFromCursor,
+    cropWholeImage,
+    setPreviewEnabled,
+    updatePreview,
+  };
+});
+
+/** The store's backend on the typed IPC client. */
+export function ipcToolsBackend(api: {
+  startJob(kind: string, args: Record<string, unknown>, inputs: string[], opts: { onProgress?: (f: number | null, m: string) => void }): Promise<{ done: Promise<{ volumes: { id: string; name?: string }[]; result?: Record<string, unknown> }>; cancel(): Promise<void> }>;
+  getVolume(id: string): Promise<{ volume: Volume }>;
+}): ToolsBackend {
+  return {
+    startJob: (kind, args, inputs, onProgress) => api.startJob(kind, args, inputs, { onProgress }),
+    getVolume: async (id) => (await api.getVolume(id)).volume,
+  };
+}
