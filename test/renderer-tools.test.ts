@@ -10,6 +10,8 @@ import { runProcessingJob } from '../src-shared/processing/jobs';
 import { worldBoxToVoxelBox } from '../src-shared/processing/crop';
 import { useImagesStore } from '../src-renderer/stores/images';
 import { useViewStore } from '../src-renderer/stores/view';
+import { useWindowLevelStore } from '../src-renderer/stores/window-level';
+import { nextTick } from 'vue';
 import { previewMask, thresholdLabel, useToolsStore, type ToolsBackend, type ToolsJob } from '../src-renderer/stores/tools';
 
 /** A 'CT' 8×6×4: air −1000 around a body block of 100 HU with a 300 HU core; padding −3024 at i=0. */
@@ -92,6 +94,7 @@ function fakeHost(opts: { fail?: string; hang?: boolean } = {}) {
 function setup(host = fakeHost()) {
   setActivePinia(createPinia());
   const images = useImagesStore();
+  useWindowLevelStore(); // owns the main image's window/level, as in the app
   const vol = ct();
   host.held.set('ct', vol);
   images.add({ name: 'CT', role: 'main', volume: vol, modality: 'CT', source: '/data/ct', hostId: 'ct' });
@@ -143,6 +146,11 @@ describe('tools store', () => {
     // Shown in the main image's place, under the main image's window/level.
     expect(images.shown?.id).toBe(maskedId);
     expect(images.contrastOf(maskedId)).toEqual(images.contrastOf(images.main!.id));
+    // …and follows the side panel's window/level (the main image's).
+    const wl = useWindowLevelStore();
+    wl.set(3000, 0);
+    await nextTick();
+    expect(images.contrastOf(maskedId)).toEqual([3000, 0]);
     const v = masked.volume;
     for (let idx = 0; idx < v.data.length; idx++) {
       const orig = real(vol, idx);

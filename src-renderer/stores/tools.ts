@@ -77,7 +77,10 @@ export interface LayerSink {
  */
 export function imagesStoreSink(): LayerSink {
   const images = useImagesStore();
-  return {
+  /** Layers shown in the main image's place that follow its window/level. */
+  const following = new Set<string>();
+  let stopFollow: (() => void) | null = null;
+  const sink: LayerSink = {
     list: () => images.images.map((i) => ({ id: i.id, name: layerTitle(i), role: i.role, volume: i.volume, hostId: i.hostId, isLabel: i.isLabel })),
     add(volume, o) {
       const main = images.main;
@@ -104,8 +107,32 @@ export function imagesStoreSink(): LayerSink {
         images.updateLayer(id, { window: w, level: l });
       }
       images.setShown(id);
+      following.add(id);
+      followMainContrast();
     },
   };
+  return sink;
+  /**
+   * A result shown in the main image's place (the masked image) takes the main image's
+   * window/level whenever it changes: the side panel's window/level then acts on the picture
+   * the user is looking at, and the masked background stays black while the rest follows.
+   */
+  function followMainContrast() {
+    if (stopFollow) return;
+    stopFollow = watch(
+      // A string, so that only a change of the numbers (not of the layer list) calls back.
+      () => (images.main ? images.contrastOf(images.main.id).join(' ') : ''),
+      (key) => {
+        if (!key) return;
+        const [w, l] = key.split(' ').map(Number);
+        for (const id of [...following]) {
+          const layer = images.layer(id);
+          if (!layer) following.delete(id);
+          else if (layer.window !== w || layer.level !== l) images.updateLayer(id, { window: w, level: l });
+        }
+      },
+    );
+  }
 }
 
 // ---------- operations ----------

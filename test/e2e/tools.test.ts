@@ -1,0 +1,151 @@
+// End-to-end: the masking workflow users learn first, in the real UI (Chromium against the
+// browser host, processing in the host's job runner), on a real scanner CT:
+//   load the CT → threshold at 60 (live preview first) → mask the original (background =
+//   image minimum) → change window/level: background pixels on screen stay black while the
+//   foreground follows the new window. Then undo, a morphology step, and a failed job's message.
+// Asserts what the user sees: pixels of the axial view's plane canvas at background and
+// foreground locations, chosen from the ORIGINAL image's picture under two windows.
+// Screenshots go to test-artifacts/.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { ARTIFACTS as artifacts, DATA as data, startApp, type E2eApp } from './helpers';
+
+const CT = path.join(data, 'dicom/ct_ge_lightspeed_3slice');
+
+let app: E2eApp;
+
+beforeAll(async () => {
+  app = await startApp();
+}, 300_000);
+
+afterAll(async () => {
+  await app?.close();
+});
+
+async function openSeries(page: Page, folder: string) {
+  await page.click('[data-testid=open-folder]');
+  await page.fill('[data-testid=folder-path]', folder);
+  await page.click('[data-testid=scan-button]');
+  await page.waitForSelector('[data-testid=series-row]', { timeout: 60_000 });
+  await page.click('[data-testid=series-row]');
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-view]')].every((v) => Number(v.getAttribute('data-render-count')) > 0), null, { timeout: 60_000 });
+}
+
+/** Red channel of every pixel of the axial plane canvas (grey images: r = g = b), after a redraw. */
+async function axialGrey(page: Page): Promise<{ width: number; height: number; grey: number[] }> {
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  return page.evaluate(() => {
+    const c = document.querySelector('[data-view=axial] canvas.plane') as HTMLCanvasElement;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    const grey: number[] = new Array(c.width * c.height);
+    for (let i = 0; i < grey.length; i++) grey[i] = d[i * 4];
+    return { width: c.width, height: c.height, grey };
+  });
+}
+
+async function setWindowLevel(page: Page, w: number, l: number) {
+  await page.fill('[data-testid=wl-window]', String(w));
+  await page.press('[data-testid=wl-window]', 'Enter');
+  await page.fill('[data-testid=wl-level]', String(l));
+  await page.press('[data-testid=wl-level]', 'Enter');
+  await page.locator('[data-testid=wl-level]').blur();
+}
+
+/** Waits until no tool job runs; returns the error shown, if any. */
+async function waitForJob(page: Page): Promise<string | null> {
+  await page.waitForFunction(() => !document.querySelector('[data-testid=tools-progress]'), null, { timeout: 60_000 });
+  const err = page.locator('[data-testid=tools-error]');
+  return (await err.count()) ? await err.textContent() : null;
+}
+
+describe('Tools panel in the browser host (Chromium)', () => {
+  it('threshold at 60 → mask the original → window/level change: background stays black, foreground follows', async () => {
+    const page = await app.newPage();
+    await page.setViewportSize({ width: 1400, height: 1000 });
+    try {
+      await openSeries(page, CT);
+      const view = page.locator('[data-view=axial]');
+
+      // The original under the abdomen window (400/40) and under a wide window (3000/0).
+      await setWindowLevel(page, 400, 40);
+      const origA = await axialGrey(page);
+      await setWindowLevel(page, 3000, 0);
+      const origB = await axialGrey(page);
+      // Background: air inside the scanner's field of view (≈ −1000 HU: black under 400/40,
+      // dark grey ≈ 42 under 3000/0). Foreground: soft tissue/contrast ≈ 75…185 HU (grey
+      // 150…220 under 400/40), well above the threshold.
+      const bg: number[] = [];
+      const fg: number[] = [];
+      for (let i = 0; i < origA.grey.length; i++) {
+        if (origA.grey[i] === 0 && origB.grey[i] >= 30 && origB.grey[i] <= 55) bg.push(i);
+        if (origA.grey[i] >= 150 && origA.grey[i] <= 220) fg.push(i);
+      }
+      expect(bg.length, 'air pixels in the CT').toBeGreaterThan(1000);
+      expect(fg.length, 'soft-tissue pixels in the CT').toBeGreaterThan(1000);
+      await setWindowLevel(page, 400, 40);
+
+      // Threshold at 60: voxels ≤ 60 → 0, others → 1, with the live preview first.
+      // The threshold form is open when an image is loaded.
+      await page.fill('[data-testid=threshold-lower]', '60');
+      expect(await page.inputValue('[data-testid=threshold-lower]')).toBe('60');
+      await page.check('[data-testid=threshold-preview]');
+      await expect.poll(async () => Number(await view.getAttribute('data-overlay-pixels')), { timeout: 10_000 }).toBeGreaterThan(1000);
+      const previewShot = await axialGrey(page);
+      // The preview is drawn over the foreground only (red overlay: the red channel rises, air stays black).
+      expect(bg.filter((i) => previewShot.grey[i] === 0).length / bg.length).toBeGreaterThan(0.99);
+      await page.screenshot({ path: path.join(artifacts, 'tools-threshold-preview.png') });
+
+      await page.click('[data-testid=threshold-apply]');
+      expect(await waitForJob(page)).toBeNull();
+      await expect.poll(() => page.locator('[data-testid=tools-undo]').textContent()).toContain('Threshold > 60');
+      // The preview is gone, the mask layer is in: its overlay is drawn.
+      expect(Number(await view.getAttribute('data-overlay-pixels'))).toBeGreaterThan(1000);
+
+      // Mask the original: background defaults to the image minimum (−3024 HU here).
+      await page.click('[data-testid=tool-mask]');
+      expect(await page.isChecked('[data-testid=mask-bg-min]')).toBe(true);
+      await expect.poll(() => page.locator('[data-op=mask]').textContent()).toContain('(-3024)');
+      await page.click('[data-testid=mask-apply]');
+      expect(await waitForJob(page)).toBeNull();
+      await expect.poll(() => page.locator('[data-testid=tools-undo]').textContent()).toContain('Mask');
+      // The masked image is shown in the main image's place.
+      const mainId = (await view.getAttribute('data-rendered-image'))!;
+      await expect.poll(() => view.getAttribute('data-shown-layer')).not.toBe(mainId);
+      const maskedId = (await view.getAttribute('data-shown-layer'))!;
+
+      const maskedA = await axialGrey(page);
+      await page.screenshot({ path: path.join(artifacts, 'tools-masked-abdomen-window.png') });
+      // Change window/level as users do: the wide window shows the original's air as grey…
+      await setWindowLevel(page, 3000, 0);
+      const maskedB = await axialGrey(page);
+      await page.screenshot({ path: path.join(artifacts, 'tools-masked-wide-window.png') });
+      // …the original under the same window, with the same mask overlay on top (layer button).
+      await page.click(`[data-view=axial] [data-layer-thumb="${mainId}"]`);
+      await expect.poll(() => view.getAttribute('data-shown-layer')).toBe(mainId);
+      const origOverlayB = await axialGrey(page);
+      await page.click(`[data-view=axial] [data-layer-thumb="${maskedId}"]`);
+      await expect.poll(() => view.getAttribute('data-shown-layer')).toBe(maskedId);
+
+      // In the masked image the background stays black under both windows,
+      const black = (g: number[]) => bg.filter((i) => g[i] === 0).length / bg.length;
+      expect(black(maskedA.grey)).toBeGreaterThan(0.99);
+      expect(black(maskedB.grey)).toBeGreaterThan(0.99);
+      expect(black(origOverlayB.grey)).toBe(0); // the original there is not black
+      // …while the foreground follows the new window exactly as the original does.
+      const same = (a: number[], b: number[], idx: number[]) => idx.filter((i) => Math.abs(a[i] - b[i]) <= 2).length / idx.length;
+      expect(same(maskedB.grey, origOverlayB.grey, fg)).toBeGreaterThan(0.95);
+      expect(same(maskedB.grey, maskedA.grey, fg)).toBeLessThan(0.1); // it did change
+
+      // Undo removes the masked image: the views show the original again.
+      await page.click('[data-testid=tools-undo]');
+      await expect.poll(() => view.getAttribute('data-shown-layer')).toBe(mainId);
+      await expect.poll(() => page.locator('[data-testid=tools-undo]').textContent()).toContain('Threshold > 60');
+      const back = await axialGrey(page);
+      expect(same(back.grey, origOverlayB.grey, [...bg, ...fg])).toBeGreaterThan(0.99);
+      expect(app.errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+});
