@@ -11,6 +11,7 @@ import { useLoadingStore } from './stores/loading';
 import { useViewStore } from './stores/view';
 import { useImagesStore } from './stores/images';
 import { useColorMapsStore } from './stores/colormaps';
+import { useLayerUiStore } from './stores/layer-ui';
 
 const app = createApp(App);
 app.use(createPinia());
@@ -18,9 +19,14 @@ app.use(createPinia());
 const api = getLatticeApi();
 const loading = useLoadingStore();
 loading.setBackend(createIpcBackend(api));
-// Layers made in the renderer (processing results) reach the host on demand (job inputs, export).
 // Custom colour maps live in the user's settings on the host (same in Electron and browser).
 void useColorMapsStore().setBackend({ get: (k) => api.getSetting(k), set: (k, v) => api.setSetting(k, v) });
+useLayerUiStore().setExportBackend({
+  hasNativeDialogs: async () => (await api.info()).nativeDialogs,
+  saveDialog: async (defaultPath) => (await api.openDialog('save-nifti', defaultPath))[0] ?? null,
+  exportVolume: (hostId, path, overwrite) => api.exportVolume(hostId, path, { overwrite }),
+});
+// Layers made in the renderer (processing results) reach the host on demand (job inputs, export).
 useImagesStore().setHostUploader(async (volume, name) => (await api.putVolume(volume, name)).id);
 
 const view = useViewStore();
@@ -33,6 +39,9 @@ api.on('app.command', ({ command, path }) => {
     case 'open-image':
       if (path) void loading.scanFolder(path);
       else loading.openDialog();
+      break;
+    case 'export':
+      void useLayerUiStore().startExport();
       break;
     case 'view.reset':
       view.resetCameras();

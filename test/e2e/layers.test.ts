@@ -1,0 +1,241 @@
+// End-to-end: layers in the real viewer (Chromium against the browser host).
+// Main image: a real CT series (DICOM). Overlay: a NIfTI written here from dcm2niix's
+// reference of the same scan with a DIFFERENT grid (rotated 12° about the patient z axis,
+// other spacing, shifted origin), so it only lines up through world-space resampling.
+// Asserts: with the Hot map at 50 % the views show colour where the overlay is; the cursor
+// inspector's values for both layers at a chosen world point equal values computed here
+// independently from the NIfTI files (nearest voxel for the main image on its own grid,
+// trilinear for the overlay); a contrast change and a dragged colour-map point change the
+// pixels; the layer is exported as NIfTI from File ▸ Export layer… and reads back.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import type { Mat3, Vec3, Volume } from '../../src-shared/image/volume';
+import { readNiftiFile, writeNiftiFile } from '../../src-main/nifti/nifti-file';
+import { ARTIFACTS as artifacts, DATA as data, startApp, type E2eApp } from './helpers';
+
+const CT = path.join(data, 'dicom/ct_ge_lightspeed_3slice');
+const REF_DIR = path.join(data, 'reference/ct_ge_lightspeed_3slice');
+
+let app: E2eApp;
+let tmp: string;
+let overlayPath: string;
+let overlay: Volume;
+let reference: Volume;
+
+/** Solves p = origin + D·diag(spacing)·ijk for ijk (Cramer's rule). */
+function continuousIndex(v: Volume, p: Vec3): Vec3 {
+  const m = [0, 1, 2].map((r) => [0, 1, 2].map((c) => v.direction[r * 3 + c] * v.spacing[c]));
+  const det3 = (a: number[][]) =>
+    a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) + a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
+  const q = [p[0] - v.origin[0], p[1] - v.origin[1], p[2] - v.origin[2]];
+  const det = det3(m);
+  return [0, 1, 2].map((k) => det3(m.map((row, r) => row.map((x, c) => (c === k ? q[r] : x)))) / det) as Vec3;
+}
+
+function stored(v: Volume, i: number, j: number, k: number): number {
+  return v.data[i + j * v.dims[0] + k * v.dims[0] * v.dims[1]];
+}
+
+/** Our own trilinear interpolation (real values) at an interior continuous index. */
+function trilinear(v: Volume, ijk: Vec3): number {
+  for (let a = 0; a < 3; a++) expect(ijk[a] >= 0 && ijk[a] <= v.dims[a] - 1, `index ${ijk} inside`).toBe(true);
+  const i0 = Math.min(Math.floor(ijk[0]), v.dims[0] - 2);
+  const j0 = Math.min(Math.floor(ijk[1]), v.dims[1] - 2);
+  const k0 = Math.min(Math.floor(ijk[2]), v.dims[2] - 2);
+  const [fx, fy, fz] = [ijk[0] - i0, ijk[1] - j0, ijk[2] - k0];
+  let s = 0;
+  for (let dz = 0; dz < 2; dz++)
+    for (let dy = 0; dy < 2; dy++)
+      for (let dx = 0; dx < 2; dx++) {
+        const w = (dx ? fx : 1 - fx) * (dy ? fy : 1 - fy) * (dz ? fz : 1 - fz);
+        s += w * stored(v, i0 + dx, j0 + dy, k0 + dz);
+      }
+  return s * v.rescaleSlope + v.rescaleIntercept;
+}
+
+/** Nearest voxel (the point must be a voxel centre of `v`). */
+function nearest(v: Volume, p: Vec3): number {
+  const ijk = continuousIndex(v, p);
+  for (const x of ijk) expect(Math.abs(x - Math.round(x))).toBeLessThan(0.05);
+  const [i, j, k] = ijk.map(Math.round);
+  return stored(v, i, j, k) * v.rescaleSlope + v.rescaleIntercept;
+}
+
+beforeAll(async () => {
+  tmp = mkdtempSync(path.join(tmpdir(), 'lattice-layers-e2e-'));
+  const file = readdirSync(REF_DIR).find((f) => f.endsWith('.nii'))!;
+  reference = (await readNiftiFile(path.join(REF_DIR, file))).volume;
+  // Same voxels, other grid: rotated 12° about z, spacing ×1.1 in-plane and 1.3 mm slices,
+  // origin shifted; written as NIfTI and read back (the file's float32 affine is the truth).
+  const t = (12 * Math.PI) / 180;
+  const R = [Math.cos(t), -Math.sin(t), 0, Math.sin(t), Math.cos(t), 0, 0, 0, 1];
+  const D = reference.direction;
+  const dir = [0, 1, 2].flatMap((r) => [0, 1, 2].map((c) => R[r * 3] * D[c] + R[r * 3 + 1] * D[3 + c] + R[r * 3 + 2] * D[6 + c])) as Mat3;
+  const moved: Volume = {
+    ...reference,
+    direction: dir,
+    spacing: [reference.spacing[0] * 1.1, reference.spacing[1] * 1.1, 1.3],
+    origin: [reference.origin[0] + 9, reference.origin[1] - 6, reference.origin[2] - 0.4],
+    metadata: {},
+  };
+  overlayPath = path.join(tmp, 'ct_rotated_overlay.nii');
+  await writeNiftiFile(overlayPath, moved);
+  overlay = (await readNiftiFile(overlayPath)).volume;
+  app = await startApp();
+}, 300_000);
+
+afterAll(async () => {
+  await app?.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+async function frames(page: Page) {
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+}
+
+async function open(page: Page, p: string, role?: 'additional' | 'overlay') {
+  await page.click('[data-testid=open-folder]');
+  await page.fill('[data-testid=folder-path]', p);
+  await page.click('[data-testid=scan-button]');
+  await page.waitForSelector('[data-testid=series-row]', { timeout: 60_000 });
+  await page.click('[data-testid=series-row]');
+  if (role) await page.click(`[data-testid=load-as] [data-role=${role}]`);
+  await page.waitForSelector('[data-testid=open-dialog]', { state: 'detached', timeout: 60_000 });
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-view]')].every((v) => Number(v.getAttribute('data-render-count')) > 0), null, { timeout: 60_000 });
+}
+
+/** Colourful pixels (clearly not grey) and a hash of a view's plane canvas. */
+async function planeStats(page: Page, view: string) {
+  await frames(page);
+  return page.evaluate((v) => {
+    const c = document.querySelector(`[data-view=${v}] canvas.plane`) as HTMLCanvasElement;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let colour = 0;
+    let h = 2166136261;
+    for (let i = 0; i < d.length; i += 4) {
+      const r = d[i], g = d[i + 1], b = d[i + 2];
+      if (Math.max(r, g, b) - Math.min(r, g, b) > 40) colour++;
+      h = Math.imul(h ^ (r | (g << 8) | (b << 16)), 16777619);
+    }
+    return { colour, hash: h >>> 0, pixels: d.length / 4 };
+  }, view);
+}
+
+async function clickView(page: Page, view: string, fx: number, fy: number) {
+  const box = (await page.locator(`[data-view=${view}] [data-testid=view-input]`).boundingBox())!;
+  await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
+}
+
+async function cursorRows(page: Page) {
+  await frames(page);
+  const world = (await page.getAttribute('[data-testid=cursor-inspector]', 'data-world'))!.split(',').map(Number) as Vec3;
+  const rows = await page.$$eval('[data-testid=cursor-row]', (els) =>
+    els.map((e) => ({ id: e.getAttribute('data-layer-id')!, value: e.getAttribute('data-value'), index: e.getAttribute('data-index')!.split(',').map(Number) })),
+  );
+  return { world, rows };
+}
+
+describe('layers: overlay, cursor inspector, contrast, colour maps, export', () => {
+  it('CT + rotated/rescaled CT overlay (Hot, 50 %): colour where the overlay is, exact values, live contrast and colour map', async () => {
+    const page = await app.newPage();
+    await page.setViewportSize({ width: 1400, height: 900 });
+    try {
+      await open(page, CT);
+      const grey = await planeStats(page, 'axial');
+      expect(grey.colour).toBe(0);
+
+      await open(page, overlayPath, 'overlay');
+      // Layer inspector: the overlay, Hot, 50 %.
+      await page.click('[data-testid=menu-tools]');
+      await page.click('[data-testid=menu-layer-inspector]');
+      const ids = await page.$$eval('[data-testid=inspector-layer]', (els) => els.map((e) => e.getAttribute('data-layer-id')!));
+      expect(ids.length).toBe(2);
+      const ovId = ids[1];
+      await page.click(`[data-testid=inspector-layer][data-layer-id=${ovId}]`);
+      await page.fill('[data-testid=layer-opacity]', '50');
+      await page.click('[data-tab=colormap]');
+      await page.click('[data-colormap=hot]');
+      await page.click('[data-tab=contrast]');
+      await page.fill('[data-testid=contrast-window]', '400');
+      await page.press('[data-testid=contrast-window]', 'Enter');
+      await page.fill('[data-testid=contrast-level]', '40');
+      await page.press('[data-testid=contrast-level]', 'Enter');
+      const hot = await planeStats(page, 'axial');
+      // The overlay covers much of the plane: lots of coloured pixels, and the view reports them.
+      expect(hot.colour, 'no colour where the overlay is').toBeGreaterThan(hot.pixels * 0.05);
+      expect(Number(await page.getAttribute('[data-view=axial]', 'data-overlay-pixels'))).toBeGreaterThan(hot.pixels * 0.2);
+      await page.screenshot({ path: path.join(artifacts, 'layers-ct-overlay-hot.png') });
+
+      // Cursor inspector at a chosen world point (inside the body, inside the rotated overlay).
+      for (const [fx, fy] of [[0.4, 0.42], [0.3, 0.3]]) {
+        await clickView(page, 'axial', fx, fy);
+        const { world, rows } = await cursorRows(page);
+        expect(rows.length).toBe(2);
+        const mainValue = Number(rows[0].value);
+        expect(mainValue).toBeCloseTo(nearest(reference, world), 3);
+        const ijk = continuousIndex(overlay, world);
+        const expected = trilinear(overlay, ijk);
+        expect(Number(rows[1].value)).toBeCloseTo(expected, 2);
+        for (let a = 0; a < 3; a++) expect(rows[1].index[a]).toBeCloseTo(ijk[a], 3);
+        // The overlay's grid really differs: the point is not on its voxel centres.
+        expect(ijk.some((x) => Math.abs(x - Math.round(x)) > 0.05)).toBe(true);
+        expect(Number(rows[1].value)).not.toBe(mainValue);
+      }
+
+      // Contrast changes the pixels.
+      await page.fill('[data-testid=contrast-window]', '1500');
+      await page.press('[data-testid=contrast-window]', 'Enter');
+      const wide = await planeStats(page, 'axial');
+      expect(wide.hash).not.toBe(hot.hash);
+      expect(await page.inputValue('[data-testid=contrast-window]')).toBe('1500');
+
+      // Dragging a colour-map control point changes the rendering.
+      await page.click('[data-tab=colormap]');
+      const editor = page.locator('[data-testid=colormap-editor]');
+      const pts = JSON.parse((await editor.getAttribute('data-points'))!) as [number, number][];
+      expect(pts.length).toBe(4);
+      const box = (await editor.boundingBox())!;
+      const sx = box.width / 300;
+      const sy = box.height / 150;
+      await page.mouse.move(box.x + pts[1][0] * sx, box.y + pts[1][1] * sy);
+      await page.mouse.down();
+      await page.mouse.move(box.x + (pts[1][0] + 40) * sx, box.y + (pts[1][1] + 50) * sy, { steps: 5 });
+      await page.mouse.up();
+      const moved = JSON.parse((await editor.getAttribute('data-points'))!) as [number, number][];
+      expect(moved[1][0]).toBeGreaterThan(pts[1][0] + 20);
+      expect(moved[1][1]).toBeGreaterThan(pts[1][1] + 20);
+      const edited = await planeStats(page, 'axial');
+      expect(edited.hash, 'dragging a control point did not change the picture').not.toBe(wide.hash);
+      await page.screenshot({ path: path.join(artifacts, 'layers-colormap-edited.png') });
+
+      // Hidden overlay: no colour left.
+      await page.click(`[data-testid=inspector-layer][data-layer-id=${ovId}] input[type=checkbox]`);
+      expect((await planeStats(page, 'axial')).colour).toBe(0);
+      await page.click(`[data-testid=inspector-layer][data-layer-id=${ovId}] input[type=checkbox]`);
+      expect((await planeStats(page, 'axial')).colour).toBeGreaterThan(0);
+
+      // File ▸ Export layer… (browser host: a path field), then read the file back.
+      await page.click('[data-testid=menu-file]');
+      await page.click('[data-testid=menu-export-layer]');
+      const out = path.join(tmp, 'exported overlay.nii.gz');
+      await page.selectOption('[data-testid=export-layer]', ovId);
+      await page.fill('[data-testid=export-path]', overlayPath);
+      await page.click('[data-testid=export-go]');
+      await expect.poll(() => page.textContent('[data-testid=export-error]')).toMatch(/source file|exists/);
+      await page.fill('[data-testid=export-path]', out);
+      await page.click('[data-testid=export-go]');
+      await page.waitForSelector('[data-testid=export-message]', { timeout: 30_000 });
+      expect(existsSync(out)).toBe(true);
+      const back = (await readNiftiFile(out)).volume;
+      expect(back.dims).toEqual(overlay.dims);
+      for (let a = 0; a < 9; a++) expect(back.direction[a]).toBeCloseTo(overlay.direction[a], 5);
+      expect(Array.from(back.data.subarray(0, 5000))).toEqual(Array.from(overlay.data.subarray(0, 5000)));
+      expect(app.errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 180_000);
+});
