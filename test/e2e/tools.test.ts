@@ -32,16 +32,19 @@ async function openSeries(page: Page, folder: string) {
   await page.waitForFunction(() => [...document.querySelectorAll('[data-view]')].every((v) => Number(v.getAttribute('data-render-count')) > 0), null, { timeout: 60_000 });
 }
 
-/** Red channel of every pixel of the axial plane canvas (grey images: r = g = b), after a redraw. */
-async function axialGrey(page: Page): Promise<{ width: number; height: number; grey: number[] }> {
+/**
+ * One channel of every pixel of the axial plane canvas (grey images: r = g = b), after a
+ * redraw. Default red; green is untouched by the red mask overlay's colour (it only scales).
+ */
+async function axialGrey(page: Page, channel = 0): Promise<{ width: number; height: number; grey: number[] }> {
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-  return page.evaluate(() => {
+  return page.evaluate((ch) => {
     const c = document.querySelector('[data-view=axial] canvas.plane') as HTMLCanvasElement;
     const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
     const grey: number[] = new Array(c.width * c.height);
-    for (let i = 0; i < grey.length; i++) grey[i] = d[i * 4];
+    for (let i = 0; i < grey.length; i++) grey[i] = d[i * 4 + ch];
     return { width: c.width, height: c.height, grey };
-  });
+  }, channel);
 }
 
 async function setWindowLevel(page: Page, w: number, l: number) {
@@ -143,6 +146,69 @@ describe('Tools panel in the browser host (Chromium)', () => {
       await expect.poll(() => page.locator('[data-testid=tools-undo]').textContent()).toContain('Threshold > 60');
       const back = await axialGrey(page);
       expect(same(back.grey, origOverlayB.grey, [...bg, ...fg])).toBeGreaterThan(0.99);
+      expect(app.errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('a long job shows progress and can be cancelled; a failed job shows its message and the app keeps working; crop keeps the place in the world', async () => {
+    const page = await app.newPage();
+    await page.setViewportSize({ width: 1400, height: 1000 });
+    try {
+      await openSeries(page, CT);
+      await page.fill('[data-testid=threshold-lower]', '60');
+      await page.click('[data-testid=threshold-apply]');
+      expect(await waitForJob(page)).toBeNull();
+
+      // Dilation, 1000 iterations of a radius-15 ball: long enough to see progress and cancel.
+      await page.click('[data-testid=tool-morphology]');
+      await page.fill('[data-testid=morph-radius]', '15');
+      await page.fill('[data-testid=morph-iterations]', '1000');
+      await page.click('[data-testid=morph-apply]');
+      await page.waitForSelector('[data-testid=tools-progress]', { timeout: 10_000 });
+      await expect.poll(() => page.locator('[data-testid=tools-progress]').textContent(), { timeout: 20_000 }).toMatch(/\d+ %/);
+      await page.screenshot({ path: path.join(artifacts, 'tools-job-progress.png') });
+      await page.click('[data-testid=tools-cancel]');
+      expect(await waitForJob(page)).toMatch(/cancelled/);
+      await expect.poll(() => page.locator('[data-testid=tools-undo]').textContent()).toContain('Threshold > 60'); // nothing added
+
+      // A crop box outside the image: the job fails with the engine's message, shown in the panel.
+      await page.click('[data-testid=tool-crop]');
+      for (const [ax, v] of [[0, 100], [1, 100], [2, 0]] as const) await page.fill(`[data-testid=crop-start-${ax}]`, String(v));
+      for (const [ax, v] of [[0, 600], [1, 300], [2, 2]] as const) {
+        await page.fill(`[data-testid=crop-end-${ax}]`, String(v));
+        await page.press(`[data-testid=crop-end-${ax}]`, 'Tab');
+      }
+      await page.click('[data-testid=crop-apply]');
+      const err = await waitForJob(page);
+      expect(err).toMatch(/^Crop failed: .*outside the image/);
+      await page.screenshot({ path: path.join(artifacts, 'tools-job-failed.png') });
+
+      // The app keeps working: a valid box (corner 2 from the cursor) crops, and the crop sits
+      // where it was: the status bar shows the same value at the same world point.
+      await page.fill('[data-testid=crop-end-0]', '400');
+      await page.press('[data-testid=crop-end-0]', 'Tab');
+      await page.click('[data-testid=crop-apply]');
+      expect(await waitForJob(page)).toBeNull();
+      await expect.poll(() => page.locator('[data-testid=tools-undo]').textContent()).toContain('Crop');
+      await expect.poll(() => page.locator('[data-testid=tools-note]').textContent()).toBe('Kept voxels 100,100,0 – 400,300,2 (inclusive)');
+      // Show the cropped image in the views (layer buttons): inside the box it is the same
+      // picture at the same place; outside it there is nothing.
+      const view = page.locator('[data-view=axial]');
+      const mainId = (await view.getAttribute('data-rendered-image'))!;
+      const orig = await axialGrey(page, 1);
+      const thumb = page.locator('[data-view=axial] [data-layer-thumb]', { hasText: 'Cropped 6.9 Colonoscopy' });
+      await thumb.click();
+      await expect.poll(() => view.getAttribute('data-shown-layer')).not.toBe(mainId);
+      const cropped = await axialGrey(page, 1);
+      const inside = cropped.grey.map((g, i) => i).filter((i) => cropped.grey[i] > 0);
+      const origBody = orig.grey.filter((g) => g > 0).length;
+      expect(inside.length).toBeGreaterThan(0.2 * origBody);
+      expect(inside.length).toBeLessThan(0.9 * origBody);
+      await page.screenshot({ path: path.join(artifacts, 'tools-cropped.png') });
+      expect(inside.filter((i) => Math.abs(cropped.grey[i] - orig.grey[i]) <= 2).length / inside.length).toBeGreaterThan(0.99);
+      await page.screenshot({ path: path.join(artifacts, 'tools-cropped.png') });
       expect(app.errors).toEqual([]);
     } finally {
       await page.close();
