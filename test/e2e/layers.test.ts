@@ -238,4 +238,76 @@ describe('layers: overlay, cursor inspector, contrast, colour maps, export', () 
       await page.close();
     }
   }, 180_000);
+
+  it('additional image: thumbnails and cursor rows switch the shown image; linked contrast; DICOM tags; custom colour map saved in the settings', async () => {
+    const page = await app.newPage();
+    await page.setViewportSize({ width: 1400, height: 900 });
+    try {
+      await open(page, CT);
+      await open(page, overlayPath, 'additional');
+      const thumbs = page.locator('[data-view=axial] [data-layer-thumb]');
+      expect(await thumbs.count()).toBe(2);
+      expect(await page.locator('[data-view=axial] [data-layer-thumb] img').first().getAttribute('src')).toMatch(/^data:image\/png/);
+      const mainId = await thumbs.nth(0).getAttribute('data-layer-thumb');
+      const addId = (await thumbs.nth(1).getAttribute('data-layer-thumb'))!;
+      const before = await planeStats(page, 'axial');
+      await thumbs.nth(1).click();
+      await expect.poll(() => page.getAttribute('[data-view=axial]', 'data-shown-layer')).toBe(addId);
+      expect(await page.getAttribute('[data-view=coronal]', 'data-shown-layer')).toBe(addId);
+      const shownAdd = await planeStats(page, 'axial');
+      expect(shownAdd.hash, 'switching to the additional image did not change the view').not.toBe(before.hash);
+      expect(shownAdd.colour).toBe(0); // an additional image replaces the main one, in grey
+      await page.screenshot({ path: path.join(artifacts, 'layers-additional-shown.png') });
+      // Clicking the main image's cursor-inspector row shows it again.
+      await page.click(`[data-testid=cursor-row][data-layer-id=${mainId}]`);
+      await expect.poll(() => page.getAttribute('[data-view=axial]', 'data-shown-layer')).toBe(mainId);
+      expect((await planeStats(page, 'axial')).hash).toBe(before.hash);
+
+      // Linked contrast: the main image's window goes to the other layer.
+      await page.click('[data-testid=open-layer-inspector]');
+      await page.check('[data-testid=link-contrast]');
+      await page.fill('[data-testid=wl-window]', '1234');
+      await page.press('[data-testid=wl-window]', 'Enter');
+      await page.click(`[data-testid=inspector-layer][data-layer-id=${addId}]`);
+      await page.click('[data-tab=contrast]');
+      await expect.poll(() => page.inputValue('[data-testid=contrast-window]')).toBe('1234');
+      await page.uncheck('[data-testid=link-contrast]');
+
+      // DICOM tags of the main series, searchable.
+      await page.click(`[data-testid=inspector-layer][data-layer-id=${mainId}]`);
+      await page.click('[data-tab=metadata]');
+      const all = (await page.textContent('[data-testid=metadata-tags]'))!.split('\n');
+      expect(all.length).toBeGreaterThan(30);
+      await page.fill('[data-testid=metadata-search]', 'modality');
+      const found = (await page.textContent('[data-testid=metadata-tags]'))!.split('\n');
+      expect(found.length).toBeLessThan(all.length);
+      expect(found.join('\n')).toMatch(/CT/);
+
+      // Edit the main image's map, save it as a custom map: it is in the settings and comes back after a reload.
+      await page.click('[data-tab=colormap]');
+      await page.click('[data-colormap=jet]');
+      const editor = page.locator('[data-testid=colormap-editor]');
+      const box = (await editor.boundingBox())!;
+      const pts = JSON.parse((await editor.getAttribute('data-points'))!) as [number, number][];
+      await page.mouse.move(box.x + pts[2][0] * (box.width / 300), box.y + pts[2][1] * (box.height / 150));
+      await page.mouse.down();
+      await page.mouse.move(box.x + (pts[2][0] + 30) * (box.width / 300), box.y + (pts[2][1] + 10) * (box.height / 150), { steps: 3 });
+      await page.mouse.up();
+      await page.fill('[data-testid=colormap-save-name]', 'My jet');
+      await page.click('[data-testid=colormap-save]');
+      await page.waitForSelector('[data-colormap="custom:My jet"]');
+      const saved = (await app.api().getSetting('colormaps.custom')) as { name: string; points: unknown[] }[];
+      expect(saved.map((m) => m.name)).toEqual(['My jet']);
+      expect(saved[0].points.length).toBe(6);
+      await page.reload();
+      await open(page, CT);
+      await page.click('[data-testid=open-layer-inspector]');
+      await page.click('[data-tab=colormap]');
+      await page.click('[data-colormap="custom:My jet"]');
+      expect((await planeStats(page, 'axial')).colour).toBeGreaterThan(1000);
+      expect(app.errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 180_000);
 });
