@@ -441,6 +441,8 @@ export async function registerAffine(fixed: Volume, moving: Volume, options: Aff
     return matrixFrom(RA, [p[3], p[4], p[5]], c);
   };
   const affineMatrix = (p: number[]) => matrixFrom(p.slice(0, 9), p.slice(9, 12), c);
+  // The metric before registration is taken on the finest level's samples, like the final one.
+  const initial = matrixFrom(A, t, c);
 
   let before = NaN, after = NaN, evaluations = 0;
   for (let li = 0; li < levels; li++) {
@@ -457,7 +459,7 @@ export async function registerAffine(fixed: Volume, moving: Volume, options: Aff
       if (is2D) { scales[0] = 0; scales[1] = 0; scales[5] = 0; }
       const f = (p: number[]) => ev.value(rigidMatrix(p));
       const p0 = [0, 0, 0, t[0], t[1], t[2]];
-      if (li === 0) before = ev.value(rigidMatrix(p0));
+      if (li === levels - 1) before = ev.value(initial);
       const r = compassSearch(f, p0, scales, step0, stepMin, 4000, report, cb.signal);
       const m = rigidMatrix(r.p);
       A = [m[0], m[1], m[2], m[4], m[5], m[6], m[8], m[9], m[10]];
