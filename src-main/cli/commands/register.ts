@@ -161,6 +161,8 @@ async function run(args: string[], io: CliIO): Promise<number> {
   const [fx, mv] = await Promise.all([readNiftiFile(fixedPath), readNiftiFile(movingPath)]);
   const fixed = fx.volume, moving = mv.volume;
   const twoD = fx.header.dim[0] === 2 || fixed.dims[2] === 1;
+  for (const [name, v] of [[fixedPath, fixed], [movingPath, moving]] as const)
+    if (v.frames > 1) io.err(`lattice register: warning: ${name} has ${v.frames} volumes (4D or vector); registering the first`);
   say(`fixed ${dimsText(fixed.dims)} (${fixed.spacing.map((s) => +s.toFixed(3)).join('×')} mm), moving ${dimsText(moving.dims)}; ${threads} thread(s)`);
 
   let affine: AffineResult | null = null;
