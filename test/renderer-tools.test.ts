@@ -231,7 +231,7 @@ describe('tools store', () => {
     view.setCursorIndex([3, 2, 1]);
     tools.cropCornerFromCursor('end');
     const a = view.cursorWorld;
-    expect(tools.forms.crop.end).toEqual(a.map((x) => +x.toFixed(2)));
+    expect(tools.forms.crop.end).toEqual(a);
     await tools.applyCrop();
     expect(host.calls[1].args).toEqual({ worldBox: { a: tools.forms.crop.start, b: tools.forms.crop.end } });
     const box = worldBoxToVoxelBox(vol, tools.forms.crop.start, tools.forms.crop.end);
@@ -240,6 +240,21 @@ describe('tools store', () => {
     // The corner voxels (1,1,0) and (3,2,1) are inside the world box.
     expect(box.start.every((x, k) => x <= [1, 1, 0][k])).toBe(true);
     expect(box.end.every((x, k) => x > [3, 2, 1][k])).toBe(true);
+    // Units switch converts the corners: back in voxels they are the cursor's voxels again.
+    tools.forms.crop.units = 'voxels';
+    expect(tools.forms.crop.start).toEqual([1, 1, 0]);
+    expect(tools.forms.crop.end).toEqual([3, 2, 1]);
+    // 'Whole image' in mm keeps every voxel (corners on the outermost voxel centres).
+    tools.forms.crop.units = 'mm';
+    tools.cropWholeImage();
+    await tools.applyCrop();
+    expect(images.images[images.images.length - 1].volume.dims).toEqual(vol.dims);
+    // Out-of-image voxel corners are refused before any job starts, with a message naming them.
+    tools.forms.crop.units = 'voxels';
+    tools.forms.crop.end = [8, 5, 3];
+    const nJobs = host.calls.length;
+    await expect(tools.applyCrop()).rejects.toThrow('Crop: Corner 2 i = 8 is not a voxel index of CT (0 … 7).');
+    expect(host.calls).toHaveLength(nJobs);
   });
 
   it('align and resample send [moving, fixed] / [image, reference] and name the results', async () => {

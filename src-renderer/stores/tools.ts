@@ -19,7 +19,7 @@ import type { Vec3, Volume } from '../../src-shared/image/volume';
 import type { ProcessingJobKind, ProcessingJobParams } from '../../src-shared/processing/jobs';
 import { processingJobParams } from '../../src-shared/processing/jobs';
 import { realRange } from '../../src-shared/processing/volume-utils';
-import { worldToIndex } from '../rendering/slice-geometry';
+import { indexToWorld, worldToIndex } from '../rendering/slice-geometry';
 import { layerTitle, useImagesStore, type ImageRole } from './images';
 import { useViewStore } from './view';
 
@@ -172,10 +172,19 @@ export function jobParams<K extends ProcessingJobKind>(kind: K, p: ProcessingJob
   return p as Record<string, unknown>;
 }
 
-/** Real-valued threshold test on a whole volume → 0/1 bytes (the preview; reuses `out`). */
-export function previewMask(vol: Volume, f: { lower: number | null; upper: number | null; lowerInclusive: boolean; upperInclusive: boolean; relative: boolean }, out?: Uint8Array): Uint8Array {
-  const n = vol.dims[0] * vol.dims[1] * vol.dims[2];
-  const dst = out && out.length === n ? out : new Uint8Array(n);
+/** Real minimum per volume (the mask form shows it on every render). */
+const minimumCache = new WeakMap<Volume, number>();
+
+interface PreviewBounds {
+  lo: number;
+  hi: number;
+  li: boolean;
+  ui: boolean;
+}
+
+type ThresholdForm = { lower: number | null; upper: number | null; lowerInclusive: boolean; upperInclusive: boolean; relative: boolean };
+
+function previewBounds(vol: Volume, f: ThresholdForm): PreviewBounds {
   let lo = f.lower ?? -Infinity;
   let hi = f.upper ?? Infinity;
   if (f.relative) {
@@ -183,15 +192,25 @@ export function previewMask(vol: Volume, f: { lower: number | null; upper: numbe
     if (f.lower !== null) lo = mn + f.lower * (mx - mn);
     if (f.upper !== null) hi = mn + f.upper * (mx - mn);
   }
+  return { lo, hi, li: f.lowerInclusive, ui: f.upperInclusive };
+}
+
+function previewRange(vol: Volume, b: PreviewBounds, dst: Uint8Array, from: number, to: number) {
   const s = vol.rescaleSlope || 1;
   const c = vol.rescaleIntercept || 0;
   const d = vol.data;
-  const li = f.lowerInclusive;
-  const ui = f.upperInclusive;
-  for (let i = 0; i < n; i++) {
+  const { lo, hi, li, ui } = b;
+  for (let i = from; i < to; i++) {
     const v = d[i] * s + c;
     dst[i] = (li ? v >= lo : v > lo) && (ui ? v <= hi : v < hi) ? 1 : 0;
   }
+}
+
+/** Real-valued threshold test on a whole volume → 0/1 bytes (the preview's rule; reuses `out`). */
+export function previewMask(vol: Volume, f: ThresholdForm, out?: Uint8Array): Uint8Array {
+  const n = vol.dims[0] * vol.dims[1] * vol.dims[2];
+  const dst = out && out.length === n ? out : new Uint8Array(n);
+  previewRange(vol, previewBounds(vol, f), dst, 0, n);
   return dst;
 }
 
@@ -274,6 +293,28 @@ export const useToolsStore = defineStore('tools', () => {
       f.resample.reference = fix(f.resample.reference, main);
     },
     { immediate: true, flush: 'sync' },
+  );
+
+  // A new crop source starts with its whole box (then narrowed by the user).
+  watch(
+    () => forms.crop.source,
+    () => {
+      if (forms.crop.source && layersSink().list().some((l) => l.id === forms.crop.source)) cropWholeImage();
+    },
+    { immediate: true, flush: 'sync' },
+  );
+  // Switching units converts the corners (voxel centres ↔ LPS mm), it does not reset them.
+  watch(
+    () => forms.crop.units,
+    (units, before) => {
+      const src = layersSink().list().find((l) => l.id === forms.crop.source);
+      if (!src || units === before) return;
+      const v = src.volume;
+      const conv = (p: Vec3): Vec3 => (units === 'mm' ? indexToWorld(v, p) : voxelBoxOf(v, p, p).start);
+      forms.crop.start = conv(forms.crop.start);
+      forms.crop.end = conv(forms.crop.end);
+    },
+    { flush: 'sync' },
   );
 
   // Newest mask of a new operation becomes the default of the mask inputs.
@@ -420,7 +461,10 @@ export const useToolsStore = defineStore('tools', () => {
 
   /** The real minimum of an image (the mask operation's default background). */
   function imageMinimum(id: string): number {
-    return realRange(layer(id).volume)[0];
+    const v = layer(id).volume;
+    let m = minimumCache.get(v);
+    if (m === undefined) minimumCache.set(v, (m = realRange(v)[0]));
+    return m;
   }
 
   async function applyMask() {
@@ -480,7 +524,8 @@ export const useToolsStore = defineStore('tools', () => {
   function cropCornerFromCursor(which: 'start' | 'end') {
     const f = forms.crop;
     const p = view.cursorWorld;
-    if (f.units === 'mm') f[which] = p.map((x) => +x.toFixed(2)) as Vec3;
+    // Full precision: a corner on a voxel centre must keep that voxel (the field shows it rounded).
+    if (f.units === 'mm') f[which] = [...p] as Vec3;
     else f[which] = worldToIndex(layer(f.source).volume, p);
   }
 
@@ -492,17 +537,20 @@ export const useToolsStore = defineStore('tools', () => {
       f.start = [0, 0, 0];
       f.end = [vol.dims[0] - 1, vol.dims[1] - 1, vol.dims[2] - 1];
     } else {
-      const a = [0, 0, 0] as Vec3;
-      const b = [vol.dims[0] - 1, vol.dims[1] - 1, vol.dims[2] - 1] as Vec3;
-      const w = (ijk: Vec3) => [0, 1, 2].map((r) => vol.origin[r] + [0, 1, 2].reduce((s, c) => s + vol.direction[r * 3 + c] * vol.spacing[c] * ijk[c], 0)) as Vec3;
-      f.start = w(a).map((x) => +x.toFixed(2)) as Vec3;
-      f.end = w(b).map((x) => +x.toFixed(2)) as Vec3;
+      f.start = indexToWorld(vol, [0, 0, 0]);
+      f.end = indexToWorld(vol, [vol.dims[0] - 1, vol.dims[1] - 1, vol.dims[2] - 1]);
     }
   }
 
   async function applyCrop() {
     const f = forms.crop;
     const src = layer(f.source);
+    if (f.units === 'voxels') {
+      for (const [which, c] of [['Corner 1', f.start], ['Corner 2', f.end]] as const)
+        for (let a = 0; a < 3; a++)
+          if (!Number.isInteger(c[a]) || c[a] < 0 || c[a] >= src.volume.dims[a])
+            throw new Error(`Crop: ${which} ${'ijk'[a]} = ${c[a]} is not a voxel index of ${src.name} (0 … ${src.volume.dims[a] - 1}).`);
+    }
     const params =
       f.units === 'voxels'
         ? // The form's corners are inclusive voxel indices in either order (as shown in
@@ -546,10 +594,17 @@ export const useToolsStore = defineStore('tools', () => {
     updatePreview();
   }
 
+  let previewGeneration = 0;
+
+  /**
+   * Recomputes the preview mask in slabs of ~4 M voxels per task, so a large volume never
+   * blocks the page for long; a newer request abandons an older one.
+   */
   function updatePreview() {
     if (previewTimer) clearTimeout(previewTimer);
     previewTimer = null;
-    const f = forms.threshold;
+    const gen = ++previewGeneration;
+    const f = { ...forms.threshold };
     const src = layersSink().list().find((l) => l.id === f.source);
     if (!previewOn.value || !src) {
       previewVolume.value = null;
@@ -557,10 +612,24 @@ export const useToolsStore = defineStore('tools', () => {
       return;
     }
     const v = src.volume;
-    previewBuf = previewMask(v, f, previewBuf);
-    const vol: Volume = markRaw({ dims: v.dims, spacing: v.spacing, origin: v.origin, direction: v.direction, data: previewBuf, voxelType: 'uint8', frames: 1, rescaleSlope: 1, rescaleIntercept: 0, metadata: {} });
-    previewVolume.value = vol;
-    layersSink().setPreview(vol, { colormap: MASK_COLOURS.threshold, opacity: 0.4 });
+    const n = v.dims[0] * v.dims[1] * v.dims[2];
+    const buf = previewBuf && previewBuf.length === n ? previewBuf : new Uint8Array(n);
+    previewBuf = buf;
+    const bounds = previewBounds(v, f);
+    const slab = 1 << 22;
+    const step = (from: number) => {
+      if (gen !== previewGeneration) return;
+      const to = Math.min(n, from + slab);
+      previewRange(v, bounds, buf, from, to);
+      if (to < n) {
+        setTimeout(() => step(to), 0);
+        return;
+      }
+      const vol: Volume = markRaw({ dims: v.dims, spacing: v.spacing, origin: v.origin, direction: v.direction, data: buf, voxelType: 'uint8', frames: 1, rescaleSlope: 1, rescaleIntercept: 0, metadata: {} });
+      previewVolume.value = vol;
+      layersSink().setPreview(vol, { colormap: MASK_COLOURS.threshold, opacity: 0.4 });
+    };
+    step(0);
   }
 
   /** Debounced: typing a bound recomputes at most every 60 ms. */

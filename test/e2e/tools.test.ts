@@ -152,7 +152,7 @@ describe('Tools panel in the browser host (Chromium)', () => {
     }
   });
 
-  it('a long job shows progress and can be cancelled; a failed job shows its message and the app keeps working; crop keeps the place in the world', async () => {
+  it('a long job shows progress and can be cancelled; bad input and a failed job show clear messages and the app keeps working; crop keeps the place in the world', async () => {
     const page = await app.newPage();
     await page.setViewportSize({ width: 1400, height: 1000 });
     try {
@@ -173,7 +173,7 @@ describe('Tools panel in the browser host (Chromium)', () => {
       expect(await waitForJob(page)).toMatch(/cancelled/);
       await expect.poll(() => page.locator('[data-testid=tools-undo]').textContent()).toContain('Threshold > 60'); // nothing added
 
-      // A crop box outside the image: the job fails with the engine's message, shown in the panel.
+      // A crop corner outside the image is refused with a message naming it.
       await page.click('[data-testid=tool-crop]');
       for (const [ax, v] of [[0, 100], [1, 100], [2, 0]] as const) await page.fill(`[data-testid=crop-start-${ax}]`, String(v));
       for (const [ax, v] of [[0, 600], [1, 300], [2, 2]] as const) {
@@ -181,18 +181,26 @@ describe('Tools panel in the browser host (Chromium)', () => {
         await page.press(`[data-testid=crop-end-${ax}]`, 'Tab');
       }
       await page.click('[data-testid=crop-apply]');
-      const err = await waitForJob(page);
-      expect(err).toMatch(/^Crop failed: .*outside the image/);
-      await page.screenshot({ path: path.join(artifacts, 'tools-job-failed.png') });
+      await expect.poll(() => page.locator('[data-testid=tools-error]').textContent()).toBe('Crop: Corner 2 i = 600 is not a voxel index of 6.9 Colonoscopy (0 … 511).');
 
-      // The app keeps working: a valid box (corner 2 from the cursor) crops, and the crop sits
-      // where it was: the status bar shows the same value at the same world point.
+      // A valid box crops; the result keeps its place in the world (checked on screen below).
       await page.fill('[data-testid=crop-end-0]', '400');
       await page.press('[data-testid=crop-end-0]', 'Tab');
       await page.click('[data-testid=crop-apply]');
       expect(await waitForJob(page)).toBeNull();
       await expect.poll(() => page.locator('[data-testid=tools-undo]').textContent()).toContain('Crop');
       await expect.poll(() => page.locator('[data-testid=tools-note]').textContent()).toBe('Kept voxels 100,100,0 – 400,300,2 (inclusive)');
+
+      // A job that fails on the host (masks on different grids): its message is shown, no
+      // layer is added, and the app keeps working.
+      await page.click('[data-testid=tool-combine]');
+      await page.selectOption('[data-testid=combine-a]', { label: 'Threshold > 60 of 6.9 Colonoscopy' });
+      await page.selectOption('[data-testid=combine-b]', { label: 'Cropped 6.9 Colonoscopy' });
+      await page.click('[data-testid=combine-apply]');
+      expect(await waitForJob(page)).toBe('Union failed: combine union (mask 1 and mask 2): the images have different sizes (512×512×3 and 301×201×3); resample one onto the other first');
+      await page.screenshot({ path: path.join(artifacts, 'tools-job-failed.png') });
+      await expect.poll(() => page.locator('[data-testid=tools-undo]').textContent()).toContain('Crop');
+
       // Show the cropped image in the views (layer buttons): inside the box it is the same
       // picture at the same place; outside it there is nothing.
       const view = page.locator('[data-view=axial]');
