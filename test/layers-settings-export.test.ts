@@ -96,6 +96,8 @@ describe('export layer', () => {
     expect(ui.exportPath).toBe('Threshold_60_none.nii.gz');
     expect(await ui.exportTo(main, '/data/ct.nii.gz')).toBe(false);
     expect(ui.exportError).toMatch(/own source file/);
+    expect(await ui.exportTo(made, '/data/ct.nii.gz', true)).toBe(false);
+    expect(ui.exportError).toMatch(/source file of CT/);
     expect(await ui.exportTo(main, '/tmp/out.nrrd')).toBe(false);
     expect(ui.exportError).toMatch(/\.nii/);
     expect(await ui.exportTo(main, '/tmp/ct copy.nii.gz')).toBe(true);
@@ -116,14 +118,14 @@ describe('export layer', () => {
         seen.push(d);
         return '/out/x.nii.gz';
       },
-      exportVolume: async (h, p) => {
-        seen.push(`${h} ${p}`);
+      exportVolume: async (h, p, overwrite) => {
+        seen.push(`${h} ${p} ${overwrite}`);
         return { path: p, bytes: 1 };
       },
     });
     images.addLayer(vol(), { role: 'main', name: 'CT', source: '/data/series1', hostId: 'h1' });
     await ui.startExport();
     expect(ui.exportOpen).toBe(false);
-    expect(seen).toEqual(['/data/series1/CT.nii.gz', 'h1 /out/x.nii.gz']);
+    expect(seen).toEqual(['/data/series1/CT.nii.gz', 'h1 /out/x.nii.gz true']);
   });
 });

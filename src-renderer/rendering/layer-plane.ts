@@ -104,18 +104,28 @@ export function blendLayer(values: Float32Array, map: LutMapping, opacity: numbe
   const a = (map.slope * (nl - 1)) / w;
   const b = ((map.intercept - lo) * (nl - 1)) / w;
   const op = Math.min(1, Math.max(0, opacity)) / 255;
+  // Per LUT entry: colour × alpha and 1 − alpha, so a pixel is one multiply-add per channel.
+  const pre = new Float32Array(nl * 3);
+  const keep = new Float32Array(nl);
+  for (let k = 0; k < nl; k++) {
+    const al = lut[k * 4 + 3] * op;
+    pre[k * 3] = lut[k * 4] * al;
+    pre[k * 3 + 1] = lut[k * 4 + 1] * al;
+    pre[k * 3 + 2] = lut[k * 4 + 2] * al;
+    keep[k] = 1 - al;
+  }
   let touched = 0;
   for (let i = 0, o = 0; i < values.length; i++, o += 4) {
     const v = values[i];
     if (v !== v || (isLabel && v === 0)) continue;
     let k = v * a + b + 0.5;
     k = k <= 0 ? 0 : k >= nl - 1 ? nl - 1 : k | 0;
-    k *= 4;
-    const al = lut[k + 3] * op;
-    if (al <= 0) continue;
-    dst[o] += (lut[k] - dst[o]) * al;
-    dst[o + 1] += (lut[k + 1] - dst[o + 1]) * al;
-    dst[o + 2] += (lut[k + 2] - dst[o + 2]) * al;
+    const t = keep[k];
+    if (t >= 1) continue;
+    const k3 = k * 3;
+    dst[o] = pre[k3] + dst[o] * t;
+    dst[o + 1] = pre[k3 + 1] + dst[o + 1] * t;
+    dst[o + 2] = pre[k3 + 2] + dst[o + 2] * t;
     touched++;
   }
   return touched;

@@ -72,7 +72,8 @@ export const useLayerUiStore = defineStore('layerUi', () => {
     exportPath.value = defaultExportPath(target);
     if (backend && (await backend.hasNativeDialogs().catch(() => false))) {
       const p = await backend.saveDialog(exportPath.value);
-      if (p) await exportTo(target, p);
+      // The system dialog has already asked before replacing an existing file.
+      if (p) await exportTo(target, p, true);
       return;
     }
     exportOpen.value = true;
@@ -88,7 +89,9 @@ export const useLayerUiStore = defineStore('layerUi', () => {
       const p = path.trim();
       if (!/\.nii(\.gz)?$/i.test(p)) throw new Error('The file name must end in .nii or .nii.gz.');
       const norm = (s: string) => s.replace(/[\\/]+$/, '');
-      if (l.source && norm(l.source) === norm(p)) throw new Error(`${p} is the layer's own source file; choose another name.`);
+      // Never write over a file an open image was read from.
+      const src = images.images.find((x) => x.source && norm(x.source) === norm(p));
+      if (src) throw new Error(src.id === l.id ? `${p} is the layer's own source file; choose another name.` : `${p} is the source file of ${layerTitle(src)}; choose another name.`);
       if (!backend) throw new Error('No connection to the Lattice host.');
       exporting.value = true;
       const hostId = await images.hostVolumeId(id);
