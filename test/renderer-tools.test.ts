@@ -257,6 +257,27 @@ describe('tools store', () => {
     expect(host.calls).toHaveLength(nJobs);
   });
 
+  it('the crop box is drawn in the views (preview layer) while the crop form is open, and follows the fields', async () => {
+    const { images, tools } = setup();
+    tools.forms.crop.start = [1, 2, 0];
+    tools.forms.crop.end = [3, 4, 1];
+    tools.showCropBox(true);
+    const count = (v: Volume | null) => (v ? (v.data as Uint8Array).reduce((s, x) => s + x, 0) : -1);
+    expect(count(tools.previewVolume)).toBe(3 * 3 * 2);
+    expect(images.preview?.volume).toBe(tools.previewVolume);
+    expect(tools.previewVolume!.data[at(tools.previewVolume!, 1, 2, 0)]).toBe(1);
+    expect(tools.previewVolume!.data[at(tools.previewVolume!, 0, 2, 0)]).toBe(0);
+    tools.forms.crop.end = [7, 5, 3];
+    await new Promise((r) => setTimeout(r, 100));
+    expect(count(tools.previewVolume)).toBe(7 * 4 * 4);
+    // The threshold preview takes over the preview layer; closing the form hides the box.
+    tools.setPreviewEnabled(true);
+    expect(tools.cropBoxShown).toBe(false);
+    tools.setPreviewEnabled(false);
+    tools.showCropBox(false);
+    expect(images.preview).toBeNull();
+  });
+
   it('align and resample send [moving, fixed] / [image, reference] and name the results', async () => {
     const { images, tools, host, vol } = setup();
     const other: Volume = { ...ct(), origin: [30, -5, 40] };

@@ -19,6 +19,7 @@ import type { Vec3, Volume } from '../../src-shared/image/volume';
 import type { ProcessingJobKind, ProcessingJobParams } from '../../src-shared/processing/jobs';
 import { processingJobParams } from '../../src-shared/processing/jobs';
 import { realRange } from '../../src-shared/processing/volume-utils';
+import { worldBoxToVoxelBox } from '../../src-shared/processing/crop';
 import { indexToWorld, worldToIndex } from '../rendering/slice-geometry';
 import { layerTitle, useImagesStore, type ImageRole } from './images';
 import { useViewStore } from './view';
@@ -591,6 +592,7 @@ export const useToolsStore = defineStore('tools', () => {
 
   function setPreviewEnabled(on: boolean) {
     previewOn.value = on;
+    if (on) cropBoxShown.value = false;
     updatePreview();
   }
 
@@ -648,9 +650,69 @@ export const useToolsStore = defineStore('tools', () => {
     },
   );
 
+  // ---------- crop box shown in the views (display only) ----------
+  const cropBoxShown = ref(false);
+  let cropTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** The crop form's box as a voxel box [start, end) of its image, or null when it is invalid. */
+  function cropVoxelBox(): { start: Vec3; end: Vec3 } | null {
+    const f = forms.crop;
+    const src = layersSink().list().find((l) => l.id === f.source);
+    if (!src) return null;
+    const v = src.volume;
+    try {
+      if (f.units === 'mm') return worldBoxToVoxelBox(v, f.start, f.end);
+      const start = [0, 1, 2].map((a) => Math.max(0, Math.min(f.start[a], f.end[a]))) as Vec3;
+      const end = [0, 1, 2].map((a) => Math.min(v.dims[a], Math.max(f.start[a], f.end[a]) + 1)) as Vec3;
+      return start.every((x, a) => Number.isInteger(x) && x < end[a]) ? { start, end } : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Shows the crop box as a translucent overlay (the preview layer) while the crop form is open. */
+  function showCropBox(on: boolean) {
+    cropBoxShown.value = on;
+    if (on && previewOn.value) previewOn.value = false;
+    drawCropBox();
+  }
+
+  function drawCropBox() {
+    if (cropTimer) clearTimeout(cropTimer);
+    cropTimer = null;
+    const src = layersSink().list().find((l) => l.id === forms.crop.source);
+    const box = cropBoxShown.value ? cropVoxelBox() : null;
+    if (!src || !box) {
+      if (!previewOn.value) {
+        previewVolume.value = null;
+        layersSink().setPreview(null, { colormap: MASK_COLOURS.combined, opacity: 0.25 });
+      }
+      return;
+    }
+    const v = src.volume;
+    const [nx, ny] = v.dims;
+    const buf = new Uint8Array(nx * ny * v.dims[2]);
+    for (let k = box.start[2]; k < box.end[2]; k++)
+      for (let j = box.start[1]; j < box.end[1]; j++) buf.fill(1, box.start[0] + nx * (j + ny * k), box.end[0] + nx * (j + ny * k));
+    const vol: Volume = markRaw({ dims: v.dims, spacing: v.spacing, origin: v.origin, direction: v.direction, data: buf, voxelType: 'uint8', frames: 1, rescaleSlope: 1, rescaleIntercept: 0, metadata: {} });
+    previewVolume.value = vol;
+    layersSink().setPreview(vol, { colormap: MASK_COLOURS.combined, opacity: 0.25 });
+  }
+
+  watch(
+    () => [forms.crop.source, forms.crop.units, ...forms.crop.start, ...forms.crop.end],
+    () => {
+      if (!cropBoxShown.value || cropTimer) return;
+      cropTimer = setTimeout(drawCropBox, 60);
+    },
+  );
+
   return {
     forms,
     layers,
+    cropBoxShown,
+    showCropBox,
+    cropVoxelBox,
     masks,
     running,
     error,
