@@ -105,7 +105,7 @@ export function looksLikeLabels(v: Volume): boolean {
   return true;
 }
 
-/** Default look of a new layer: CT abdomen window for CT, percentiles otherwise; labels 0..max. */
+/** Default look of a new layer: CT abdomen window for CT, percentiles otherwise; labels: 0..max in HSV (distinct hues; 0 is drawn transparent), overlays Hot at 50 %. */
 export function defaultLook(v: Volume, modality: string, role: ImageRole, isLabel?: boolean): LayerLook {
   const label = isLabel ?? (role !== 'main' && looksLikeLabels(v));
   let window: number;
@@ -126,7 +126,7 @@ export function defaultLook(v: Volume, modality: string, role: ImageRole, isLabe
     window = Math.max(hi - lo, 1e-6);
     level = (lo + hi) / 2;
   }
-  return { colormap: role === 'overlay' ? (label ? 'jet' : 'hot') : 'grayscale', opacity: role === 'overlay' ? 0.5 : 1, window, level, isLabel: label };
+  return { colormap: role === 'overlay' ? (label ? 'hsv' : 'hot') : 'grayscale', opacity: role === 'overlay' ? 0.5 : 1, window, level, isLabel: label };
 }
 
 let nextId = 1;

@@ -310,4 +310,45 @@ describe('layers: overlay, cursor inspector, contrast, colour maps, export', () 
       await page.close();
     }
   }, 180_000);
+
+  it('body mask overlay (uint8 0/1 on the rotated grid): detected as labels, nearest-neighbour value, background transparent', async () => {
+    const mask: Volume = { ...overlay, data: new Uint8Array(overlay.data.length), voxelType: 'uint8', rescaleSlope: 1, rescaleIntercept: 0 };
+    for (let i = 0; i < overlay.data.length; i++) mask.data[i] = overlay.data[i] * overlay.rescaleSlope + overlay.rescaleIntercept > -200 ? 1 : 0;
+    const maskPath = path.join(tmp, 'bright_mask.nii.gz');
+    await writeNiftiFile(maskPath, mask);
+    const m = (await readNiftiFile(maskPath)).volume;
+    const page = await app.newPage();
+    await page.setViewportSize({ width: 1400, height: 900 });
+    try {
+      await open(page, CT);
+      await open(page, maskPath, 'overlay');
+      const st = await planeStats(page, 'axial');
+      expect(st.colour).toBeGreaterThan(100);
+      const covered = Number(await page.getAttribute('[data-view=axial]', 'data-overlay-pixels'));
+      // Only the mask's 1s are drawn (0 is transparent): the body, not the air around it.
+      expect(covered).toBeGreaterThan(st.pixels * 0.1);
+      expect(covered).toBeLessThan(st.pixels * 0.7);
+      let ones = 0;
+      let zeros = 0;
+      for (const [fx, fy] of [[0.4, 0.42], [0.45, 0.3], [0.5, 0.55], [0.6, 0.2], [0.62, 0.14], [0.58, 0.85], [0.52, 0.66]]) {
+        await clickView(page, 'axial', fx, fy);
+        const { world, rows } = await cursorRows(page);
+        const ijk = continuousIndex(m, world);
+        const r = ijk.map(Math.round);
+        // Skip points within 0.01 voxel of a nearest-neighbour tie.
+        if (ijk.some((x) => Math.abs(Math.abs(x - Math.floor(x)) - 0.5) < 0.01)) continue;
+        if (!ijk.every((x, a) => x >= 0 && x <= m.dims[a] - 1)) continue;
+        const expected = stored(m, r[0], r[1], r[2]);
+        expect(Number(rows[1].value)).toBe(expected);
+        if (expected) ones++;
+        else zeros++;
+      }
+      expect(ones).toBeGreaterThan(0);
+      expect(zeros).toBeGreaterThan(0);
+      await page.screenshot({ path: path.join(artifacts, 'layers-mask-overlay.png') });
+      expect(app.errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 180_000);
 });
