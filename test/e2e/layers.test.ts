@@ -233,6 +233,13 @@ describe('layers: overlay, cursor inspector, contrast, colour maps, export', () 
       expect(back.dims).toEqual(overlay.dims);
       for (let a = 0; a < 9; a++) expect(back.direction[a]).toBeCloseTo(overlay.direction[a], 5);
       expect(Array.from(back.data.subarray(0, 5000))).toEqual(Array.from(overlay.data.subarray(0, 5000)));
+
+      // Removing the overlay (colour-map tab open on it) leaves the grey main image and no errors.
+      await page.click('[data-tab=colormap]');
+      await page.click(`[data-testid=inspector-layer][data-layer-id=${ovId}] [data-testid=remove-layer]`);
+      expect(await page.locator('[data-testid=inspector-layer]').count()).toBe(1);
+      expect((await planeStats(page, 'axial')).colour).toBe(0);
+      expect(await page.locator('[data-testid=cursor-row]').count()).toBe(1);
       expect(app.errors).toEqual([]);
     } finally {
       await page.close();
