@@ -207,6 +207,23 @@ describe('tools store', () => {
     expect(tools.undoStack).toHaveLength(3);
   });
 
+  it('morphology radius in mm becomes per-axis voxel radii; Otsu sets the threshold form to its value', async () => {
+    const { tools, host } = setup();
+    await tools.applyThreshold();
+    tools.forms.morphology.radiusUnits = 'mm';
+    tools.forms.morphology.radius = 2.5; // spacing 0.8, 0.7, 2.5 → 3, 4, 1 voxels
+    await tools.applyMorphology();
+    expect(host.calls[1].args).toEqual({ operation: 'dilate', shape: 'ball', radius: [3, 4, 1], iterations: 1 });
+    expect(tools.undoStack[1].label).toBe('Dilate (ball 2.5 mm)');
+    await tools.applyOtsu();
+    expect(tools.error).toBeNull();
+    expect(host.calls[2].kind).toBe('processing.otsu');
+    const t = Number(/Otsu threshold: (.*)$/.exec(tools.lastNote!)![1]);
+    expect(t).toBeGreaterThanOrEqual(-3024);
+    expect(t).toBeLessThan(300);
+    expect(tools.forms.threshold.lower).toBe(t);
+  });
+
   it('crop: corners from the cursor in voxels and in mm; the job gets a voxel box or a world box', async () => {
     const { images, tools, host, vol } = setup();
     const view = useViewStore();

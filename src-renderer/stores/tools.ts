@@ -20,6 +20,7 @@ import type { ProcessingJobKind, ProcessingJobParams } from '../../src-shared/pr
 import { processingJobParams } from '../../src-shared/processing/jobs';
 import { realRange } from '../../src-shared/processing/volume-utils';
 import { worldBoxToVoxelBox } from '../../src-shared/processing/crop';
+import { radiusFromMm } from '../../src-shared/processing/morphology';
 import { indexToWorld, worldToIndex } from '../rendering/slice-geometry';
 import { layerTitle, useImagesStore, type ImageRole } from './images';
 import { useViewStore } from './view';
@@ -259,7 +260,7 @@ export const useToolsStore = defineStore('tools', () => {
     threshold: { source: '', lower: 60 as number | null, upper: null as number | null, lowerInclusive: false, upperInclusive: true, relative: false, inside: 'one' as WriteChoice, insideValue: 1, outside: 'zero' as WriteChoice, outsideValue: 0, preview: true },
     otsu: { source: '', bins: 256 },
     mask: { image: '', mask: '', backgroundMode: 'minimum' as 'minimum' | 'value', background: 0 },
-    morphology: { source: '', operation: 'dilate' as 'dilate' | 'erode' | 'open' | 'close', shape: 'ball' as 'ball' | 'box', radius: 1, iterations: 1 },
+    morphology: { source: '', operation: 'dilate' as 'dilate' | 'erode' | 'open' | 'close', shape: 'ball' as 'ball' | 'box', radius: 1, radiusUnits: 'voxels' as 'voxels' | 'mm', iterations: 1 },
     fillHoles: { source: '', sliceWise: false },
     largestComponent: { source: '', connectivity: 6 as 6 | 18 | 26 },
     combine: { a: '', b: '', operation: 'union' as 'union' | 'intersection' | 'difference' | 'xor' },
@@ -453,10 +454,16 @@ export const useToolsStore = defineStore('tools', () => {
 
   async function applyOtsu() {
     const src = layer(forms.otsu.source);
-    const ids = await run('Otsu threshold', 'processing.otsu', jobParams('processing.otsu', { bins: forms.otsu.bins }), [src], [{ name: `Otsu of ${src.name}`, role: 'overlay', isLabel: true, colormap: MASK_COLOURS.threshold, opacity: 0.5 }], (r) =>
-      typeof r?.threshold === 'number' ? `Otsu threshold: ${fmt(r.threshold)}` : null,
-    );
-    if (ids.length) preferMask(ids[0]);
+    let value: number | null = null;
+    const ids = await run('Otsu threshold', 'processing.otsu', jobParams('processing.otsu', { bins: forms.otsu.bins }), [src], [{ name: `Otsu of ${src.name}`, role: 'overlay', isLabel: true, colormap: MASK_COLOURS.threshold, opacity: 0.5 }], (r) => {
+      value = typeof r?.threshold === 'number' ? r.threshold : null;
+      return value === null ? null : `Otsu threshold: ${fmt(value)}`;
+    });
+    if (ids.length) {
+      preferMask(ids[0]);
+      // The threshold form takes Otsu's value, to refine from there.
+      if (value !== null) Object.assign(forms.threshold, { lower: value, upper: null, lowerInclusive: false, relative: false });
+    }
     return ids;
   }
 
@@ -483,10 +490,13 @@ export const useToolsStore = defineStore('tools', () => {
     const f = forms.morphology;
     const src = layer(f.source);
     const opName = { dilate: 'Dilate', erode: 'Erode', open: 'Open', close: 'Close' }[f.operation];
-    const label = `${opName} (${f.shape} r${f.radius}${f.iterations > 1 ? ` ×${f.iterations}` : ''})`;
-    const ids = await run(label, 'processing.morphology', jobParams('processing.morphology', { operation: f.operation, shape: f.shape, radius: f.radius, iterations: f.iterations }), [src], [
+    // A radius in mm becomes per-axis voxel radii (anisotropic spacing: a true ball in mm).
+    const radius = f.radiusUnits === 'mm' ? radiusFromMm(f.radius, src.volume.spacing) : f.radius;
+    const r = f.radiusUnits === 'mm' ? `${fmt(f.radius)} mm` : `r${f.radius}`;
+    const label = `${opName} (${f.shape} ${r}${f.iterations > 1 ? ` ×${f.iterations}` : ''})`;
+    const ids = await run(label, 'processing.morphology', jobParams('processing.morphology', { operation: f.operation, shape: f.shape, radius, iterations: f.iterations }), [src], [
       { name: `${label} of ${src.name}`, role: 'overlay', isLabel: true, colormap: MASK_COLOURS.derived, opacity: 0.5 },
-    ]);
+    ], () => (Array.isArray(radius) ? `Radius in voxels (i, j, k): ${radius.join(', ')}` : null));
     if (ids.length) preferMask(ids[0]);
     return ids;
   }

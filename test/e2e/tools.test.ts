@@ -150,7 +150,7 @@ describe('Tools panel in the browser host (Chromium)', () => {
     } finally {
       await page.close();
     }
-  });
+  }, 180_000); // ~20 s alone; more when the e2e files run side by side on 2 busy cores
 
   it('a long job shows progress and can be cancelled; bad input and a failed job show clear messages and the app keeps working; crop keeps the place in the world', async () => {
     const page = await app.newPage();
@@ -221,5 +221,5 @@ describe('Tools panel in the browser host (Chromium)', () => {
     } finally {
       await page.close();
     }
-  });
+  }, 180_000); // ~20 s alone; more when the e2e files run side by side on 2 busy cores
 });
