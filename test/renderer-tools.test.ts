@@ -295,6 +295,35 @@ describe('tools store', () => {
     expect(images.preview).toBeNull();
   });
 
+  it('drawing the crop box: the first cursor move is corner 1, the drag sets corner 2; the unmoved axis keeps its extent', async () => {
+    const { tools } = setup();
+    const view = useViewStore();
+    view.setCursorIndex([4, 3, 2]);
+    expect(tools.forms.crop.start).toEqual([0, 0, 0]); // whole image by default
+    expect(tools.forms.crop.end).toEqual([7, 5, 3]);
+    tools.beginBoxDraw();
+    expect(tools.drawingBox).toBe(true);
+    expect(tools.endBoxDraw()).toBe(false); // the button's own pointer-up: still armed
+    expect(tools.drawingBox).toBe(true);
+    view.setCursorIndex([5, 1, 2]); // press in an axial view
+    view.setCursorIndex([6, 2, 2]);
+    view.setCursorIndex([2, 4, 2]); // drag
+    expect(tools.endBoxDraw()).toBe(true);
+    expect(tools.drawingBox).toBe(false);
+    expect(tools.forms.crop.start).toEqual([2, 1, 0]);
+    expect(tools.forms.crop.end).toEqual([5, 4, 3]);
+    expect(tools.cropVoxelBox()).toEqual({ start: [2, 1, 0], end: [6, 5, 4] });
+    // Later cursor moves no longer change the box; Esc while armed restores it.
+    view.setCursorIndex([0, 0, 0]);
+    expect(tools.forms.crop.start).toEqual([2, 1, 0]);
+    tools.beginBoxDraw();
+    view.setCursorIndex([1, 1, 1]);
+    view.setCursorIndex([3, 3, 1]);
+    tools.cancelBoxDraw();
+    expect(tools.forms.crop.start).toEqual([2, 1, 0]);
+    expect(tools.forms.crop.end).toEqual([5, 4, 3]);
+  });
+
   it('align and resample send [moving, fixed] / [image, reference] and name the results', async () => {
     const { images, tools, host, vol } = setup();
     const other: Volume = { ...ct(), origin: [30, -5, 40] };

@@ -540,6 +540,58 @@ export const useToolsStore = defineStore('tools', () => {
     else f[which] = worldToIndex(layer(f.source).volume, p);
   }
 
+  // ---- drawing the crop box in a view: arm, then click-drag in any view ----
+  // The views move the 3D cursor on a left click/drag; while armed, the first cursor move
+  // is corner 1 and the following ones corner 2 (the box preview follows as a rubber band).
+  // Axes the drag did not move (the view's normal) keep the box's previous extent.
+  const drawingBox = ref(false);
+  let draw: { first: Vec3 | null; before: { start: Vec3; end: Vec3 } } | null = null;
+
+  function beginBoxDraw() {
+    const f = forms.crop;
+    layer(f.source);
+    if (f.units === 'mm') f.units = 'voxels'; // converts the current corners
+    draw = { first: null, before: { start: [...f.start] as Vec3, end: [...f.end] as Vec3 } };
+    drawingBox.value = true;
+    showCropBox(true);
+  }
+
+  /** Ends the drag (pointer released); returns whether a box was drawn. */
+  function endBoxDraw(): boolean {
+    const drew = !!draw?.first;
+    if (drawingBox.value && drew) drawingBox.value = false;
+    if (!drew) return false;
+    draw = null;
+    return true;
+  }
+
+  function cancelBoxDraw() {
+    if (draw) {
+      forms.crop.start = draw.before.start;
+      forms.crop.end = draw.before.end;
+    }
+    draw = null;
+    drawingBox.value = false;
+  }
+
+  watch(
+    () => view.cursor,
+    (c) => {
+      if (!drawingBox.value || !draw) return;
+      const src = layersSink().list().find((l) => l.id === forms.crop.source);
+      if (!src) return;
+      const ijk = worldToIndex(src.volume, view.cursorWorld);
+      if (!draw.first) draw.first = ijk;
+      const a = draw.first;
+      const b = draw.before;
+      // Same slice along an axis: keep the previous extent there.
+      forms.crop.start = [0, 1, 2].map((k) => (a[k] === ijk[k] ? Math.min(b.start[k], b.end[k]) : Math.min(a[k], ijk[k]))) as Vec3;
+      forms.crop.end = [0, 1, 2].map((k) => (a[k] === ijk[k] ? Math.max(b.start[k], b.end[k]) : Math.max(a[k], ijk[k]))) as Vec3;
+      void c;
+    },
+    { flush: 'sync' },
+  );
+
   /** Whole image as the crop box. */
   function cropWholeImage() {
     const f = forms.crop;
@@ -722,6 +774,10 @@ export const useToolsStore = defineStore('tools', () => {
     layers,
     cropBoxShown,
     showCropBox,
+    drawingBox,
+    beginBoxDraw,
+    endBoxDraw,
+    cancelBoxDraw,
     cropVoxelBox,
     masks,
     running,

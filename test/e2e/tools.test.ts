@@ -173,8 +173,28 @@ describe('Tools panel in the browser host (Chromium)', () => {
       expect(await waitForJob(page)).toMatch(/cancelled/);
       await expect.poll(() => page.locator('[data-testid=tools-undo]').textContent()).toContain('Threshold > 60'); // nothing added
 
-      // A crop corner outside the image is refused with a message naming it.
+      // Drawing the box: arm, then drag across the axial view; the slice axis keeps its extent.
       await page.click('[data-testid=tool-crop]');
+      expect(await page.inputValue('[data-testid=crop-end-0]')).toBe('511'); // whole image first
+      await page.click('[data-testid=crop-draw]');
+      const box = (await page.locator('[data-view=axial] [data-testid=view-input]').boundingBox())!;
+      await page.mouse.move(box.x + box.width * 0.35, box.y + box.height * 0.3);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.55, { steps: 5 });
+      await page.mouse.up();
+      await expect.poll(() => page.locator('[data-testid=crop-draw]').textContent()).toBe('Draw in a view');
+      const corners = async () => Promise.all(['start', 'end'].flatMap((w) => [0, 1, 2].map((a) => page.inputValue(`[data-testid=crop-${w}-${a}]`).then(Number))));
+      const [i0, j0, k0, i1, j1, k1] = await corners();
+      expect([k0, k1]).toEqual([0, 2]);
+      expect(i1 - i0).toBeGreaterThan(50);
+      expect(i1 - i0).toBeLessThan(300);
+      expect(j1 - j0).toBeGreaterThan(50);
+      expect(j1 - j0).toBeLessThan(300);
+      // The box is drawn in the views while the crop form is open.
+      await expect.poll(async () => Number(await page.locator('[data-view=axial]').getAttribute('data-overlay-pixels'))).toBeGreaterThan(2500);
+      await page.screenshot({ path: path.join(artifacts, 'tools-crop-box-drawn.png') });
+
+      // A crop corner outside the image is refused with a message naming it.
       for (const [ax, v] of [[0, 100], [1, 100], [2, 0]] as const) await page.fill(`[data-testid=crop-start-${ax}]`, String(v));
       for (const [ax, v] of [[0, 600], [1, 300], [2, 2]] as const) {
         await page.fill(`[data-testid=crop-end-${ax}]`, String(v));
