@@ -303,8 +303,10 @@ describe('layers: overlay, cursor inspector, contrast, colour maps, export', () 
       await page.fill('[data-testid=colormap-save-name]', 'My jet');
       await page.click('[data-testid=colormap-save]');
       await page.waitForSelector('[data-colormap="custom:My jet"]');
-      const saved = (await app.api().getSetting('colormaps.custom')) as { name: string; points: unknown[] }[];
-      expect(saved.map((m) => m.name)).toEqual(['My jet']);
+      // The list shows the map at once; the host's settings file follows (poll for it).
+      const api = app.api();
+      await expect.poll(async () => ((await api.getSetting('colormaps.custom')) as { name: string }[] | null)?.map((m) => m.name)).toEqual(['My jet']);
+      const saved = (await api.getSetting('colormaps.custom')) as { name: string; points: unknown[] }[];
       expect(saved[0].points.length).toBe(6);
       await page.reload();
       await open(page, CT);
