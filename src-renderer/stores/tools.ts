@@ -1,17 +1,22 @@
 /**
  * The Tools panel's state: one form per processing operation, the job in progress (progress,
- * cancel, error), the live threshold preview and an undo stack.
+ * cancel, error), the live threshold preview, the crop box drawn in the views and an undo stack.
  *
  * All processing runs as a job on the host (LatticeApi.startJob with the host-side volume ids:
- * the job runner's utility processes / worker threads), never on the UI thread. The one
- * exception is the threshold PREVIEW, which is display, not processing: a cheap uint8 mask
- * the views draw as an overlay before the user applies the threshold (that runs as a job).
+ * the job runner's utility processes / worker threads), never on the UI thread. Two things
+ * are computed here because they are display, not processing: the threshold PREVIEW (a uint8
+ * 0/1 volume by the same rule, in slabs across tasks) and the crop box; both are shown through
+ * the layer model's preview layer. The applied threshold runs as a job.
  *
- * Results become new layers named after the operation ("Threshold > 60 of CT"). Undo removes
- * the layers the last operation added (and restores any it replaced). Layers go through a
- * small `LayerSink` so the store does not own a layer model: the default sink is the images
- * store (additional images / overlays); the layers issue's API is plugged in through
- * `setLayerSink`.
+ * Parameters are checked with the same zod schemas the host applies (processingJobParams), so
+ * a bad value is reported before any job starts.
+ *
+ * Results become new layers named after the operation ("Threshold > 60 of CT"): masks as label
+ * overlays, images as additional images; a masked image is shown in the main image's place and
+ * follows the side panel's window/level. Undo removes the layers the last operation added (and
+ * restores any it replaced). Layers go through a small `LayerSink` (default: the images store's
+ * layer API: addLayer / removeLayer / setPreviewLayer / hostVolumeId / setShown), so this store
+ * never owns a layer model.
  */
 import { defineStore } from 'pinia';
 import { computed, markRaw, reactive, ref, shallowRef, watch } from 'vue';
