@@ -51,7 +51,7 @@ interface Call {
 }
 
 /** The host, played in-process: holds volumes by id and runs jobs with the real engine. */
-function fakeHost(opts: { fail?: string; hang?: boolean } = {}) {
+function fakeHost(opts: { fail?: string; hang?: boolean; delayMs?: number } = {}) {
   const held = new Map<string, Volume>();
   const calls: Call[] = [];
   let n = 0;
@@ -75,7 +75,7 @@ function fakeHost(opts: { fail?: string; hang?: boolean } = {}) {
           } catch (e) {
             rej(e as Error);
           }
-        }, 1);
+        }, opts.delayMs ?? 1);
       });
       return { done, cancel: async () => reject(new Error('cancelled')) };
     },
@@ -370,6 +370,24 @@ describe('tools store', () => {
     s.tools.forms.morphology.radius = -2;
     await expect(s.tools.applyMorphology()).rejects.toThrow(/radius/);
     expect(s.host.calls).toHaveLength(0);
+  });
+
+  it('a new main image drops the undo history, and a job that ends after it adds nothing', async () => {
+    const s = setup(fakeHost({ delayMs: 40 }));
+    const p = s.tools.applyThreshold();
+    await new Promise((r) => setTimeout(r, 5));
+    s.images.add({ name: 'Other CT', role: 'main', volume: ct(), modality: 'CT', source: '' });
+    expect(await p).toEqual([]); // the job finished after the switch
+    expect(s.tools.error).toBe('Threshold > 60 failed: another main image was loaded while it ran; the result was dropped');
+    expect(s.images.images.map((i) => i.name)).toEqual(['Other CT']);
+
+    const t = setup();
+    await t.tools.applyThreshold();
+    expect(t.tools.undoStack).toHaveLength(1);
+    t.images.add({ name: 'Other CT', role: 'main', volume: ct(), modality: 'CT', source: '' });
+    await nextTick();
+    expect(t.tools.undoStack).toHaveLength(0);
+    expect(t.tools.canUndo).toBe(false);
   });
 
   it('live preview: a 0/1 mask of the shown threshold, recomputed when the bounds change, hidden after apply', async () => {

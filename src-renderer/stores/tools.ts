@@ -382,12 +382,15 @@ export const useToolsStore = defineStore('tools', () => {
     cancelled = false;
     running.value = { label, fraction: 0, message: 'Starting…' };
     const added: string[] = [];
+    const session = mainId();
     try {
       const ids = await Promise.all(inputs.map(hostIdOf));
       current = await need().startJob(kind, params, ids, (fraction, message) => {
         if (running.value) running.value = { label, fraction, message };
       });
       const r = await current.done;
+      // Another main image was loaded meanwhile: the result belongs to a closed session.
+      if (mainId() !== session) throw new Error('another main image was loaded while it ran; the result was dropped');
       running.value = { label, fraction: 1, message: 'Fetching the result…' };
       const vols = await Promise.all(r.volumes.map((v) => need().getVolume(v.id)));
       vols.forEach((vol, i) => {
@@ -406,6 +409,20 @@ export const useToolsStore = defineStore('tools', () => {
       running.value = null;
     }
   }
+
+  function mainId(): string | null {
+    return layersSink().list().find((l) => l.role === 'main')?.id ?? null;
+  }
+
+  // A new main image starts a new session: the old results and their undo entries are gone.
+  watch(
+    () => images.main?.id ?? null,
+    () => {
+      undoStack.value = [];
+      lastNote.value = null;
+      error.value = null;
+    },
+  );
 
   async function cancel() {
     if (!current) return;
