@@ -36,6 +36,15 @@ export interface DemonsOptions {
    * unsmoothed images drive the force in low-contrast tissue; 0 = off.
    */
   imageSigma?: number;
+  /**
+   * Elastic smoothing of the displacement with point-reflected edges (s(−t) = 2·s(0) − s(t),
+   * keeps a linear field unchanged) instead of replicated border vectors. Replicating drags
+   * the border values towards the interior ones by ≈0.4·σ·slope every iteration, which biases
+   * motion that crosses the field-of-view boundary (breathing at the bottom slices of a scan
+   * cut at the diaphragm). But the free edge also lets noise in the force near a border, where
+   * the true field is flat, be extrapolated; so it is an option, off by default.
+   */
+  linearEdges?: boolean;
 }
 
 /**
@@ -69,6 +78,7 @@ export const DEMONS_DEFAULTS: Required<DemonsOptions> = {
   patience: 5,
   minSize: 8,
   imageSigma: 1,
+  linearEdges: false,
 };
 
 export interface DemonsProgress {
@@ -243,8 +253,8 @@ export async function runDemons(
         [dCur, dAlt] = [dAlt, dCur];
       }
       if (o.sigmaElastic > 0) {
-        await ex.run('smoothXY', { src: dCur, dst: dAlt, dims: ld, sigma: se, comps: 3 }, nz);
-        await ex.run('smoothZ', { src: dAlt, dst: dCur, dims: ld, sigma: se, comps: 3 }, nz);
+        await ex.run('smoothXY', { src: dCur, dst: dAlt, dims: ld, sigma: se, comps: 3, linearEdges: o.linearEdges }, nz);
+        await ex.run('smoothZ', { src: dAlt, dst: dCur, dims: ld, sigma: se, comps: 3, linearEdges: o.linearEdges }, nz);
       }
       await yieldToEventLoop();
     }

@@ -40,6 +40,7 @@ export function smoothXY(
   ky: Float32Array,
   k0: number,
   k1: number,
+  linearEdges = false,
 ): void {
   const rx = kx.length - 1;
   const ry = ky.length - 1;
@@ -65,10 +66,16 @@ export function smoothXY(
       }
       const first = src[row];
       const last = src[row + nx - 1];
-      for (let t = 0; t < rx; t++) {
-        pad[t] = first;
-        pad[rx + nx + t] = last;
-      }
+      if (linearEdges)
+        for (let t = 1; t <= rx; t++) {
+          pad[rx - t] = 2 * first - src[row + (t < nx ? t : nx - 1)];
+          pad[rx + nx - 1 + t] = 2 * last - src[row + (nx - 1 - t > 0 ? nx - 1 - t : 0)];
+        }
+      else
+        for (let t = 0; t < rx; t++) {
+          pad[t] = first;
+          pad[rx + nx + t] = last;
+        }
       for (let i = 0; i < nx; i++) pad[rx + i] = src[row + i];
       combineRows(pad, rx, ax, bx, kx, tmp, to, nx, false);
     }
@@ -79,6 +86,7 @@ export function smoothXY(
         offB[t] = (j + t > ny - 1 ? ny - 1 : j + t) * nx;
       }
       combineRows(tmp, j * nx, offA, offB, ky, dst, base + j * nx, nx, false);
+      if (linearEdges) linearEdgeCorrection(tmp, j, ny, nx, 0, ky, dst, base + j * nx, nx);
     }
   }
 }
@@ -97,6 +105,7 @@ export function smoothZ(
   k0: number,
   k1: number,
   add = false,
+  linearEdges = false,
 ): void {
   const rz = nz === 1 ? 0 : kz.length - 1;
   const plane = nx * ny;
@@ -111,11 +120,45 @@ export function smoothZ(
         offB[t] = (k + t > nz - 1 ? nz - 1 : k + t) * plane + p0;
       }
       combineRows(src, k * plane + p0, offA, offB, w, dst, k * plane + p0, len, add);
+      if (linearEdges && rz > 0) linearEdgeCorrection(src, k, nz, plane, p0, w, dst, k * plane + p0, len);
     }
   }
 }
 
 const Z_BLOCK = 2048;
+
+/**
+ * Turns a replicate-edge result into the linear-edge one for output line `q` of a pass along
+ * an axis of length `len` (lines `stride` apart, starting at `p0`): every tap that fell beyond
+ * the edge read s(edge) but should read 2·s(edge) − s(mirror), so add w·(s(edge) − s(mirror)).
+ * Only lines within one kernel radius of an edge have such taps.
+ */
+function linearEdgeCorrection(
+  s: Float32Array,
+  q: number,
+  len: number,
+  stride: number,
+  p0: number,
+  w: Float32Array,
+  d: Float32Array,
+  o: number,
+  n: number,
+): void {
+  const r = w.length - 1;
+  const last = len - 1;
+  for (let t = 1; t <= r; t++) {
+    if (q - t < 0) {
+      const m = t - q > last ? last : t - q;
+      const e = p0, f = m * stride + p0, wt = w[t];
+      for (let p = 0; p < n; p++) d[o + p] += wt * (s[e + p] - s[f + p]);
+    }
+    if (q + t > last) {
+      const m = 2 * last - q - t < 0 ? 0 : 2 * last - q - t;
+      const e = last * stride + p0, f = m * stride + p0, wt = w[t];
+      for (let p = 0; p < n; p++) d[o + p] += wt * (s[e + p] - s[f + p]);
+    }
+  }
+}
 
 const ONE = new Float32Array([1]);
 

@@ -43,9 +43,10 @@ function kernel(sigma: number): Float32Array {
 
 export interface OpArgMap {
   /** Pass 1 of smoothing (i and j) of `comps` components: src → dst. */
-  smoothXY: { src: string; dst: string; dims: Dims; sigma: [number, number, number]; comps: number };
+  /** `linearEdges`: point-reflection edges (for displacement fields), see gaussian.ts. */
+  smoothXY: { src: string; dst: string; dims: Dims; sigma: [number, number, number]; comps: number; linearEdges?: boolean };
   /** Pass 2 of smoothing (k): src → dst (distinct buffers); with add, dst += result. */
-  smoothZ: { src: string; dst: string; dims: Dims; sigma: [number, number, number]; comps: number; add?: boolean };
+  smoothZ: { src: string; dst: string; dims: Dims; sigma: [number, number, number]; comps: number; add?: boolean; linearEdges?: boolean };
   /** warped = moving(x + field(x)); returns Σ(fixed − warped)². */
   warp: { moving: string; field: string; out: string; dims: Dims; fixed?: string };
   gradient: { src: string; out: string; dims: Dims };
@@ -80,14 +81,14 @@ export const OPS: { [K in OpName]: OpFn<K> } = {
     const n = a.dims[0] * a.dims[1] * a.dims[2];
     const src = buf(b, a.src), dst = buf(b, a.dst);
     const kx = kernel(a.dims[0] > 1 ? a.sigma[0] : 0), ky = kernel(a.dims[1] > 1 ? a.sigma[1] : 0);
-    for (let c = 0; c < a.comps; c++) smoothXY(comp(src, c, n), comp(dst, c, n), a.dims[0], a.dims[1], kx, ky, k0, k1);
+    for (let c = 0; c < a.comps; c++) smoothXY(comp(src, c, n), comp(dst, c, n), a.dims[0], a.dims[1], kx, ky, k0, k1, a.linearEdges ?? false);
     return 0;
   },
   smoothZ(b, a, k0, k1) {
     const n = a.dims[0] * a.dims[1] * a.dims[2];
     const src = buf(b, a.src), dst = buf(b, a.dst);
     const kz = kernel(a.dims[2] > 1 ? a.sigma[2] : 0);
-    for (let c = 0; c < a.comps; c++) smoothZ(comp(src, c, n), comp(dst, c, n), a.dims[0], a.dims[1], a.dims[2], kz, k0, k1, a.add ?? false);
+    for (let c = 0; c < a.comps; c++) smoothZ(comp(src, c, n), comp(dst, c, n), a.dims[0], a.dims[1], a.dims[2], kz, k0, k1, a.add ?? false, a.linearEdges ?? false);
     return 0;
   },
   warp(b, a, k0, k1) {

@@ -47,6 +47,8 @@ Demons:
   --sigma-image s              Gaussian σ of both images at the finest level, voxels (default ${DEMONS_DEFAULTS.imageSigma}; 0 = off)
   --diffeomorphic              compose updates (d ← d ∘ exp(u)) instead of adding them
   --no-stop                    always run the max iterations (no MSD plateau test)
+  --linear-edges               elastic smoothing with point-reflected field edges: for motion
+                               through the image border (e.g. breathing at the bottom slices)
 
   --threads N                  worker threads (default: all cores, or BENCH_THREADS)
   --quiet                      no progress lines`;
@@ -60,7 +62,7 @@ const VALUE_OPTS = new Set([
   'fixed', 'moving', 'out-warped', 'out-field', 'out-jacobian', 'out-affine', 'affine', 'metric', 'init', 'levels',
   'iterations', 'sigma-fluid', 'sigma-elastic', 'sigma-image', 'force', 'max-step', 'threads',
 ]);
-const FLAG_OPTS = new Set(['demons', 'diffeomorphic', 'no-stop', 'quiet']);
+const FLAG_OPTS = new Set(['demons', 'diffeomorphic', 'no-stop', 'linear-edges', 'quiet']);
 
 function parseArgs(args: string[]): Parsed {
   const flags = new Set<string>();
@@ -146,6 +148,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
       imageSigma: num(p, 'sigma-image', (v) => v >= 0 && v <= 10, 'a number 0..10'),
       diffeomorphic: p.flags.has('diffeomorphic') || undefined,
       stopOnPlateau: p.flags.has('no-stop') ? false : undefined,
+      linearEdges: p.flags.has('linear-edges') ? true : undefined,
     };
   } catch (e) {
     io.err(`lattice register: ${(e as Error).message}`);
