@@ -30,3 +30,6 @@ for (const k of Object.keys(processingJobKinds)) registerJobKind(k, 'processing'
 // Diagnostics served by the processing worker (used by the tests of the runner).
 registerJobKind('diagnostics.crash', 'processing');
 registerJobKind('diagnostics.sleep', 'processing');
+// Registration (src-main/registration/jobs.ts), served by its own worker program.
+registerJobKind('registration.affine', 'registration-job');
+registerJobKind('registration.demons', 'registration-job');
