@@ -3,7 +3,7 @@
 // failure messages, the live threshold preview and crop corners from the cursor.
 // The backend runs the real processing engine in-process (what the host's worker does) and
 // records every job, so the assertions are on real voxels and on what the UI asked for.
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
 import type { Vec3, Volume } from '../src-shared/image/volume';
 import { runProcessingJob } from '../src-shared/processing/jobs';
@@ -285,8 +285,9 @@ describe('tools store', () => {
     expect(tools.previewVolume!.data[at(tools.previewVolume!, 1, 2, 0)]).toBe(1);
     expect(tools.previewVolume!.data[at(tools.previewVolume!, 0, 2, 0)]).toBe(0);
     tools.forms.crop.end = [7, 5, 3];
-    await new Promise((r) => setTimeout(r, 100));
-    expect(count(tools.previewVolume)).toBe(7 * 4 * 4);
+    // The box preview is recomputed asynchronously: poll rather than sleep a fixed time,
+    // which failed on a loaded machine.
+    await vi.waitFor(() => expect(count(tools.previewVolume)).toBe(7 * 4 * 4), { timeout: 10_000 });
     // The threshold preview takes over the preview layer; closing the form hides the box.
     tools.setPreviewEnabled(true);
     expect(tools.cropBoxShown).toBe(false);
@@ -398,8 +399,12 @@ describe('tools store', () => {
     expect(p.origin).toEqual(vol.origin);
     for (let i = 0; i < vol.data.length; i++) expect(p.data[i]).toBe(real(vol, i) > 60 ? 1 : 0);
     tools.forms.threshold.lower = 200;
-    await new Promise((r) => setTimeout(r, 100));
-    for (let i = 0; i < vol.data.length; i++) expect(tools.previewVolume!.data[i]).toBe(real(vol, i) > 200 ? 1 : 0);
+    await vi.waitFor(
+      () => {
+        for (let i = 0; i < vol.data.length; i++) expect(tools.previewVolume!.data[i]).toBe(real(vol, i) > 200 ? 1 : 0);
+      },
+      { timeout: 10_000 },
+    );
     await tools.applyThreshold();
     expect(tools.previewOn).toBe(false);
     expect(tools.previewVolume).toBeNull();
