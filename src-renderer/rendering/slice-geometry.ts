@@ -13,6 +13,7 @@
  * Neurological convention flips the left/right axis of the axial and coronal views.
  */
 import type { ImageGeometry, Vec3 } from '../../src-shared/image/volume';
+import { indexToWorld } from '../../src-shared/geometry/geometry';
 
 export type ViewName = 'axial' | 'coronal' | 'sagittal';
 export const VIEW_NAMES: readonly ViewName[] = ['axial', 'coronal', 'sagittal'];
@@ -71,17 +72,8 @@ export function edgeLetters(view: ViewName, convention: Convention = 'radiologic
 
 // ---- voxel <-> world --------------------------------------------------------------------
 
-export function indexToWorld(g: ImageGeometry, ijk: Vec3): Vec3 {
-  const d = g.direction;
-  const a = ijk[0] * g.spacing[0];
-  const b = ijk[1] * g.spacing[1];
-  const c = ijk[2] * g.spacing[2];
-  return [
-    g.origin[0] + d[0] * a + d[1] * b + d[2] * c,
-    g.origin[1] + d[3] * a + d[4] * b + d[5] * c,
-    g.origin[2] + d[6] * a + d[7] * b + d[8] * c,
-  ];
-}
+// index → world is the shared definition; re-exported for the renderer's modules.
+export { indexToWorld };
 
 /** Inverse of the 3×3 matrix D·diag(spacing), row-major: continuous index = M · (world − origin). */
 export function worldToIndexMatrix(g: ImageGeometry): number[] {
