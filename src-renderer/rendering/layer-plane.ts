@@ -10,12 +10,29 @@
  */
 import type { Mat4, Vec3, Volume } from '../../src-shared/image/volume';
 import { sampleGrid, type Interpolation } from '../../src-shared/image/resample';
+import { mat4Multiply, mat4TransformPoint } from '../../src-shared/geometry/mat';
+import { worldToIndexMatrix as worldToIndex4 } from '../../src-shared/geometry/geometry';
 import { type SliceGrid, gridToWorld, worldToIndexMatrix, worldToContinuousIndex } from './slice-geometry';
 
-/** Row-major 4×4: plane pixel (c, r, 0, 1) → continuous index of `vol`. */
-export function planeIndexMap(vol: Volume, grid: SliceGrid, through: Vec3): Mat4 {
-  const m = worldToIndexMatrix(vol);
+/**
+ * Row-major 4×4: plane pixel (c, r, 0, 1) → continuous index of `vol`. `worldTransform`
+ * (a layer's registration transform, pull-back: display world → the layer's own world, as
+ * resampleToGeometry's option) is composed in: index = W2I · T · planeToWorld · (c, r).
+ * Only the displayed plane is resampled, so moving a layer costs one plane per view.
+ */
+export function planeIndexMap(vol: Volume, grid: SliceGrid, through: Vec3, worldTransform?: Mat4): Mat4 {
   const { right, down } = grid.axes;
+  if (worldTransform) {
+    const p0 = gridToWorld(grid, 0, 0, through);
+    const planeToWorld: Mat4 = [
+      right[0] * grid.pixelRight, down[0] * grid.pixelDown, 0, p0[0],
+      right[1] * grid.pixelRight, down[1] * grid.pixelDown, 0, p0[1],
+      right[2] * grid.pixelRight, down[2] * grid.pixelDown, 0, p0[2],
+      0, 0, 0, 1,
+    ];
+    return mat4Multiply(worldToIndex4(vol), mat4Multiply(worldTransform, planeToWorld));
+  }
+  const m = worldToIndexMatrix(vol);
   const p0 = worldToContinuousIndex(vol, gridToWorld(grid, 0, 0, through), m);
   const out: Mat4 = new Array(16).fill(0);
   for (let a = 0; a < 3; a++) {
@@ -31,7 +48,7 @@ export function planeIndexMap(vol: Volume, grid: SliceGrid, through: Vec3): Mat4
  * Real values (stored·slope + intercept) of `vol` at the plane's pixel centres; NaN outside
  * the image. Reuses `out` when it has the right length.
  */
-export function samplePlane(vol: Volume, grid: SliceGrid, through: Vec3, interpolation: Interpolation, frame = 0, out?: Float32Array): Float32Array {
+export function samplePlane(vol: Volume, grid: SliceGrid, through: Vec3, interpolation: Interpolation, frame = 0, out?: Float32Array, worldTransform?: Mat4): Float32Array {
   const n = grid.width * grid.height;
   const dst = out && out.length === n ? out : new Float32Array(n);
   const f = Math.min(Math.max(0, frame), vol.frames - 1);
@@ -39,7 +56,7 @@ export function samplePlane(vol: Volume, grid: SliceGrid, through: Vec3, interpo
     src: vol.data,
     srcDims: vol.dims,
     srcOffset: f * vol.dims[0] * vol.dims[1] * vol.dims[2],
-    indexMap: planeIndexMap(vol, grid, through),
+    indexMap: planeIndexMap(vol, grid, through, worldTransform),
     outDims: [grid.width, grid.height, 1],
     out: dst,
     interpolation,
@@ -134,9 +151,10 @@ export function blendLayer(values: Float32Array, map: LutMapping, opacity: numbe
 /**
  * A layer's value at a world point, and the (fractional) voxel index it came from; the
  * main image (on its own grid) is read at its voxel exactly. NaN outside the image.
+ * `worldTransform` (pull-back, display world → layer world) is applied to the point first.
  */
-export function layerValueAt(vol: Volume, p: Vec3, interpolation: Interpolation, frame = 0): { value: number; index: Vec3 } {
-  const index = worldToContinuousIndex(vol, p);
+export function layerValueAt(vol: Volume, p: Vec3, interpolation: Interpolation, frame = 0, worldTransform?: Mat4): { value: number; index: Vec3 } {
+  const index = worldToContinuousIndex(vol, worldTransform ? mat4TransformPoint(worldTransform, p) : p);
   const m: Mat4 = [0, 0, 0, index[0], 0, 0, 0, index[1], 0, 0, 0, index[2], 0, 0, 0, 1];
   const out = new Float64Array(1);
   sampleGrid({

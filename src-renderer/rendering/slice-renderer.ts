@@ -19,7 +19,7 @@
  *   captions and crosshair lines versus 40–60 fps without them (bench, 2 busy cores).
  * vtk.js stays for the 3D view and surfaces of later issues.
  */
-import type { Vec3, Volume } from '../../src-shared/image/volume';
+import type { Mat4, Vec3, Volume } from '../../src-shared/image/volume';
 import { type SliceGrid, gridToWorld, sliceGrid, worldToGrid, type Convention, type ViewName } from './slice-geometry';
 import { extractSlice, windowLevelToRgba } from './slice-extract';
 import { blendLayer, lutToRgba, samplePlane } from './layer-plane';
@@ -35,6 +35,8 @@ export interface PlaneLayer {
   opacity: number;
   /** Nearest-neighbour sampling, 0 = transparent background. */
   isLabel: boolean;
+  /** Registration transform (pull-back: display world → layer world); absent = identity. */
+  worldTransform?: Mat4;
 }
 
 export interface PlaneState {
@@ -167,10 +169,10 @@ export class SliceRenderer {
     const keep = new Set<Volume>();
     for (const l of others) {
       keep.add(l.volume);
-      const key = `${planeKey} ${l.isLabel ? 'n' : 'l'}`;
+      const key = `${planeKey} ${l.isLabel ? 'n' : 'l'} ${l.worldTransform ? l.worldTransform.join(',') : 'id'}`;
       let e = this.samples.get(l.volume);
       if (e && e.key === key) continue;
-      const values = samplePlane(l.volume, grid, s.cursor, l.isLabel ? 'nearest' : 'linear', s.frame, e?.values);
+      const values = samplePlane(l.volume, grid, s.cursor, l.isLabel ? 'nearest' : 'linear', s.frame, e?.values, l.worldTransform);
       e = { values, key };
       this.samples.set(l.volume, e);
       remap = true;

@@ -33,7 +33,7 @@ export function useCursorValues() {
         const v = l.volume;
         return { id: l.id, title: l.nickname || l.name, role: l.role, value: voxelValue(v, view.cursor, frame) * v.rescaleSlope + v.rescaleIntercept, index: [...view.cursor] as Vec3, units: l.units };
       }
-      const r = layerValueAt(l.volume, p, l.isLabel ? 'nearest' : 'linear', frame);
+      const r = layerValueAt(l.volume, p, l.isLabel ? 'nearest' : 'linear', frame, l.worldTransform);
       return { id: l.id, title: l.nickname || l.name, role: l.role, value: r.value, index: r.index, units: l.units };
     });
   });

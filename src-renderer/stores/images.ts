@@ -16,6 +16,10 @@
  *                                              // once with volume.put when it was made here),
  *                                              // for job inputs and export
  *   images.layer(id) / images.images / images.main / images.overlays / images.shown
+ *   images.updateLayer(id, { worldTransform: m | undefined });   // registration transform
+ *       // row-major 4×4 LPS, PULL-BACK: maps display (fixed/main) world points to the layer's
+ *       // own world points (the engine's and resampleToGeometry's worldTransform convention);
+ *       // applied when the layer is sampled on a plane and in the cursor inspector.
  *
  * Roles: the main image defines the display grid and the cursor; 'additional' images are
  * shown one at a time in its place (thumbnails in each view's corner switch them); overlays
@@ -32,7 +36,7 @@
  */
 import { defineStore } from 'pinia';
 import { markRaw, shallowRef, computed, ref } from 'vue';
-import type { Volume } from '../../src-shared/image/volume';
+import type { Mat4, Volume } from '../../src-shared/image/volume';
 import { percentileRange } from '../rendering/slice-extract';
 
 export type ImageRole = 'main' | 'additional' | 'overlay';
@@ -65,6 +69,8 @@ export interface LoadedImage extends LayerLook {
   source: string;
   /** Id of the copy the main process / host keeps (to release it, or to run jobs on it). */
   hostId?: string;
+  /** Registration transform (pull-back: display world → this layer's world); absent = identity. */
+  worldTransform?: Mat4;
 }
 
 export interface PreviewLayer extends LayerLook {
@@ -82,7 +88,7 @@ export interface AddLayerOptions extends Partial<LayerLook> {
   visible?: boolean;
 }
 
-export type LayerPatch = Partial<Pick<LoadedImage, 'nickname' | 'visible' | 'opacity' | 'colormap' | 'window' | 'level' | 'isLabel' | 'role'>>;
+export type LayerPatch = Partial<Pick<LoadedImage, 'nickname' | 'visible' | 'opacity' | 'colormap' | 'window' | 'level' | 'isLabel' | 'role' | 'worldTransform'>>;
 
 export function unitsFor(modality: string, metadata: Volume['metadata']): string {
   const m = modality.toUpperCase();
