@@ -12,6 +12,7 @@ import { useViewStore } from './stores/view';
 import { useImagesStore } from './stores/images';
 import { useColorMapsStore } from './stores/colormaps';
 import { useLayerUiStore } from './stores/layer-ui';
+import { useRegistrationStore } from './stores/registration';
 
 const app = createApp(App);
 app.use(createPinia());
@@ -25,6 +26,10 @@ useLayerUiStore().setExportBackend({
   hasNativeDialogs: async () => (await api.info()).nativeDialogs,
   saveDialog: async (defaultPath) => (await api.openDialog('save-nifti', defaultPath))[0] ?? null,
   exportVolume: (hostId, path, overwrite) => api.exportVolume(hostId, path, { overwrite }),
+});
+useRegistrationStore().setBackend({
+  startJob: (kind, args, inputs, onProgress) => api.startJob(kind, args, inputs, { onProgress }),
+  releaseVolumes: (ids) => api.releaseVolumes(ids),
 });
 // Layers made in the renderer (processing results) reach the host on demand (job inputs, export).
 useImagesStore().setHostUploader(async (volume, name) => (await api.putVolume(volume, name)).id);

@@ -1,0 +1,124 @@
+// The Registration panel's store: manual parameters write the moving layer's pull-back
+// transform (live, through the images store), the cursor value follows; automatic
+// registration sends the current transform as the job's initial matrix and takes the result;
+// cancel; blend compare mode restores the layer's role.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createPinia, setActivePinia } from 'pinia';
+import type { Mat3, Mat4, Vec3, Volume } from '../src-shared/image/volume';
+import { mat4TransformPoint } from '../src-shared/geometry/mat';
+import { parseItkAffine } from '../src-shared/registration/itk-transform';
+import { indexToWorld } from '../src-renderer/rendering/slice-geometry';
+import { useImagesStore } from '../src-renderer/stores/images';
+import { useRegistrationStore, metricFromMessage, type RegistrationBackend } from '../src-renderer/stores/registration';
+import { pullBackMatrix } from '../src-renderer/registration/rigid';
+import { layerValueAt } from '../src-renderer/rendering/layer-plane';
+
+const f = (p: Vec3) => 3 * p[0] - 2 * p[1] + 0.5 * p[2] + 7;
+function vol(dims: Vec3, spacing: Vec3, origin: Vec3, direction: Mat3, value: (p: Vec3) => number): Volume {
+  const data = new Float32Array(dims[0] * dims[1] * dims[2]);
+  const g = { dims, spacing, origin, direction };
+  let o = 0;
+  for (let k = 0; k < dims[2]; k++) for (let j = 0; j < dims[1]; j++) for (let i = 0; i < dims[0]; i++) data[o++] = value(indexToWorld(g, [i, j, k]));
+  return { ...g, data, voxelType: 'float32', frames: 1, rescaleSlope: 1, rescaleIntercept: 0, metadata: {} };
+}
+const c = Math.cos(0.3), s = Math.sin(0.3);
+const fixedVol = vol([20, 18, 10], [1, 1.2, 2.5], [-10, -10, -12], [c, -s, 0, s, c, 0, 0, 0, 1], () => 1);
+const movingVol = vol([24, 24, 20], [1.1, 0.9, 1.4], [-14, -12, -14], [1, 0, 0, 0, 1, 0, 0, 0, 1], f);
+
+describe('registration store', () => {
+  beforeEach(() => setActivePinia(createPinia()));
+
+  function setup() {
+    const images = useImagesStore();
+    images.addLayer(fixedVol, { role: 'main', name: 'fixed', hostId: 'h-fixed' });
+    const mid = images.addLayer(movingVol, { role: 'additional', name: 'moving', hostId: 'h-moving' });
+    const reg = useRegistrationStore();
+    reg.openPanel();
+    return { images, reg, mid };
+  }
+
+  it('opening picks the other layer; a translation in the fields moves the layer and its cursor value as predicted', () => {
+    const { images, reg, mid } = setup();
+    expect(reg.movingId).toBe(mid);
+    reg.setParam('tx', 4);
+    reg.setParam('tz', -2.5);
+    const M = images.layer(mid)!.worldTransform!;
+    const x: Vec3 = [1, 2, 3];
+    expect(mat4TransformPoint(M, x).map((v) => +v.toFixed(9))).toEqual([-3, 2, 5.5]);
+    const v = layerValueAt(movingVol, x, 'linear', 0, M).value;
+    expect(v).toBeCloseTo(f([-3, 2, 5.5]), 3);
+    reg.reset();
+    expect(images.layer(mid)!.worldTransform).toBeUndefined();
+    // ITK text round-trips the matrix.
+    reg.setParam('rz', 10);
+    const back = parseItkAffine(reg.itkText());
+    const cur = images.layer(mid)!.worldTransform!;
+    for (let i = 0; i < 16; i++) expect(back[i]).toBeCloseTo(cur[i], 9);
+  });
+
+  it('automatic: sends the current transform and metric, takes the result as the layer transform and into the fields', async () => {
+    const { images, reg, mid } = setup();
+    reg.setParam('ty', 3);
+    let seen: { kind: string; args: Record<string, unknown>; inputs: string[] } | null = null;
+    const result = pullBackMatrix({ tx: 1, ty: 2, tz: -3, rx: 0, ry: 4, rz: 0 }, reg.centre)!;
+    const backend: RegistrationBackend = {
+      async startJob(kind, args, inputs, onProgress) {
+        seen = { kind, args, inputs };
+        onProgress(0.3, 'Affine level 1/3, iteration 4, metric -0.91234');
+        expect(reg.running?.metric).toBeCloseTo(-0.91234, 5);
+        return { done: Promise.resolve({ volumes: [{ id: 'h-warped' }], result: { matrixLps: result, metrics: { before: -0.5, after: -0.95 } } }), cancel: async () => undefined };
+      },
+      releaseVolumes: async () => undefined,
+    };
+    reg.setBackend(backend);
+    expect(await reg.runAutomatic()).toBe(true);
+    expect(seen!.kind).toBe('registration.affine');
+    expect(seen!.inputs).toEqual(['h-fixed', 'h-moving']);
+    expect(seen!.args.transform).toBe('rigid');
+    const init = seen!.args.initialMatrix as number[];
+    expect(mat4TransformPoint(init as Mat4, [0, 0, 0]).map((v) => +v.toFixed(9))).toEqual([0, -3, 0]);
+    expect(images.layer(mid)!.worldTransform).toEqual(result);
+    expect(reg.params.tx).toBeCloseTo(1, 9);
+    expect(reg.params.ry).toBeCloseTo(4, 9);
+    expect(reg.reslicedHostId).toBe('h-warped');
+    expect(reg.note).toContain('→');
+    // Still adjustable by hand on top of the result.
+    reg.setParam('tx', 2);
+    const want = pullBackMatrix({ tx: 2, ty: 2, tz: -3, rx: 0, ry: 4, rz: 0 }, reg.centre)!;
+    const got = images.layer(mid)!.worldTransform!;
+    for (let i = 0; i < 16; i++) expect(got[i]).toBeCloseTo(want[i], 9);
+  });
+
+  it('cancel reports a cancelled job and leaves the transform', async () => {
+    const { images, reg, mid } = setup();
+    let reject: (e: Error) => void = () => undefined;
+    reg.setBackend({
+      startJob: async () => ({
+        done: new Promise((_, rej) => (reject = rej)),
+        cancel: async () => reject(Object.assign(new Error('cancelled'), { name: 'AbortError' })),
+      }),
+      releaseVolumes: async () => undefined,
+    });
+    const p = reg.runAutomatic();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(reg.running).not.toBeNull();
+    reg.cancel();
+    expect(await p).toBe(false);
+    expect(reg.error).toContain('cancelled');
+    expect(reg.running).toBeNull();
+    expect(images.layer(mid)!.worldTransform).toBeUndefined();
+  });
+
+  it('blend makes the moving image a 50 % overlay; another mode restores it', () => {
+    const { images, reg, mid } = setup();
+    reg.setCompare('blend');
+    expect(images.layer(mid)!.role).toBe('overlay');
+    expect(images.layer(mid)!.opacity).toBe(0.5);
+    reg.setCompare('moving');
+    expect(images.layer(mid)!.role).toBe('additional');
+    expect(images.shown?.id).toBe(mid);
+    reg.setCompare('fixed');
+    expect(images.shown?.id).toBe(images.main!.id);
+    expect(metricFromMessage('Demons level 1/3, iteration 2, MSD 12.5')).toBe(12.5);
+  });
+});
