@@ -1,0 +1,184 @@
+// End-to-end: registration in the app (Chromium against the browser host).
+// Fixed: dcm2niix's reference of a real 3D T1 (siemens_xa30_t1w_enh, 96×128×128, 2 mm).
+// Moving: the same voxels written here as NIfTI with the origin shifted by S (so its
+// anatomy sits S away in the world). Asserts:
+//  - manual: a translation typed in the Registration panel's fields moves the moving layer:
+//    the cursor inspector's value of the moving layer equals trilinear interpolation, computed
+//    here from the NIfTI file, at the cursor point minus the translation; the translation −S
+//    brings it onto the fixed image (moving value = fixed value at the cursor);
+//  - automatic rigid registration from identity recovers the shift: the result's pull-back maps
+//    the fixed image's centre to centre + S within 1 mm; the progress shows a metric.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import type { Vec3, Volume } from '../../src-shared/image/volume';
+import { readNiftiFile, writeNiftiFile } from '../../src-main/nifti/nifti-file';
+import { DATA as data, startApp, type E2eApp } from './helpers';
+
+const REF_DIR = path.join(data, 'reference/siemens_xa30_t1w_enh');
+const SHIFT: Vec3 = [6.5, -4.25, 3.5];
+
+let app: E2eApp;
+let tmp: string;
+let fixedPath: string;
+let movingPath: string;
+let fixed: Volume;
+let moving: Volume;
+
+function continuousIndex(v: Volume, p: Vec3): Vec3 {
+  const m = [0, 1, 2].map((r) => [0, 1, 2].map((c) => v.direction[r * 3 + c] * v.spacing[c]));
+  const det3 = (a: number[][]) =>
+    a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) + a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
+  const q = [p[0] - v.origin[0], p[1] - v.origin[1], p[2] - v.origin[2]];
+  const det = det3(m);
+  return [0, 1, 2].map((k) => det3(m.map((row, r) => row.map((x, c) => (c === k ? q[r] : x)))) / det) as Vec3;
+}
+
+function trilinear(v: Volume, ijk: Vec3): number {
+  for (let a = 0; a < 3; a++) expect(ijk[a] >= 0 && ijk[a] <= v.dims[a] - 1, `index ${ijk} inside`).toBe(true);
+  const i0 = Math.min(Math.floor(ijk[0]), v.dims[0] - 2);
+  const j0 = Math.min(Math.floor(ijk[1]), v.dims[1] - 2);
+  const k0 = Math.min(Math.floor(ijk[2]), v.dims[2] - 2);
+  const [fx, fy, fz] = [ijk[0] - i0, ijk[1] - j0, ijk[2] - k0];
+  let s = 0;
+  for (let dz = 0; dz < 2; dz++)
+    for (let dy = 0; dy < 2; dy++)
+      for (let dx = 0; dx < 2; dx++) {
+        const w = (dx ? fx : 1 - fx) * (dy ? fy : 1 - fy) * (dz ? fz : 1 - fz);
+        s += w * v.data[i0 + dx + (j0 + dy) * v.dims[0] + (k0 + dz) * v.dims[0] * v.dims[1]];
+      }
+  return s * v.rescaleSlope + v.rescaleIntercept;
+}
+
+beforeAll(async () => {
+  tmp = mkdtempSync(path.join(tmpdir(), 'lattice-registration-e2e-'));
+  fixedPath = path.join(REF_DIR, readdirSync(REF_DIR).find((f) => f.endsWith('.nii'))!);
+  fixed = (await readNiftiFile(fixedPath)).volume;
+  movingPath = path.join(tmp, 't1_shifted.nii');
+  await writeNiftiFile(movingPath, { ...fixed, origin: [fixed.origin[0] + SHIFT[0], fixed.origin[1] + SHIFT[1], fixed.origin[2] + SHIFT[2]], metadata: {} });
+  moving = (await readNiftiFile(movingPath)).volume;
+  app = await startApp();
+}, 300_000);
+
+afterAll(async () => {
+  await app?.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+async function frames(page: Page) {
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+}
+
+async function open(page: Page, p: string, role?: 'additional' | 'overlay') {
+  await page.click('[data-testid=open-folder]');
+  await page.fill('[data-testid=folder-path]', p);
+  await page.click('[data-testid=scan-button]');
+  await page.waitForSelector('[data-testid=series-row]', { timeout: 60_000 });
+  await page.click('[data-testid=series-row]');
+  if (role) await page.click(`[data-testid=load-as] [data-role=${role}]`);
+  await page.waitForSelector('[data-testid=open-dialog]', { state: 'detached', timeout: 60_000 });
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-view]')].every((v) => Number(v.getAttribute('data-render-count')) > 0), null, { timeout: 60_000 });
+}
+
+async function clickView(page: Page, view: string, fx: number, fy: number) {
+  const box = (await page.locator(`[data-view=${view}] [data-testid=view-input]`).boundingBox())!;
+  await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
+}
+
+async function cursorRows(page: Page) {
+  await frames(page);
+  const world = (await page.getAttribute('[data-testid=cursor-inspector]', 'data-world'))!.split(',').map(Number) as Vec3;
+  const rows = await page.$$eval('[data-testid=cursor-row]', (els) => els.map((e) => ({ id: e.getAttribute('data-layer-id')!, value: e.getAttribute('data-value') })));
+  return { world, rows };
+}
+
+async function setField(page: Page, key: string, value: number) {
+  const f = page.locator(`[data-testid=registration-${key}]`);
+  await f.fill(String(value));
+  await f.dispatchEvent('change');
+}
+
+async function planeHash(page: Page, view: string) {
+  await frames(page);
+  return page.evaluate((v) => {
+    const c = document.querySelector(`[data-view=${v}] canvas.plane`) as HTMLCanvasElement;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let h = 2166136261;
+    for (let i = 0; i < d.length; i += 4) h = Math.imul(h ^ (d[i] | (d[i + 1] << 8) | (d[i + 2] << 16)), 16777619);
+    return h >>> 0;
+  }, view);
+}
+
+describe('registration: manual and automatic', () => {
+  it('manual translation through the fields moves the moving layer (cursor value as predicted); automatic rigid recovers the shift within 1 mm', async () => {
+    const page = await app.newPage();
+    await page.setViewportSize({ width: 1400, height: 1000 });
+    try {
+      await open(page, fixedPath);
+      await open(page, movingPath, 'additional');
+      await page.click('[data-testid=menu-tools]');
+      await page.click('[data-testid=menu-registration]');
+      await page.waitForSelector('[data-testid=registration-panel]');
+      const movingId = await page.inputValue('[data-testid=registration-moving]');
+      expect(movingId).not.toBe('');
+
+      await clickView(page, 'axial', 0.45, 0.5);
+      const before = await cursorRows(page);
+      const row = (r: { rows: { id: string; value: string | null }[] }) => Number(r.rows.find((x) => x.id === movingId)!.value);
+      const mainRow = (r: { rows: { id: string; value: string | null }[] }) => Number(r.rows.find((x) => x.id !== movingId)!.value);
+      // Identity: the moving layer is read at the cursor point itself.
+      expect(row(before)).toBeCloseTo(trilinear(moving, continuousIndex(moving, before.world)), 2);
+      const h0 = await planeHash(page, 'axial');
+
+      // An arbitrary translation: the value comes from the cursor point minus it.
+      const t: Vec3 = [2.3, -1.7, 0.9];
+      await setField(page, 'tx', t[0]);
+      await setField(page, 'ty', t[1]);
+      await setField(page, 'tz', t[2]);
+      const after = await cursorRows(page);
+      expect(after.world).toEqual(before.world);
+      const p: Vec3 = [after.world[0] - t[0], after.world[1] - t[1], after.world[2] - t[2]];
+      const expected = trilinear(moving, continuousIndex(moving, p));
+      expect(row(after)).toBeCloseTo(expected, 2);
+      expect(Math.abs(row(after) - row(before))).toBeGreaterThan(1e-3);
+      // The view shows the moved image.
+      expect(await planeHash(page, 'axial')).not.toBe(h0);
+
+      // −S aligns the moving image with the fixed one: same value as the fixed image.
+      await setField(page, 'tx', -SHIFT[0]);
+      await setField(page, 'ty', -SHIFT[1]);
+      await setField(page, 'tz', -SHIFT[2]);
+      for (const [fx, fy] of [[0.45, 0.5], [0.55, 0.4]]) {
+        await clickView(page, 'axial', fx, fy);
+        const r = await cursorRows(page);
+        expect(row(r)).toBeCloseTo(mainRow(r), 0);
+        expect(row(r)).toBeCloseTo(trilinear(moving, continuousIndex(moving, [r.world[0] + SHIFT[0], r.world[1] + SHIFT[1], r.world[2] + SHIFT[2]])), 2);
+      }
+
+      // Reset, then automatic rigid registration from identity.
+      await page.click('[data-testid=registration-reset]');
+      expect(Number(await page.inputValue('[data-testid=registration-tx]'))).toBe(0);
+      await page.selectOption('[data-testid=registration-auto-kind]', 'rigid');
+      await page.click('[data-testid=registration-run]');
+      await page.waitForSelector('[data-testid=registration-note]', { timeout: 150_000 });
+      expect(await page.$('[data-testid=registration-error]')).toBeNull();
+      const text = (await page.textContent('[data-testid=registration-matrix]'))!;
+      const M = text.trim().split(/\s+/).map(Number);
+      expect(M.length).toBe(16);
+      // The pull-back maps the fixed image's centre to centre + S.
+      const c = [0, 1, 2].map((r) => fixed.origin[r] + [0, 1, 2].reduce((s, a) => s + fixed.direction[r * 3 + a] * fixed.spacing[a] * ((fixed.dims[a] - 1) / 2), 0));
+      for (let r = 0; r < 3; r++) {
+        const y = M[r * 4] * c[0] + M[r * 4 + 1] * c[1] + M[r * 4 + 2] * c[2] + M[r * 4 + 3];
+        expect(Math.abs(y - c[r] - SHIFT[r]), `axis ${r}: ${y - c[r]} vs ${SHIFT[r]}`).toBeLessThan(1);
+      }
+      // The fields show the result (the moving image moved by about −S).
+      for (const [k, s] of [['tx', SHIFT[0]], ['ty', SHIFT[1]], ['tz', SHIFT[2]]] as const) {
+        expect(Math.abs(Number(await page.inputValue(`[data-testid=registration-${k}]`)) + s)).toBeLessThan(1.5);
+      }
+    } finally {
+      await page.close();
+    }
+  }, 240_000);
+});
