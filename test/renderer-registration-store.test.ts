@@ -9,7 +9,7 @@ import { mat4TransformPoint } from '../src-shared/geometry/mat';
 import { parseItkAffine } from '../src-shared/registration/itk-transform';
 import { indexToWorld } from '../src-renderer/rendering/slice-geometry';
 import { useImagesStore } from '../src-renderer/stores/images';
-import { useRegistrationStore, metricFromMessage, type RegistrationBackend } from '../src-renderer/stores/registration';
+import { useRegistrationStore, metricFromMessage, axisAngleAbout, type RegistrationBackend } from '../src-renderer/stores/registration';
 import { pullBackMatrix } from '../src-renderer/registration/rigid';
 import { layerValueAt } from '../src-renderer/rendering/layer-plane';
 
@@ -107,6 +107,26 @@ describe('registration store', () => {
     expect(reg.error).toContain('cancelled');
     expect(reg.running).toBeNull();
     expect(images.layer(mid)!.worldTransform).toBeUndefined();
+  });
+
+  it('rotation about a point (a drag about the cursor) keeps that point and turns the rest about it', () => {
+    const { images, reg, mid } = setup();
+    reg.setParam('tx', 3);
+    const M0 = images.layer(mid)!.worldTransform!;
+    const p: Vec3 = [4, -3, 2];
+    const axis: Vec3 = [0.2, 0.3, 0.93];
+    reg.rotateAbout(axis, 25, p);
+    const M1 = images.layer(mid)!.worldTransform!;
+    const a = mat4TransformPoint(M0, p);
+    const b = mat4TransformPoint(M1, p);
+    for (let i = 0; i < 3; i++) expect(b[i]).toBeCloseTo(a[i], 9);
+    // What was drawn at q is now drawn at Rot_p(q).
+    const q: Vec3 = [10, 5, -7];
+    const rq = mat4TransformPoint(axisAngleAbout(axis, 25, p), q);
+    const c1 = mat4TransformPoint(M1, rq);
+    const c0 = mat4TransformPoint(M0, q);
+    for (let i = 0; i < 3; i++) expect(c1[i]).toBeCloseTo(c0[i], 9);
+    expect(Math.abs(reg.params.rz)).toBeGreaterThan(1);
   });
 
   it('blend makes the moving image a 50 % overlay; another mode restores it', () => {

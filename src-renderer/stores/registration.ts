@@ -16,7 +16,7 @@
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, shallowRef, watch } from 'vue';
 import type { Mat4, Vec3 } from '../../src-shared/image/volume';
-import { mat4Multiply } from '../../src-shared/geometry/mat';
+import { mat4Invert, mat4Multiply } from '../../src-shared/geometry/mat';
 import { formatItkAffine } from '../../src-shared/registration/itk-transform';
 import { IDENTITY_PARAMS, type RigidParams, imageCentre, paramsFromPullBack, pullBackMatrix } from '../registration/rigid';
 import { layerTitle, useImagesStore } from './images';
@@ -126,6 +126,21 @@ export const useRegistrationStore = defineStore('registration', () => {
     params.tx += d[0];
     params.ty += d[1];
     params.tz += d[2];
+    apply();
+  }
+
+  /**
+   * Rotates the moving image on screen by `degrees` about the axis `axis` (unit, world)
+   * through the world point `p` (e.g. the cursor, in a drag): F' = Rot_p ∘ F, so the manual
+   * pull-back becomes P · Rot_p⁻¹, and is written back into the six numbers.
+   */
+  function rotateAbout(axis: Vec3, degrees: number, p: Vec3) {
+    if (!moving.value || !Number.isFinite(degrees) || degrees === 0) return;
+    const rot = axisAngleAbout(axis, degrees, p);
+    const P = pullBackMatrix(params, centre.value) ?? IDENTITY;
+    const next = paramsFromPullBack(mat4Multiply(P, mat4Invert(rot)), centre.value);
+    if (!next) return;
+    Object.assign(params, next);
     apply();
   }
 
@@ -278,6 +293,7 @@ export const useRegistrationStore = defineStore('registration', () => {
     selectMoving,
     setParam,
     translateBy,
+    rotateAbout,
     reset,
     setCompare,
     runAutomatic,
@@ -286,6 +302,24 @@ export const useRegistrationStore = defineStore('registration', () => {
     matrixText,
   };
 });
+
+/** Forward rotation by `degrees` about the unit axis `u` through `p` (Rodrigues), as a 4×4. */
+export function axisAngleAbout(u: Vec3, degrees: number, p: Vec3): Mat4 {
+  const n = Math.hypot(u[0], u[1], u[2]) || 1;
+  const [x, y, z] = [u[0] / n, u[1] / n, u[2] / n];
+  const t = (degrees * Math.PI) / 180;
+  const c = Math.cos(t), s = Math.sin(t), C = 1 - c;
+  const R = [c + x * x * C, x * y * C - z * s, x * z * C + y * s, y * x * C + z * s, c + y * y * C, y * z * C - x * s, z * x * C - y * s, z * y * C + x * s, c + z * z * C];
+  const m: Mat4 = new Array(16).fill(0);
+  for (let r = 0; r < 3; r++) {
+    m[r * 4] = R[r * 3];
+    m[r * 4 + 1] = R[r * 3 + 1];
+    m[r * 4 + 2] = R[r * 3 + 2];
+    m[r * 4 + 3] = p[r] - (R[r * 3] * p[0] + R[r * 3 + 1] * p[1] + R[r * 3 + 2] * p[2]);
+  }
+  m[15] = 1;
+  return m;
+}
 
 function fmt(v: number | undefined): string {
   return typeof v === 'number' ? v.toPrecision(4) : '?';

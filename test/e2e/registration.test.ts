@@ -146,6 +146,34 @@ describe('registration: manual and automatic', () => {
       // The view shows the moved image.
       expect(await planeHash(page, 'axial')).not.toBe(h0);
 
+      // Alt-drag in the axial view moves the moving image in that plane (tz unchanged);
+      // Ctrl+Alt-drag rotates it about the cursor (about the axial normal: rz changes).
+      const box = (await page.locator('[data-view=axial] [data-testid=view-input]').boundingBox())!;
+      const start = { x: box.x + box.width * 0.3, y: box.y + box.height * 0.5 };
+      await page.keyboard.down('Alt');
+      await page.mouse.move(start.x, start.y);
+      await page.mouse.down();
+      await page.mouse.move(start.x + 40, start.y + 10, { steps: 4 });
+      await page.mouse.up();
+      await page.keyboard.up('Alt');
+      const dragged = await Promise.all(['tx', 'ty', 'tz'].map(async (k) => Number(await page.inputValue(`[data-testid=registration-${k}]`))));
+      expect(Math.hypot(dragged[0] - t[0], dragged[1] - t[1])).toBeGreaterThan(5);
+      expect(dragged[2]).toBeCloseTo(t[2], 3);
+      const afterDrag = await cursorRows(page);
+      expect(afterDrag.world).toEqual(after.world);
+      expect(row(afterDrag)).toBeCloseTo(trilinear(moving, continuousIndex(moving, [after.world[0] - dragged[0], after.world[1] - dragged[1], after.world[2] - dragged[2]])), 1);
+      await page.keyboard.down('Control');
+      await page.keyboard.down('Alt');
+      await page.mouse.move(start.x, start.y);
+      await page.mouse.down();
+      await page.mouse.move(start.x, start.y + 60, { steps: 4 });
+      await page.mouse.up();
+      await page.keyboard.up('Alt');
+      await page.keyboard.up('Control');
+      expect(Math.abs(Number(await page.inputValue('[data-testid=registration-rz]')))).toBeGreaterThan(1);
+      expect(Number(await page.inputValue('[data-testid=registration-rx]'))).toBeCloseTo(0, 3);
+      await setField(page, 'rz', 0);
+
       // −S aligns the moving image with the fixed one: same value as the fixed image.
       await setField(page, 'tx', -SHIFT[0]);
       await setField(page, 'ty', -SHIFT[1]);
