@@ -30,6 +30,7 @@ useLayerUiStore().setExportBackend({
 useRegistrationStore().setBackend({
   startJob: (kind, args, inputs, onProgress) => api.startJob(kind, args, inputs, { onProgress }),
   releaseVolumes: (ids) => api.releaseVolumes(ids),
+  getVolume: async (id) => (await api.getVolume(id)).volume,
 });
 // Layers made in the renderer (processing results) reach the host on demand (job inputs, export).
 useImagesStore().setHostUploader(async (volume, name) => (await api.putVolume(volume, name)).id);

@@ -12,6 +12,7 @@ import { useImagesStore } from '../src-renderer/stores/images';
 import { useRegistrationStore, metricFromMessage, axisAngleAbout, type RegistrationBackend } from '../src-renderer/stores/registration';
 import { pullBackMatrix } from '../src-renderer/registration/rigid';
 import { layerValueAt } from '../src-renderer/rendering/layer-plane';
+import { runProcessingJob } from '../src-shared/processing/jobs';
 
 const f = (p: Vec3) => 3 * p[0] - 2 * p[1] + 0.5 * p[2] + 7;
 function vol(dims: Vec3, spacing: Vec3, origin: Vec3, direction: Mat3, value: (p: Vec3) => number): Volume {
@@ -69,6 +70,7 @@ describe('registration store', () => {
         return { done: Promise.resolve({ volumes: [{ id: 'h-warped' }], result: { matrixLps: result, metrics: { before: -0.5, after: -0.95 } } }), cancel: async () => undefined };
       },
       releaseVolumes: async () => undefined,
+      getVolume: async () => movingVol,
     };
     reg.setBackend(backend);
     expect(await reg.runAutomatic()).toBe(true);
@@ -98,6 +100,7 @@ describe('registration store', () => {
         cancel: async () => reject(Object.assign(new Error('cancelled'), { name: 'AbortError' })),
       }),
       releaseVolumes: async () => undefined,
+      getVolume: async () => movingVol,
     });
     const p = reg.runAutomatic();
     await new Promise((r) => setTimeout(r, 0));
@@ -127,6 +130,38 @@ describe('registration store', () => {
     const c0 = mat4TransformPoint(M0, q);
     for (let i = 0; i < 3; i++) expect(c1[i]).toBeCloseTo(c0[i], 9);
     expect(Math.abs(reg.params.rz)).toBeGreaterThan(1);
+  });
+
+  it('reslice: processing.resample with the current pull-back on the fixed grid; the result becomes a layer whose voxels follow the transform', async () => {
+    const { images, reg, mid } = setup();
+    reg.setParam('tx', 2.5);
+    reg.setParam('rz', 7);
+    let sent: { kind: string; args: Record<string, unknown>; inputs: string[] } | null = null;
+    let out: Volume | null = null;
+    reg.setBackend({
+      async startJob(kind, args, inputs) {
+        sent = { kind, args, inputs };
+        // The host's job, run here on the same volumes.
+        out = runProcessingJob(kind, args, [movingVol, fixedVol]).volumes[0];
+        return { done: Promise.resolve({ volumes: [{ id: 'h-resliced' }] }), cancel: async () => undefined };
+      },
+      releaseVolumes: async () => undefined,
+      getVolume: async () => out!,
+    });
+    const id = await reg.resliceToFixed();
+    expect(sent!.kind).toBe('processing.resample');
+    expect(sent!.inputs).toEqual(['h-moving', 'h-fixed']);
+    const M = images.layer(mid)!.worldTransform!;
+    expect(sent!.args.worldTransform).toEqual(M);
+    const l = images.layer(id!)!;
+    expect(l.hostId).toBe('h-resliced');
+    expect(l.volume.dims).toEqual(fixedVol.dims);
+    // A voxel of the result = the moving image at M·(voxel's world point).
+    for (const ijk of [[5, 6, 4], [12, 9, 6]] as Vec3[]) {
+      const x = indexToWorld(fixedVol, ijk);
+      const v = l.volume.data[ijk[0] + ijk[1] * fixedVol.dims[0] + ijk[2] * fixedVol.dims[0] * fixedVol.dims[1]] * l.volume.rescaleSlope + l.volume.rescaleIntercept;
+      expect(v).toBeCloseTo(f(mat4TransformPoint(M, x)), 2);
+    }
   });
 
   it('blend makes the moving image a 50 % overlay; another mode restores it', () => {

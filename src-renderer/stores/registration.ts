@@ -15,7 +15,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, shallowRef, watch } from 'vue';
-import type { Mat4, Vec3 } from '../../src-shared/image/volume';
+import type { Mat4, Vec3, Volume } from '../../src-shared/image/volume';
 import { mat4Invert, mat4Multiply } from '../../src-shared/geometry/mat';
 import { formatItkAffine } from '../../src-shared/registration/itk-transform';
 import { IDENTITY_PARAMS, type RigidParams, imageCentre, paramsFromPullBack, pullBackMatrix } from '../registration/rigid';
@@ -30,6 +30,8 @@ export interface RegistrationBackend {
   startJob(kind: string, args: Record<string, unknown>, inputs: string[], onProgress: (fraction: number | null, message: string) => void): Promise<RegistrationJob>;
   /** Frees host copies the store no longer needs (old resliced results). */
   releaseVolumes(ids: string[]): Promise<unknown>;
+  /** Voxels of a host volume (a resliced result, to add it as a layer). */
+  getVolume(id: string): Promise<Volume>;
 }
 
 export type AutoKind = 'rigid' | 'affine';
@@ -237,6 +239,57 @@ export const useRegistrationStore = defineStore('registration', () => {
     }
   }
   let cancelHook: (() => void) | null = null;
+
+  /**
+   * The moving image resliced on the fixed grid through its current transform (manual or
+   * automatic; host job 'processing.resample' with the pull-back), added as an additional
+   * image "… on fixed grid" — File ▸ Export layer saves it as NIfTI.
+   */
+  async function resliceToFixed(): Promise<string | null> {
+    const f = fixed.value;
+    const l = moving.value;
+    error.value = null;
+    note.value = null;
+    if (!f || !l || !backend) {
+      error.value = !backend ? 'No connection to the Lattice host.' : 'Choose a moving image first.';
+      return null;
+    }
+    if (running.value) return null;
+    const label = `Reslice ${layerTitle(l)} on the fixed grid`;
+    running.value = { fraction: 0, message: 'Starting…', metric: null };
+    let cancelled = false;
+    try {
+      const inputs = await Promise.all([images.hostVolumeId(l.id), images.hostVolumeId(f.id)]);
+      const b = backend;
+      job = await b.startJob(
+        'processing.resample',
+        { interpolation: l.isLabel ? 'nearest' : 'linear', fill: 0, worldTransform: [...matrix.value] },
+        inputs,
+        (fraction, message) => {
+          if (running.value) running.value = { fraction, message, metric: null };
+        },
+      );
+      const stop = job;
+      cancelHook = () => {
+        cancelled = true;
+        void stop.cancel();
+      };
+      const r = await job.done;
+      const hostId = r.volumes[0]?.id;
+      if (!hostId) throw new Error('the job returned no image');
+      const vol = await b.getVolume(hostId);
+      const id = images.addLayer(vol, { role: l.role === 'overlay' ? 'overlay' : 'additional', name: `${layerTitle(l)} on fixed grid`, hostId, isLabel: l.isLabel, modality: l.modality, colormap: l.colormap });
+      note.value = `${label}: added as a layer (File ▸ Export layer… saves it).`;
+      return id;
+    } catch (e) {
+      error.value = cancelled ? `${label}: cancelled.` : `${label} failed: ${e instanceof Error ? e.message : String(e)}`;
+      return null;
+    } finally {
+      job = null;
+      cancelHook = null;
+      running.value = null;
+    }
+  }
   function cancel() {
     cancelHook?.();
   }
@@ -297,6 +350,7 @@ export const useRegistrationStore = defineStore('registration', () => {
     reset,
     setCompare,
     runAutomatic,
+    resliceToFixed,
     cancel,
     itkText,
     matrixText,

@@ -5,7 +5,7 @@
  * are defined once.
  */
 import { z } from 'zod';
-import { VOXEL_ARRAY, voxelCount, type Volume } from '../image/volume';
+import { VOXEL_ARRAY, voxelCount, type Mat4, type Volume } from '../image/volume';
 import { resampleToGeometry } from '../image/resample';
 import { alignCentres } from './align';
 import { combineMasks } from './combine';
@@ -60,7 +60,12 @@ const cropParams = z.union([
   z.object({ worldBox: z.object({ a: vec3, b: vec3 }) }),
 ]);
 const alignParams = z.object({ mode: z.enum(['geometry', 'mass']).default('geometry') });
-const resampleParams = z.object({ interpolation: z.enum(['linear', 'nearest']).default('linear'), fill: z.number().default(0) });
+const resampleParams = z.object({
+  interpolation: z.enum(['linear', 'nearest']).default('linear'),
+  fill: z.number().default(0),
+  /** Optional pull-back LPS 4×4 (reference world → source world), e.g. a registration result. */
+  worldTransform: z.array(z.number().finite()).length(16).optional(),
+});
 
 /**
  * Resampled image on the reference grid. Nearest-neighbour resampling of an integer image
@@ -68,7 +73,7 @@ const resampleParams = z.object({ interpolation: z.enum(['linear', 'nearest']).d
  */
 function resampleJob(p: z.infer<typeof resampleParams>, [src, ref]: Volume[], opts: ProcessingOptions): JobOutput {
   opts.onProgress?.(0, 'Resampling');
-  const real = resampleToGeometry(src, ref, { interpolation: p.interpolation, fill: p.fill });
+  const real = resampleToGeometry(src, ref, { interpolation: p.interpolation, fill: p.fill, worldTransform: p.worldTransform as Mat4 | undefined });
   opts.onProgress?.(0.9, 'Resampling');
   const g = copyGeometry(ref);
   const r = integerRange(src.voxelType);

@@ -205,6 +205,19 @@ describe('registration: manual and automatic', () => {
       for (const [k, s] of [['tx', SHIFT[0]], ['ty', SHIFT[1]], ['tz', SHIFT[2]]] as const) {
         expect(Math.abs(Number(await page.inputValue(`[data-testid=registration-${k}]`)) + s)).toBeLessThan(1.5);
       }
+
+      // The moving image resliced on the fixed grid through the result: a new layer on the
+      // fixed grid whose value at the cursor is close to the fixed image's (same anatomy).
+      const nBefore = (await cursorRows(page)).rows.length;
+      await page.click('[data-testid=registration-reslice]');
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid=cursor-row]').length === n + 1, nBefore, { timeout: 60_000 });
+      expect(await page.$('[data-testid=registration-error]')).toBeNull();
+      await clickView(page, 'axial', 0.5, 0.45);
+      const rs = await cursorRows(page);
+      const mainV = Number(rs.rows[0].value);
+      const reslicedV = Number(rs.rows[rs.rows.length - 1].value);
+      // Same grid as the fixed image: integer voxel index; value within a few % of the fixed one.
+      expect(Math.abs(reslicedV - mainV)).toBeLessThan(0.1 * Math.max(50, Math.abs(mainV)));
     } finally {
       await page.close();
     }
