@@ -211,6 +211,26 @@ describe('field kernels', () => {
     expect(u[idx(6, 5, 4)]).toBeCloseTo(0.4, 5);
   });
 
+  it('demons force is zero where x + d(x) is outside the moving grid or within edgeMargin of its border', () => {
+    const F = new Float32Array(n), W = new Float32Array(n), u = new Float32Array(3 * n);
+    for (let o = 0; o < n; o++) { F[o] = 10 * (o % dims[0]) + 3 * Math.floor(o / (dims[0] * dims[1])); W[o] = F[o] - 5; }
+    // field: shift along k by −1.2 voxels everywhere → slice k maps to k − 1.2
+    const d = new Float32Array(3 * n);
+    for (let o = 0; o < n; o++) d[2 * n + o] = -1.2;
+    const at = (i: number, j: number, k: number) => Math.hypot(u[idx(i, j, k)], u[n + idx(i, j, k)], u[2 * n + idx(i, j, k)]);
+    demonsForce(F, W, null, u, dims, 'moving', 0.5, 0, dims[2], d, 0);
+    expect(at(6, 5, 0)).toBe(0); // −1.2: outside
+    expect(at(6, 5, 1)).toBeGreaterThan(0); // −0.2: inside
+    demonsForce(F, W, null, u, dims, 'moving', 0.5, 0, dims[2], d, 1);
+    expect(at(6, 5, 1)).toBe(0); // −0.2 < 1 − 0.5: within the margin
+    expect(at(6, 5, 2)).toBeGreaterThan(0); // 0.8
+    expect(at(0, 5, 4)).toBe(0); // i = 0 lies in the margin along i
+    expect(at(6, 0, 4)).toBe(0);
+    expect(at(6, 5, dims[2] - 1)).toBeGreaterThan(0); // k = 8 → 6.8 ≤ 8 − 0.5
+    expect(at(dims[0] - 1, 5, 4)).toBe(0); // i = 12 > 12 − 0.5
+    expect(at(dims[0] - 2, 5, 4)).toBeGreaterThan(0); // i = 11
+  });
+
   it('down-samples by 2 and up-samples fields with doubled vectors', () => {
     const src = random(n, 9);
     const cd: [number, number, number] = [7, 6, 5];

@@ -46,6 +46,7 @@ export const demonsJobParams = z
     minSize: z.number().int().min(2).max(1024).optional(),
     imageSigma: z.number().min(0).max(10).optional(),
     linearEdges: z.boolean().optional(),
+    edgeMargin: z.number().min(0).max(10).optional(),
     /** Pull-back LPS 4×4 (fixed world → moving world), e.g. an affine job's matrixLps. */
     initialTransform: mat4.optional(),
     threads,

@@ -92,7 +92,9 @@ export type ForceKind = 'moving' | 'fixed' | 'symmetric';
  * with g = ∇W (moving), ∇F (fixed) or (∇F + ∇W)/2 (symmetric, ESM). The α term bounds
  * |u| by maxStep voxels (Thirion's classic form is α = 1, i.e. maxStep = 0.5).
  * gradF is the precomputed fixed gradient (3n), needed for 'fixed' and 'symmetric'.
- * With `field` (the current displacement), voxels mapped outside the moving grid get no force.
+ * With `field` (the current displacement), voxels mapped outside the moving grid, or within
+ * `edgeMargin` voxels of its border, get no force: samples there are made of edge padding
+ * (clamped interpolation, the pyramid's smoothing) and one-sided differences.
  */
 export function demonsForce(
   fixed: Float32Array,
@@ -105,10 +107,13 @@ export function demonsForce(
   k0: number,
   k1: number,
   field: Float32Array | null = null,
+  edgeMargin = 0,
 ): void {
   const [nx, ny, nz] = dims;
   const n = nx * ny * nz;
   const sz = nx * ny;
+  const lo = edgeMargin - 0.5;
+  const hx = nx - 0.5 - edgeMargin, hy = ny - 0.5 - edgeMargin, hz = nz - 0.5 - edgeMargin;
   const alpha = 1 / (4 * maxStep * maxStep);
   const useW = kind !== 'fixed';
   const useF = kind !== 'moving' && gradF !== null;
@@ -137,7 +142,7 @@ export function demonsForce(
         let outside = false;
         if (field) {
           const px = i + field[o], py = j + field[n + o], pz = k + field[2 * n + o];
-          outside = px < -0.5 || px > nx - 0.5 || py < -0.5 || py > ny - 0.5 || pz < -0.5 || pz > nz - 0.5;
+          outside = (nx > 1 && (px < lo || px > hx)) || (ny > 1 && (py < lo || py > hy)) || (nz > 1 && (pz < lo || pz > hz));
         }
         if (den < 1e-9 || outside) {
           u[o] = 0; u[n + o] = 0; u[2 * n + o] = 0;

@@ -50,7 +50,7 @@ export interface OpArgMap {
   /** warped = moving(x + field(x)); returns Σ(fixed − warped)². */
   warp: { moving: string; field: string; out: string; dims: Dims; fixed?: string };
   gradient: { src: string; out: string; dims: Dims };
-  force: { fixed: string; warped: string; gradF?: string; out: string; dims: Dims; kind: ForceKind; maxStep: number; field?: string };
+  force: { fixed: string; warped: string; gradF?: string; out: string; dims: Dims; kind: ForceKind; maxStep: number; field?: string; edgeMargin?: number };
   addScaled: { d: string; u: string; scale: number; dims: Dims };
   scale: { u: string; s: number; dims: Dims };
   maxNormSq: { u: string; dims: Dims };
@@ -99,7 +99,7 @@ export const OPS: { [K in OpName]: OpFn<K> } = {
     return 0;
   },
   force(b, a, k0, k1) {
-    demonsForce(buf(b, a.fixed), buf(b, a.warped), a.gradF ? buf(b, a.gradF) : null, buf(b, a.out), a.dims, a.kind, a.maxStep, k0, k1, a.field ? buf(b, a.field) : null);
+    demonsForce(buf(b, a.fixed), buf(b, a.warped), a.gradF ? buf(b, a.gradF) : null, buf(b, a.out), a.dims, a.kind, a.maxStep, k0, k1, a.field ? buf(b, a.field) : null, a.edgeMargin ?? 0);
     return 0;
   },
   addScaled(b, a, k0, k1) {

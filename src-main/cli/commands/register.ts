@@ -47,8 +47,9 @@ Demons:
   --sigma-image s              Gaussian σ of both images at the finest level, voxels (default ${DEMONS_DEFAULTS.imageSigma}; 0 = off)
   --diffeomorphic              compose updates (d ← d ∘ exp(u)) instead of adding them
   --no-stop                    always run the max iterations (no MSD plateau test)
-  --linear-edges               elastic smoothing with point-reflected field edges: for motion
-                               through the image border (e.g. breathing at the bottom slices)
+  --replicate-edges            elastic smoothing with replicated border vectors (default: point-
+                               reflected, which keeps motion through the image border unbiased)
+  --edge-margin v              no force within v voxels of the moving image border (default ${DEMONS_DEFAULTS.edgeMargin})
 
   --threads N                  worker threads (default: all cores, or BENCH_THREADS)
   --quiet                      no progress lines`;
@@ -60,9 +61,9 @@ interface Parsed {
 
 const VALUE_OPTS = new Set([
   'fixed', 'moving', 'out-warped', 'out-field', 'out-jacobian', 'out-affine', 'affine', 'metric', 'init', 'levels',
-  'iterations', 'sigma-fluid', 'sigma-elastic', 'sigma-image', 'force', 'max-step', 'threads',
+  'iterations', 'sigma-fluid', 'sigma-elastic', 'sigma-image', 'force', 'max-step', 'edge-margin', 'threads',
 ]);
-const FLAG_OPTS = new Set(['demons', 'diffeomorphic', 'no-stop', 'linear-edges', 'quiet']);
+const FLAG_OPTS = new Set(['demons', 'diffeomorphic', 'no-stop', 'replicate-edges', 'quiet']);
 
 function parseArgs(args: string[]): Parsed {
   const flags = new Set<string>();
@@ -148,7 +149,8 @@ async function run(args: string[], io: CliIO): Promise<number> {
       imageSigma: num(p, 'sigma-image', (v) => v >= 0 && v <= 10, 'a number 0..10'),
       diffeomorphic: p.flags.has('diffeomorphic') || undefined,
       stopOnPlateau: p.flags.has('no-stop') ? false : undefined,
-      linearEdges: p.flags.has('linear-edges') ? true : undefined,
+      linearEdges: p.flags.has('replicate-edges') ? false : undefined,
+      edgeMargin: num(p, 'edge-margin', (v) => v >= 0 && v <= 10, 'a number 0..10'),
     };
   } catch (e) {
     io.err(`lattice register: ${(e as Error).message}`);
