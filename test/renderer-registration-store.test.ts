@@ -169,8 +169,12 @@ describe('registration store', () => {
     reg.setCompare('blend');
     expect(images.layer(mid)!.role).toBe('overlay');
     expect(images.layer(mid)!.opacity).toBe(0.5);
+    reg.setCompare('checker');
+    expect(images.layer(mid)!.role).toBe('overlay');
+    expect(images.layer(mid)!.opacity).toBe(1);
     reg.setCompare('moving');
     expect(images.layer(mid)!.role).toBe('additional');
+    expect(images.layer(mid)!.opacity).toBe(1);
     expect(images.shown?.id).toBe(mid);
     reg.setCompare('fixed');
     expect(images.shown?.id).toBe(images.main!.id);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Mat3, Mat4, Vec3, Volume } from '../src-shared/image/volume';
 import { gridToWorld, indexToWorld, sliceGrid, worldToContinuousIndex, VIEW_NAMES } from '../src-renderer/rendering/slice-geometry';
-import { layerValueAt, samplePlane } from '../src-renderer/rendering/layer-plane';
+import { checkerLayer, layerValueAt, samplePlane } from '../src-renderer/rendering/layer-plane';
 import { forwardMatrix, imageCentre, paramsFromPullBack, pullBackMatrix, rotationMatrix } from '../src-renderer/registration/rigid';
 import { mat4Multiply, mat4TransformPoint } from '../src-shared/geometry/mat';
 
@@ -101,5 +101,29 @@ describe('layer world transform in plane sampling and cursor values', () => {
     const M2 = pullBackMatrix({ ...t, tx: 8, ty: -4, tz: 6 }, centre)!;
     const MM = mat4Multiply(M, M);
     for (let i = 0; i < 16; i++) expect(MM[i]).toBeCloseTo(M2[i], 9);
+  });
+});
+
+describe('checkerboard compare', () => {
+  it('writes the colour-mapped layer opaque on alternate squares only, and skips NaN', () => {
+    const w = 8, h = 6, tile = 2;
+    const values = new Float32Array(w * h).fill(200); // top of the window: LUT entry 255
+    values[1 * w + 2] = NaN; // (c=2, r=1): an odd square, but outside the layer
+    const lut = new Uint8ClampedArray(256 * 4);
+    for (let k = 0; k < 256; k++) lut.set([k, k, k, 255], k * 4);
+    const dst = new Uint8ClampedArray(w * h * 4).fill(7);
+    const n = checkerLayer(values, { slope: 1, intercept: 0, window: 200, level: 100, lut }, w, tile, dst);
+    let written = 0;
+    for (let r = 0; r < h; r++)
+      for (let c = 0; c < w; c++) {
+        const odd = (Math.floor(c / tile) + Math.floor(r / tile)) % 2 === 1;
+        const px = dst[(r * w + c) * 4];
+        if (odd && !(c === 2 && r === 1)) {
+          expect(px, `${c},${r}`).toBe(255);
+          written++;
+        } else expect(px, `${c},${r}`).toBe(7);
+      }
+    expect(n).toBe(written);
+    expect(written).toBe(w * h / 2 - 1);
   });
 });

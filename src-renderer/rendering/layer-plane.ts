@@ -171,3 +171,35 @@ export function layerValueAt(vol: Volume, p: Vec3, interpolation: Interpolation,
   });
   return { value: out[0], index };
 }
+
+/**
+ * Checkerboard compare (registration): the colour-mapped layer is drawn OPAQUE on every other
+ * `tile`×`tile` block of the plane (`width` pixels per row) and leaves `dst` as it is on the
+ * others, so edges can be followed across the tile borders. NaN leaves `dst`. Returns the
+ * number of pixels it wrote.
+ */
+export function checkerLayer(values: Float32Array, map: LutMapping, width: number, tile: number, dst: Uint8ClampedArray): number {
+  const { lut } = map;
+  const nl = lut.length / 4;
+  const w = Math.max(map.window, 1e-12);
+  const lo = map.level - w / 2;
+  const a = (map.slope * (nl - 1)) / w;
+  const b = ((map.intercept - lo) * (nl - 1)) / w;
+  const t = Math.max(1, Math.round(tile));
+  let touched = 0;
+  for (let i = 0, o = 0; i < values.length; i++, o += 4) {
+    const c = i % width;
+    const r = (i - c) / width;
+    if ((((c / t) | 0) + ((r / t) | 0)) % 2 === 0) continue;
+    const v = values[i];
+    if (v !== v) continue;
+    let k = v * a + b + 0.5;
+    k = k <= 0 ? 0 : k >= nl - 1 ? nl - 1 : k | 0;
+    k *= 4;
+    dst[o] = lut[k];
+    dst[o + 1] = lut[k + 1];
+    dst[o + 2] = lut[k + 2];
+    touched++;
+  }
+  return touched;
+}

@@ -22,7 +22,7 @@
 import type { Mat4, Vec3, Volume } from '../../src-shared/image/volume';
 import { type SliceGrid, gridToWorld, sliceGrid, worldToGrid, type Convention, type ViewName } from './slice-geometry';
 import { extractSlice, windowLevelToRgba } from './slice-extract';
-import { blendLayer, lutToRgba, samplePlane } from './layer-plane';
+import { blendLayer, checkerLayer, lutToRgba, samplePlane } from './layer-plane';
 
 /** One non-main layer (or the main image with a colour map) to draw on the plane. */
 export interface PlaneLayer {
@@ -37,6 +37,8 @@ export interface PlaneLayer {
   isLabel: boolean;
   /** Registration transform (pull-back: display world → layer world); absent = identity. */
   worldTransform?: Mat4;
+  /** Checkerboard compare: drawn opaque on every other square of this side (mm) instead of blended. */
+  checkerMm?: number;
 }
 
 export interface PlaneState {
@@ -178,7 +180,7 @@ export class SliceRenderer {
       remap = true;
     }
     for (const k of [...this.samples.keys()]) if (!keep.has(k)) this.samples.delete(k);
-    const look = (l: PlaneLayer) => `${l.window},${l.level},${this.lutId(l.lut)},${l.opacity},${l.isLabel},${this.samples.get(l.volume)?.key ?? 'main'}`;
+    const look = (l: PlaneLayer) => `${l.window},${l.level},${this.lutId(l.lut)},${l.opacity},${l.isLabel},${l.checkerMm ?? ''},${this.samples.get(l.volume)?.key ?? 'main'}`;
     const lookKey = `${s.window} ${s.level} | ${s.base ? look(s.base) : 'grey'} | ${(s.overlays ?? []).map(look).join(' ; ')}`;
     if (remap || lookKey !== this.keyLook) {
       const rgba = this.rgba!.data;
@@ -192,6 +194,11 @@ export class SliceRenderer {
       }
       let touched = 0;
       for (const o of s.overlays ?? []) {
+        if (o.checkerMm) {
+          const tile = o.checkerMm / Math.max(grid.pixelRight, 1e-6);
+          touched += checkerLayer(this.samples.get(o.volume)!.values, { slope: 1, intercept: 0, window: o.window, level: o.level, lut: o.lut }, grid.width, tile, rgba);
+          continue;
+        }
         if (o.opacity <= 0) continue;
         touched += blendLayer(this.samples.get(o.volume)!.values, { slope: 1, intercept: 0, window: o.window, level: o.level, lut: o.lut }, o.opacity, o.isLabel, rgba);
       }

@@ -36,7 +36,7 @@ export interface RegistrationBackend {
 
 export type AutoKind = 'rigid' | 'affine';
 export type AutoMetric = 'msd' | 'ncc' | 'mi';
-export type CompareMode = 'moving' | 'fixed' | 'blend';
+export type CompareMode = 'moving' | 'fixed' | 'blend' | 'checker';
 
 const IDENTITY: Mat4 = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
 
@@ -58,6 +58,8 @@ export const useRegistrationStore = defineStore('registration', () => {
   const params = reactive<RigidParams>({ ...IDENTITY_PARAMS });
   const base = shallowRef<Mat4 | null>(null);
   const compare = ref<CompareMode>('moving');
+  /** Side of the checkerboard's squares (mm). */
+  const checkerMm = ref(16);
   /** Role/opacity of the moving layer before 'blend' made it an overlay. */
   let saved: { id: string; role: 'additional' | 'overlay'; opacity: number } | null = null;
 
@@ -157,12 +159,13 @@ export const useRegistrationStore = defineStore('registration', () => {
     compare.value = mode;
     const l = moving.value;
     if (!l) return;
-    if (mode === 'blend') {
-      if (l.role !== 'overlay' || !saved || saved.id !== l.id) {
+    if (mode === 'blend' || mode === 'checker') {
+      // Drawn over the fixed image as an overlay (the checkerboard: opaque squares).
+      if (!saved || saved.id !== l.id) {
         saved = { id: l.id, role: l.role === 'overlay' ? 'overlay' : 'additional', opacity: l.opacity };
         if (images.shownId === l.id) images.setShown(null);
-        images.updateLayer(l.id, { role: 'overlay', opacity: 0.5, visible: true });
       }
+      images.updateLayer(l.id, { role: 'overlay', opacity: mode === 'blend' ? 0.5 : 1, visible: true });
       return;
     }
     restoreCompare();
@@ -330,6 +333,7 @@ export const useRegistrationStore = defineStore('registration', () => {
     params,
     base,
     compare,
+    checkerMm,
     autoKind,
     autoMetric,
     running,

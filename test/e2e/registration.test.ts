@@ -146,6 +146,17 @@ describe('registration: manual and automatic', () => {
       // The view shows the moved image.
       expect(await planeHash(page, 'axial')).not.toBe(h0);
 
+      // Compare modes change what the view shows: blend and checkerboard both differ from the moving image alone.
+      const hMoving = await planeHash(page, 'axial');
+      await page.click('[data-testid=registration-compare-blend]');
+      const hBlend = await planeHash(page, 'axial');
+      await page.click('[data-testid=registration-compare-checker]');
+      const hChecker = await planeHash(page, 'axial');
+      expect(Number(await page.getAttribute('[data-view=axial]', 'data-overlay-pixels'))).toBeGreaterThan(100);
+      expect(new Set([hMoving, hBlend, hChecker]).size).toBe(3);
+      await page.click('[data-testid=registration-compare-moving]');
+      expect(await planeHash(page, 'axial')).toBe(hMoving);
+
       // Alt-drag in the axial view moves the moving image in that plane (tz unchanged);
       // Ctrl+Alt-drag rotates it about the cursor (about the axial normal: rz changes).
       const box = (await page.locator('[data-view=axial] [data-testid=view-input]').boundingBox())!;
