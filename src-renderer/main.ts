@@ -31,6 +31,7 @@ useRegistrationStore().setBackend({
   startJob: (kind, args, inputs, onProgress) => api.startJob(kind, args, inputs, { onProgress }),
   releaseVolumes: (ids) => api.releaseVolumes(ids),
   getVolume: async (id) => (await api.getVolume(id)).volume,
+  saveText: (path, text, overwrite) => api.saveTransform(path, text, overwrite),
 });
 // Layers made in the renderer (processing results) reach the host on demand (job inputs, export).
 useImagesStore().setHostUploader(async (volume, name) => (await api.putVolume(volume, name)).id);

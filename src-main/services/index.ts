@@ -22,6 +22,7 @@ import { RecentList } from './recent';
 import { UserSettings } from './settings';
 import { UploadStaging } from './uploads';
 import { VolumeStore } from './volume-store';
+import { writeFileAtomic } from '../fs/atomic-write';
 
 export { Dispatcher, type ClientLink } from './dispatcher';
 export { JobService, defaultJobCatalog, type JobCatalog, type JobKindInfo } from './jobs';
@@ -220,6 +221,18 @@ export class Services {
         const bytes = (await stat(path)).size;
         ctx.progress(1, 'Written');
         return { path, bytes };
+      },
+
+      'transform.save': async (a) => {
+        const path = resolve(a.path);
+        const dirOk = await stat(dirname(path)).then((s) => s.isDirectory(), () => false);
+        if (!dirOk) throw new IpcError('not-found', `transform.save: folder ${dirname(path)} does not exist`);
+        if (!a.overwrite && (await stat(path).then(() => true, () => false))) {
+          throw new IpcError('exists', `transform.save: ${path} already exists (pass overwrite: true to replace it)`);
+        }
+        const bytes = new TextEncoder().encode(a.text);
+        await writeFileAtomic(path, [bytes]);
+        return { path, bytes: bytes.length };
       },
 
       'upload.files': (a) => this.uploads.put(a.uploadId, a.files),

@@ -145,6 +145,11 @@ export class LatticeApi {
     return this.withTask(opts, (task) => this.invoke('volume.export', { volumeId, path, overwrite: opts.overwrite, task }));
   }
 
+  /** Writes a transform's text (ITK .txt/.tfm or a matrix) to a path on the host, atomically. */
+  saveTransform(path: string, text: string, overwrite = false): Promise<{ path: string; bytes: number }> {
+    return this.invoke('transform.save', { path, text, overwrite });
+  }
+
   listFolder(path?: string, showHidden?: boolean): Promise<FolderListing> {
     return this.invoke('fs.list', { path, showHidden });
   }

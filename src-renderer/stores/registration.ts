@@ -32,6 +32,8 @@ export interface RegistrationBackend {
   releaseVolumes(ids: string[]): Promise<unknown>;
   /** Voxels of a host volume (a resliced result, to add it as a layer). */
   getVolume(id: string): Promise<Volume>;
+  /** Writes text to a path on the host (IPC 'transform.save'), atomically. */
+  saveText?(path: string, text: string, overwrite: boolean): Promise<{ path: string; bytes: number }>;
 }
 
 export type AutoKind = 'rigid' | 'affine';
@@ -305,6 +307,31 @@ export const useRegistrationStore = defineStore('registration', () => {
     return formatMatrix4(matrix.value);
   }
 
+  /**
+   * Saves the transform at `path` on the host: 'itk' = ITK AffineTransform text (LPS, the
+   * pull-back as ITK/Slicer/ITK-SNAP read it), 'matrix' = the 4×4 pull-back matrix (LPS).
+   */
+  async function saveTransform(path: string, format: 'itk' | 'matrix', overwrite = false): Promise<boolean> {
+    error.value = null;
+    note.value = null;
+    if (!moving.value) {
+      error.value = 'Choose a moving image first.';
+      return false;
+    }
+    if (!backend?.saveText) {
+      error.value = 'No connection to the Lattice host.';
+      return false;
+    }
+    try {
+      const r = await backend.saveText(path.trim(), format === 'itk' ? itkText() : matrixText(), overwrite);
+      note.value = `Saved ${format === 'itk' ? 'the ITK transform' : 'the 4×4 matrix'} to ${r.path}`;
+      return true;
+    } catch (e) {
+      error.value = `Saving the transform failed: ${e instanceof Error ? e.message : String(e)}`;
+      return false;
+    }
+  }
+
   // Another main image: a new session.
   watch(
     () => images.main?.id ?? null,
@@ -358,6 +385,7 @@ export const useRegistrationStore = defineStore('registration', () => {
     cancel,
     itkText,
     matrixText,
+    saveTransform,
   };
 });
 

@@ -151,6 +151,17 @@ export const requestSchemas = {
     })
     .strict(),
   /**
+   * Writes a registration transform as text (ITK .txt/.tfm, or a 4×4 matrix .txt/.mat),
+   * atomically; the renderer formats it (src-shared/registration/itk-transform.ts).
+   */
+  'transform.save': z
+    .object({
+      path: fsPath.refine((p) => /\.(txt|tfm|mat)$/i.test(p), 'must end in .txt, .tfm or .mat'),
+      text: z.string().max(1_000_000),
+      overwrite: z.boolean().optional(),
+    })
+    .strict(),
+  /**
    * Browser host only: files dropped from the desktop (the page cannot see their paths)
    * are copied into a private staging folder; call again with the same uploadId to add
    * more. Open the returned dir/paths like any other path.
@@ -291,6 +302,7 @@ export interface Results {
   'volume.put': VolumeHeader;
   'volume.release': { released: number };
   'volume.export': { path: string; bytes: number };
+  'transform.save': { path: string; bytes: number };
   'upload.files': { uploadId: string; dir: string; paths: string[] };
   'job.start': { jobId: string };
   'job.cancel': { cancelled: boolean };

@@ -9,12 +9,13 @@
 //  - automatic rigid registration from identity recovers the shift: the result's pull-back maps
 //    the fixed image's centre to centre + S within 1 mm; the progress shows a metric.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import type { Vec3, Volume } from '../../src-shared/image/volume';
 import { readNiftiFile, writeNiftiFile } from '../../src-main/nifti/nifti-file';
+import { parseItkAffine } from '../../src-shared/registration/itk-transform';
 import { DATA as data, startApp, type E2eApp } from './helpers';
 
 const REF_DIR = path.join(data, 'reference/siemens_xa30_t1w_enh');
@@ -216,6 +217,24 @@ describe('registration: manual and automatic', () => {
       for (const [k, s] of [['tx', SHIFT[0]], ['ty', SHIFT[1]], ['tz', SHIFT[2]]] as const) {
         expect(Math.abs(Number(await page.inputValue(`[data-testid=registration-${k}]`)) + s)).toBeLessThan(1.5);
       }
+
+      // Save: the ITK transform and the 4×4 matrix written on the host read back as the same matrix.
+      const itkPath = path.join(tmp, 'moving_to_fixed.txt');
+      await page.fill('[data-testid=registration-save-path]', itkPath);
+      await page.click('[data-testid=registration-save-itk]');
+      await page.waitForFunction(() => /Saved/.test(document.querySelector('[data-testid=registration-note]')?.textContent ?? ''), null, { timeout: 20_000 });
+      const itk = parseItkAffine(readFileSync(itkPath, 'utf8'));
+      for (let i = 0; i < 16; i++) expect(itk[i]).toBeCloseTo(M[i], 6);
+      // Saving again without "replace" is refused with a message; with it, the file is replaced.
+      await page.click('[data-testid=registration-save-itk]');
+      await page.waitForSelector('[data-testid=registration-error]');
+      expect(await page.textContent('[data-testid=registration-error]')).toContain('already exists');
+      const matPath = path.join(tmp, 'moving_to_fixed_matrix.txt');
+      await page.fill('[data-testid=registration-save-path]', matPath);
+      await page.click('[data-testid=registration-save-matrix]');
+      await page.waitForFunction(() => /Saved/.test(document.querySelector('[data-testid=registration-note]')?.textContent ?? ''), null, { timeout: 20_000 });
+      const mat = readFileSync(matPath, 'utf8').trim().split(/\s+/).map(Number);
+      for (let i = 0; i < 16; i++) expect(mat[i]).toBeCloseTo(M[i], 9);
 
       // The moving image resliced on the fixed grid through the result: a new layer on the
       // fixed grid whose value at the cursor is close to the fixed image's (same anatomy).
