@@ -164,6 +164,35 @@ describe('registration store', () => {
     }
   });
 
+  it('save: ITK text or the 4×4 matrix of the current transform goes to the host with the path; failures become a message', async () => {
+    const { images, reg, mid } = setup();
+    reg.setParam('ty', -4);
+    const writes: { path: string; text: string; overwrite: boolean }[] = [];
+    reg.setBackend({
+      startJob: async () => { throw new Error('unused'); },
+      releaseVolumes: async () => undefined,
+      getVolume: async () => movingVol,
+      async saveText(path, text, overwrite) {
+        if (path.endsWith('.tfm')) throw new Error('transform.save: /x/t.tfm already exists');
+        writes.push({ path, text, overwrite });
+        return { path, bytes: text.length };
+      },
+    });
+    expect(await reg.saveTransform(' /out/t.txt ', 'itk')).toBe(true);
+    expect(writes[0].path).toBe('/out/t.txt');
+    expect(writes[0].overwrite).toBe(false);
+    const M = images.layer(mid)!.worldTransform!;
+    const back = parseItkAffine(writes[0].text);
+    for (let i = 0; i < 16; i++) expect(back[i]).toBeCloseTo(M[i], 12);
+    expect(await reg.saveTransform('/out/m.txt', 'matrix', true)).toBe(true);
+    expect(writes[1].overwrite).toBe(true);
+    const mat = writes[1].text.trim().split(/\s+/).map(Number);
+    expect(mat.length).toBe(16);
+    for (let i = 0; i < 16; i++) expect(mat[i]).toBeCloseTo(M[i], 12);
+    expect(await reg.saveTransform('/x/t.tfm', 'itk')).toBe(false);
+    expect(reg.error).toContain('already exists');
+  });
+
   it('blend makes the moving image a 50 % overlay; another mode restores it', () => {
     const { images, reg, mid } = setup();
     reg.setCompare('blend');
