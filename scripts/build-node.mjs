@@ -25,6 +25,9 @@ await build({
   bundle: true,
   platform: 'node',
   format: 'esm',
+  // Shared code goes to chunks next to the entry points (so relative worker paths still hold),
+  // letting the CLI load a command group only when it is used.
+  splitting: true,
   target: 'node20',
   packages: 'external',
   sourcemap: true,
