@@ -5,25 +5,13 @@
  * without the Electron binary.
  */
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { extname, resolve, sep } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { rendererCsp } from '../../src-shared/ipc/csp';
+import { contentTypeOf } from '../fs/content-type';
 
 export const APP_SCHEME = 'lattice';
 export const APP_ORIGIN = `${APP_SCHEME}://app`;
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-};
 
 function notFound(): Response {
   return new Response('not found', { status: 404, headers: { 'Content-Type': 'text/plain' } });
@@ -55,7 +43,7 @@ export async function serveAppRequest(rendererDir: string, requestUrl: string): 
   return new Response(body, {
     status: 200,
     headers: {
-      'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream',
+      'Content-Type': contentTypeOf(file),
       'Content-Security-Policy': rendererCsp(),
       'X-Content-Type-Options': 'nosniff',
     },

@@ -21,7 +21,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createReadStream, existsSync, readFileSync, realpathSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, extname, join, resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Duplex } from 'node:stream';
@@ -30,6 +30,7 @@ import { rendererCsp } from '../../src-shared/ipc/csp';
 import { BULK_MIN_BYTES, BULK_PATH, BULK_UPLOAD_PATH, extractBinaries, insertBinaries, TOKEN_HEADER, TOKEN_PARAM, WS_PATH, type BulkRef, type ClientMessage } from '../../src-shared/ipc/wire-codec';
 import type { EventName, Events, Reply } from '../../src-shared/ipc/contract';
 import { Services, type ClientLink, type ServiceOptions } from '../services/index';
+import { contentTypeOf } from '../fs/content-type';
 
 export interface HostOptions {
   /** 0 or undefined: a random free port. */
@@ -54,23 +55,6 @@ export interface RunningHost {
   close(): Promise<void>;
 }
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.woff': 'font/woff',
-  '.ttf': 'font/ttf',
-  '.txt': 'text/plain; charset=utf-8',
-};
 
 /** How long a bulk download (a volume on its way to the page) waits to be fetched. */
 const BULK_TTL_MS = 120_000;
@@ -243,7 +227,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     if (!file.startsWith(rendererDir + sep)) return send(res, 404, 'not found');
     const st = await stat(file);
     if (!st.isFile()) return send(res, 404, 'not found');
-    const type = MIME[extname(file).toLowerCase()] ?? 'application/octet-stream';
+    const type = contentTypeOf(file);
     const headers: Record<string, string | number> = {
       'Content-Type': type,
       'Content-Length': st.size,
