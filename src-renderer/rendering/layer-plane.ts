@@ -12,7 +12,7 @@ import type { Mat4, Vec3, Volume } from '../../src-shared/image/volume';
 import { sampleGrid, type Interpolation } from '../../src-shared/image/resample';
 import { mat4Multiply, mat4TransformPoint } from '../../src-shared/geometry/mat';
 import { worldToIndexMatrix as worldToIndex4 } from '../../src-shared/geometry/geometry';
-import { type SliceGrid, gridToWorld, worldToIndexMatrix, worldToContinuousIndex } from './slice-geometry';
+import { type SliceGrid, gridToWorld, worldToIndexLinear3, worldToContinuousIndex } from './slice-geometry';
 
 /**
  * Row-major 4×4: plane pixel (c, r, 0, 1) → continuous index of `vol`. `worldTransform`
@@ -32,7 +32,7 @@ export function planeIndexMap(vol: Volume, grid: SliceGrid, through: Vec3, world
     ];
     return mat4Multiply(worldToIndex4(vol), mat4Multiply(worldTransform, planeToWorld));
   }
-  const m = worldToIndexMatrix(vol);
+  const m = worldToIndexLinear3(vol);
   const p0 = worldToContinuousIndex(vol, gridToWorld(grid, 0, 0, through), m);
   const out: Mat4 = new Array(16).fill(0);
   for (let a = 0; a < 3; a++) {

@@ -9,7 +9,7 @@
  * of the volume (the one typed array is read in place).
  */
 import type { Vec3, Volume } from '../../src-shared/image/volume';
-import { type SliceGrid, gridToWorld, worldToContinuousIndex, worldToIndexMatrix } from './slice-geometry';
+import { type SliceGrid, gridToWorld, worldToContinuousIndex, worldToIndexLinear3 } from './slice-geometry';
 
 /**
  * Fills `out` (length grid.width*grid.height, row-major, row 0 = top) with stored values of
@@ -25,7 +25,7 @@ export function extractSlice(
   const { width, height } = grid;
   const n = width * height;
   const dst = out && out.length === n ? out : new Float32Array(n);
-  const m = worldToIndexMatrix(vol);
+  const m = worldToIndexLinear3(vol);
   const [nx, ny, nz] = vol.dims;
   const sliceStride = nx * ny;
   const data = vol.data;

@@ -75,8 +75,11 @@ export function edgeLetters(view: ViewName, convention: Convention = 'radiologic
 // index → world is the shared definition; re-exported for the renderer's modules.
 export { indexToWorld };
 
-/** Inverse of the 3×3 matrix D·diag(spacing), row-major: continuous index = M · (world − origin). */
-export function worldToIndexMatrix(g: ImageGeometry): number[] {
+/**
+ * Inverse of the 3×3 matrix D·diag(spacing), row-major: continuous index = M · (world − origin).
+ * (The renderer's hot loops use this 3×3 form; the shared 4×4 worldToIndexMatrix is the general one.)
+ */
+export function worldToIndexLinear3(g: ImageGeometry): number[] {
   const d = g.direction;
   const s = g.spacing;
   const m = [d[0] * s[0], d[1] * s[1], d[2] * s[2], d[3] * s[0], d[4] * s[1], d[5] * s[2], d[6] * s[0], d[7] * s[1], d[8] * s[2]];
@@ -95,7 +98,7 @@ export function worldToIndexMatrix(g: ImageGeometry): number[] {
 }
 
 /** Continuous (fractional) voxel index of a world point. */
-export function worldToContinuousIndex(g: ImageGeometry, p: Vec3, m = worldToIndexMatrix(g)): Vec3 {
+export function worldToContinuousIndex(g: ImageGeometry, p: Vec3, m = worldToIndexLinear3(g)): Vec3 {
   const x = p[0] - g.origin[0];
   const y = p[1] - g.origin[1];
   const z = p[2] - g.origin[2];
@@ -103,7 +106,7 @@ export function worldToContinuousIndex(g: ImageGeometry, p: Vec3, m = worldToInd
 }
 
 /** Nearest voxel index of a world point, clamped into the image. */
-export function worldToIndex(g: ImageGeometry, p: Vec3): Vec3 {
+export function nearestVoxelIndex(g: ImageGeometry, p: Vec3): Vec3 {
   const c = worldToContinuousIndex(g, p);
   return [0, 1, 2].map((a) => Math.min(g.dims[a] - 1, Math.max(0, Math.round(c[a])))) as Vec3;
 }

@@ -26,7 +26,7 @@ import { processingJobParams } from '../../src-shared/processing/jobs';
 import { realRange } from '../../src-shared/processing/volume-utils';
 import { worldBoxToVoxelBox } from '../../src-shared/processing/crop';
 import { radiusFromMm } from '../../src-shared/processing/morphology';
-import { indexToWorld, worldToIndex } from '../rendering/slice-geometry';
+import { indexToWorld, nearestVoxelIndex } from '../rendering/slice-geometry';
 import { layerTitle, useImagesStore, type ImageRole } from './images';
 import { useViewStore } from './view';
 
@@ -223,8 +223,8 @@ export function previewMask(vol: Volume, f: ThresholdForm, out?: Uint8Array): Ui
 
 /** Voxel box [start, end] (inclusive) of two world corners in an image. */
 export function voxelBoxOf(vol: Volume, a: Vec3, b: Vec3): { start: Vec3; end: Vec3 } {
-  const ia = worldToIndex(vol, a);
-  const ib = worldToIndex(vol, b);
+  const ia = nearestVoxelIndex(vol, a);
+  const ib = nearestVoxelIndex(vol, b);
   const clamp = (x: number, ax: number) => Math.min(vol.dims[ax] - 1, Math.max(0, x));
   return {
     start: [0, 1, 2].map((ax) => clamp(Math.min(ia[ax], ib[ax]), ax)) as Vec3,
@@ -559,7 +559,7 @@ export const useToolsStore = defineStore('tools', () => {
     const p = view.cursorWorld;
     // Full precision: a corner on a voxel centre must keep that voxel (the field shows it rounded).
     if (f.units === 'mm') f[which] = [...p] as Vec3;
-    else f[which] = worldToIndex(layer(f.source).volume, p);
+    else f[which] = nearestVoxelIndex(layer(f.source).volume, p);
   }
 
   // ---- drawing the crop box in a view: arm, then click-drag in any view ----
@@ -602,7 +602,7 @@ export const useToolsStore = defineStore('tools', () => {
       if (!drawingBox.value || !draw) return;
       const src = layersSink().list().find((l) => l.id === forms.crop.source);
       if (!src) return;
-      const ijk = worldToIndex(src.volume, view.cursorWorld);
+      const ijk = nearestVoxelIndex(src.volume, view.cursorWorld);
       if (!draw.first) draw.first = ijk;
       const a = draw.first;
       const b = draw.before;

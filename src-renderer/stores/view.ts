@@ -14,7 +14,7 @@ import {
   closestIndexAxis,
   indexToWorld,
   viewAxes,
-  worldToIndex,
+  nearestVoxelIndex,
 } from '../rendering/slice-geometry';
 import { voxelValue } from '../rendering/slice-extract';
 import { useImagesStore } from './images';
@@ -52,7 +52,7 @@ export const useViewStore = defineStore('view', () => {
 
   function setCursorWorld(p: Vec3) {
     const g = geometry.value;
-    if (g) cursor.value = worldToIndex(g, p);
+    if (g) cursor.value = nearestVoxelIndex(g, p);
   }
 
   /** Moves the cursor `delta` slices through `view` (positive = toward the view's normal). */
