@@ -10,26 +10,12 @@ export interface FileProblem {
   problem: string;
 }
 
-export interface DicomSeriesSummary {
-  /** Stable key within the scan ("1", "2", …, in the order series are listed). */
-  id: string;
-  seriesInstanceUid: string;
-  seriesNumber: number | null;
-  description: string;
-  modality: string;
-  dims: Vec3;
-  /** Volumes in a 4D series (1 for a plain 3D image). */
-  frames: number;
-  spacing: Vec3;
-  orientation: 'axial' | 'coronal' | 'sagittal' | 'oblique' | string;
-  fileCount: number;
-  warnings: string[];
-  patientName: string;
-  patientId: string;
-  studyDate: string;
-  studyDescription: string;
-  bodyPart?: string;
-}
+/**
+ * One series found by a scan. The IPC contract carries it to the renderer unchanged, so it is
+ * defined once there (src-shared/ipc/contract.ts, SeriesSummary).
+ */
+export type { SeriesSummary as DicomSeriesSummary } from '../../src-shared/ipc/contract';
+import type { SeriesSummary as DicomSeriesSummary } from '../../src-shared/ipc/contract';
 
 export interface DicomScan {
   series: DicomSeriesSummary[];

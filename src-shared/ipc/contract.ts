@@ -252,16 +252,19 @@ export interface RecentEntry {
   openedAt: string;
 }
 
-/** One series found by dicom.scan (mirrors DicomSeriesSummary of src-main/dicom). */
+/** One series found by dicom.scan; also the DICOM reader's own type (src-main/dicom, DicomSeriesSummary). */
 export interface SeriesSummary {
+  /** Stable key within the scan ("1", "2", …, in the order series are listed). */
   id: string;
   seriesInstanceUid: string;
   seriesNumber: number | null;
   description: string;
   modality: string;
   dims: [number, number, number];
+  /** Volumes in a 4D series (1 for a plain 3D image). */
   frames: number;
   spacing: [number, number, number];
+  /** 'axial' | 'coronal' | 'sagittal' | 'oblique'. */
   orientation: string;
   fileCount: number;
   warnings: string[];
