@@ -213,3 +213,48 @@ export async function startApp(opts: { build?: boolean; viewport?: { width: numb
     throw e;
   }
 }
+
+// ---- UI steps shared by the end-to-end tests --------------------------------------------
+
+/** Waits two animation frames, so that whatever the last action changed has been drawn. */
+export async function nextFrames(page: Page): Promise<void> {
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+}
+
+/**
+ * Opens the first series of a DICOM folder (or a NIfTI file) through the open dialog and waits
+ * until all three views have rendered. With `role`, answers the "load as" question and waits
+ * for the dialog to close.
+ */
+export async function openSeries(page: Page, folder: string, role?: 'main' | 'additional' | 'overlay'): Promise<void> {
+  await page.click('[data-testid=open-folder]');
+  await page.fill('[data-testid=folder-path]', folder);
+  await page.click('[data-testid=scan-button]');
+  await page.waitForSelector('[data-testid=series-row]', { timeout: 60_000 });
+  await page.click('[data-testid=series-row]');
+  if (role) {
+    await page.click(`[data-testid=load-as] [data-role=${role}]`);
+    await page.waitForSelector('[data-testid=open-dialog]', { state: 'detached', timeout: 60_000 });
+  }
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('[data-view]')].every((v) => Number(v.getAttribute('data-render-count')) > 0),
+    null,
+    { timeout: 60_000 },
+  );
+}
+
+/** Clicks a view at a fraction (fx, fy) of its width and height. */
+export async function clickView(page: Page, view: string, fx: number, fy: number): Promise<void> {
+  const box = (await page.locator(`[data-view=${view}] [data-testid=view-input]`).boundingBox())!;
+  await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
+}
+
+/** The cursor inspector after a redraw: the cursor's world position and one row per layer. */
+export async function cursorRows(page: Page) {
+  await nextFrames(page);
+  const world = (await page.getAttribute('[data-testid=cursor-inspector]', 'data-world'))!.split(',').map(Number) as [number, number, number];
+  const rows = await page.$$eval('[data-testid=cursor-row]', (els) =>
+    els.map((e) => ({ id: e.getAttribute('data-layer-id')!, value: e.getAttribute('data-value'), index: e.getAttribute('data-index')!.split(',').map(Number) })),
+  );
+  return { world, rows };
+}

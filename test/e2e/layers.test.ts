@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import type { Mat3, Vec3, Volume } from '../../src-shared/image/volume';
 import { readNiftiFile, writeNiftiFile } from '../../src-main/nifti/nifti-file';
-import { ARTIFACTS as artifacts, DATA as data, startApp, type E2eApp } from './helpers';
+import { ARTIFACTS as artifacts, DATA as data, startApp, type E2eApp, nextFrames, openSeries, clickView, cursorRows } from './helpers';
 
 const CT = path.join(data, 'dicom/ct_ge_lightspeed_3slice');
 const REF_DIR = path.join(data, 'reference/ct_ge_lightspeed_3slice');
@@ -92,24 +92,9 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-async function frames(page: Page) {
-  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-}
-
-async function open(page: Page, p: string, role?: 'additional' | 'overlay') {
-  await page.click('[data-testid=open-folder]');
-  await page.fill('[data-testid=folder-path]', p);
-  await page.click('[data-testid=scan-button]');
-  await page.waitForSelector('[data-testid=series-row]', { timeout: 60_000 });
-  await page.click('[data-testid=series-row]');
-  if (role) await page.click(`[data-testid=load-as] [data-role=${role}]`);
-  await page.waitForSelector('[data-testid=open-dialog]', { state: 'detached', timeout: 60_000 });
-  await page.waitForFunction(() => [...document.querySelectorAll('[data-view]')].every((v) => Number(v.getAttribute('data-render-count')) > 0), null, { timeout: 60_000 });
-}
-
 /** Colourful pixels (clearly not grey) and a hash of a view's plane canvas. */
 async function planeStats(page: Page, view: string) {
-  await frames(page);
+  await nextFrames(page);
   return page.evaluate((v) => {
     const c = document.querySelector(`[data-view=${v}] canvas.plane`) as HTMLCanvasElement;
     const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
@@ -124,30 +109,16 @@ async function planeStats(page: Page, view: string) {
   }, view);
 }
 
-async function clickView(page: Page, view: string, fx: number, fy: number) {
-  const box = (await page.locator(`[data-view=${view}] [data-testid=view-input]`).boundingBox())!;
-  await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
-}
-
-async function cursorRows(page: Page) {
-  await frames(page);
-  const world = (await page.getAttribute('[data-testid=cursor-inspector]', 'data-world'))!.split(',').map(Number) as Vec3;
-  const rows = await page.$$eval('[data-testid=cursor-row]', (els) =>
-    els.map((e) => ({ id: e.getAttribute('data-layer-id')!, value: e.getAttribute('data-value'), index: e.getAttribute('data-index')!.split(',').map(Number) })),
-  );
-  return { world, rows };
-}
-
 describe('layers: overlay, cursor inspector, contrast, colour maps, export', () => {
   it('CT + rotated/rescaled CT overlay (Hot, 50 %): colour where the overlay is, exact values, live contrast and colour map', async () => {
     const page = await app.newPage();
     await page.setViewportSize({ width: 1400, height: 900 });
     try {
-      await open(page, CT);
+      await openSeries(page, CT);
       const grey = await planeStats(page, 'axial');
       expect(grey.colour).toBe(0);
 
-      await open(page, overlayPath, 'overlay');
+      await openSeries(page, overlayPath, 'overlay');
       // Layer inspector: the overlay, Hot, 50 %.
       await page.click('[data-testid=menu-tools]');
       await page.click('[data-testid=menu-layer-inspector]');
@@ -250,8 +221,8 @@ describe('layers: overlay, cursor inspector, contrast, colour maps, export', () 
     const page = await app.newPage();
     await page.setViewportSize({ width: 1400, height: 900 });
     try {
-      await open(page, CT);
-      await open(page, overlayPath, 'additional');
+      await openSeries(page, CT);
+      await openSeries(page, overlayPath, 'additional');
       const thumbs = page.locator('[data-view=axial] [data-layer-thumb]');
       expect(await thumbs.count()).toBe(2);
       expect(await page.locator('[data-view=axial] [data-layer-thumb] img').first().getAttribute('src')).toMatch(/^data:image\/png/);
@@ -309,7 +280,7 @@ describe('layers: overlay, cursor inspector, contrast, colour maps, export', () 
       const saved = (await api.getSetting('colormaps.custom')) as { name: string; points: unknown[] }[];
       expect(saved[0].points.length).toBe(6);
       await page.reload();
-      await open(page, CT);
+      await openSeries(page, CT);
       await page.click('[data-testid=open-layer-inspector]');
       await page.click('[data-tab=colormap]');
       await page.click('[data-colormap="custom:My jet"]');
@@ -329,8 +300,8 @@ describe('layers: overlay, cursor inspector, contrast, colour maps, export', () 
     const page = await app.newPage();
     await page.setViewportSize({ width: 1400, height: 900 });
     try {
-      await open(page, CT);
-      await open(page, maskPath, 'overlay');
+      await openSeries(page, CT);
+      await openSeries(page, maskPath, 'overlay');
       const st = await planeStats(page, 'axial');
       expect(st.colour).toBeGreaterThan(100);
       const covered = Number(await page.getAttribute('[data-view=axial]', 'data-overlay-pixels'));

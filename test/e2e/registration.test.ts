@@ -16,7 +16,7 @@ import type { Page } from 'playwright-core';
 import type { Vec3, Volume } from '../../src-shared/image/volume';
 import { readNiftiFile, writeNiftiFile } from '../../src-main/nifti/nifti-file';
 import { parseItkAffine } from '../../src-shared/registration/itk-transform';
-import { DATA as data, startApp, type E2eApp } from './helpers';
+import { DATA as data, startApp, type E2eApp, nextFrames, openSeries, clickView, cursorRows } from './helpers';
 
 const REF_DIR = path.join(data, 'reference/siemens_xa30_t1w_enh');
 const SHIFT: Vec3 = [6.5, -4.25, 3.5];
@@ -68,33 +68,6 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-async function frames(page: Page) {
-  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-}
-
-async function open(page: Page, p: string, role?: 'additional' | 'overlay') {
-  await page.click('[data-testid=open-folder]');
-  await page.fill('[data-testid=folder-path]', p);
-  await page.click('[data-testid=scan-button]');
-  await page.waitForSelector('[data-testid=series-row]', { timeout: 60_000 });
-  await page.click('[data-testid=series-row]');
-  if (role) await page.click(`[data-testid=load-as] [data-role=${role}]`);
-  await page.waitForSelector('[data-testid=open-dialog]', { state: 'detached', timeout: 60_000 });
-  await page.waitForFunction(() => [...document.querySelectorAll('[data-view]')].every((v) => Number(v.getAttribute('data-render-count')) > 0), null, { timeout: 60_000 });
-}
-
-async function clickView(page: Page, view: string, fx: number, fy: number) {
-  const box = (await page.locator(`[data-view=${view}] [data-testid=view-input]`).boundingBox())!;
-  await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
-}
-
-async function cursorRows(page: Page) {
-  await frames(page);
-  const world = (await page.getAttribute('[data-testid=cursor-inspector]', 'data-world'))!.split(',').map(Number) as Vec3;
-  const rows = await page.$$eval('[data-testid=cursor-row]', (els) => els.map((e) => ({ id: e.getAttribute('data-layer-id')!, value: e.getAttribute('data-value') })));
-  return { world, rows };
-}
-
 async function setField(page: Page, key: string, value: number) {
   const f = page.locator(`[data-testid=registration-${key}]`);
   await f.fill(String(value));
@@ -102,7 +75,7 @@ async function setField(page: Page, key: string, value: number) {
 }
 
 async function planeHash(page: Page, view: string) {
-  await frames(page);
+  await nextFrames(page);
   return page.evaluate((v) => {
     const c = document.querySelector(`[data-view=${v}] canvas.plane`) as HTMLCanvasElement;
     const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
@@ -117,8 +90,8 @@ describe('registration: manual and automatic', () => {
     const page = await app.newPage();
     await page.setViewportSize({ width: 1400, height: 1000 });
     try {
-      await open(page, fixedPath);
-      await open(page, movingPath, 'additional');
+      await openSeries(page, fixedPath);
+      await openSeries(page, movingPath, 'additional');
       await page.click('[data-testid=menu-tools]');
       await page.click('[data-testid=menu-registration]');
       await page.waitForSelector('[data-testid=registration-panel]');

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS as artifacts, DATA as data, startApp, type E2eApp } from './helpers';
+import { ARTIFACTS as artifacts, DATA as data, startApp, type E2eApp, openSeries } from './helpers';
 
 const CT = path.join(data, 'dicom/ct_ge_lightspeed_3slice');
 
@@ -22,15 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
 });
-
-async function openSeries(page: Page, folder: string) {
-  await page.click('[data-testid=open-folder]');
-  await page.fill('[data-testid=folder-path]', folder);
-  await page.click('[data-testid=scan-button]');
-  await page.waitForSelector('[data-testid=series-row]', { timeout: 60_000 });
-  await page.click('[data-testid=series-row]');
-  await page.waitForFunction(() => [...document.querySelectorAll('[data-view]')].every((v) => Number(v.getAttribute('data-render-count')) > 0), null, { timeout: 60_000 });
-}
 
 /**
  * One channel of every pixel of the axial plane canvas (grey images: r = g = b), after a

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import type { Vec3, Volume } from '../../src-shared/image/volume';
 import { readNiftiFile } from '../../src-main/nifti/nifti-file';
-import { ARTIFACTS as artifacts, DATA as data, startApp, type E2eApp } from './helpers';
+import { ARTIFACTS as artifacts, DATA as data, startApp, type E2eApp, openSeries, clickView } from './helpers';
 
 const CT = path.join(data, 'dicom/ct_ge_lightspeed_3slice');
 const OBLIQUE = path.join(data, 'dicom/ge_adc_prostate_oblique');
@@ -29,19 +29,6 @@ async function newPage(): Promise<Page> {
   const page = await app.newPage();
   await page.setViewportSize({ width: 1300, height: 850 });
   return page;
-}
-
-async function openSeries(page: Page, folder: string) {
-  await page.click('[data-testid=open-folder]');
-  await page.fill('[data-testid=folder-path]', folder);
-  await page.click('[data-testid=scan-button]');
-  await page.waitForSelector('[data-testid=series-row]', { timeout: 60_000 });
-  await page.click('[data-testid=series-row]');
-  await page.waitForFunction(
-    () => [...document.querySelectorAll('[data-view]')].every((v) => Number(v.getAttribute('data-render-count')) > 0),
-    null,
-    { timeout: 60_000 },
-  );
 }
 
 /** What the user sees in a view (a PNG of it), for "did the picture change". */
@@ -107,11 +94,6 @@ async function letters(page: Page, view: string) {
 }
 
 /** Clicks a view at a fraction of its size. */
-async function clickView(page: Page, view: string, fx: number, fy: number) {
-  const box = (await page.locator(`[data-view=${view}] [data-testid=view-input]`).boundingBox())!;
-  await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
-}
-
 /** The reference NIfTI's real value at a world (LPS) point: nearest voxel. */
 function referenceValueAt(ref: Volume, p: Vec3): number {
   // Solve p = origin + D·diag(spacing)·ijk for ijk.
