@@ -78,17 +78,23 @@ export interface LutMapping {
 }
 
 /**
+ * The LUT entry of a stored value v is round(v·a + b), clamped to [0, nl − 1]:
+ * index = (v·slope + intercept − (level − window/2)) / window · (nl − 1).
+ */
+function lutIndexCoefficients(map: LutMapping): { nl: number; a: number; b: number } {
+  const nl = map.lut.length / 4;
+  const w = Math.max(map.window, 1e-12);
+  const lo = map.level - w / 2;
+  return { nl, a: (map.slope * (nl - 1)) / w, b: ((map.intercept - lo) * (nl - 1)) / w };
+}
+
+/**
  * Colour-maps `values` into `dst` (RGBA bytes), opaque: the LUT's colour is written with
  * alpha 255 (a shown image is never see-through). NaN → `outside` (opaque black).
  */
 export function lutToRgba(values: Float32Array, map: LutMapping, dst: Uint8ClampedArray, outside: readonly number[] = [0, 0, 0, 255]) {
   const { lut } = map;
-  const nl = lut.length / 4;
-  const w = Math.max(map.window, 1e-12);
-  const lo = map.level - w / 2;
-  // index = (v·slope + intercept − lo) / w · (nl − 1)
-  const a = (map.slope * (nl - 1)) / w;
-  const b = ((map.intercept - lo) * (nl - 1)) / w;
+  const { nl, a, b } = lutIndexCoefficients(map);
   for (let i = 0, o = 0; i < values.length; i++, o += 4) {
     const v = values[i];
     if (v !== v) {
@@ -115,11 +121,7 @@ export function lutToRgba(values: Float32Array, map: LutMapping, dst: Uint8Clamp
  */
 export function blendLayer(values: Float32Array, map: LutMapping, opacity: number, isLabel: boolean, dst: Uint8ClampedArray): number {
   const { lut } = map;
-  const nl = lut.length / 4;
-  const w = Math.max(map.window, 1e-12);
-  const lo = map.level - w / 2;
-  const a = (map.slope * (nl - 1)) / w;
-  const b = ((map.intercept - lo) * (nl - 1)) / w;
+  const { nl, a, b } = lutIndexCoefficients(map);
   const op = Math.min(1, Math.max(0, opacity)) / 255;
   // Per LUT entry: colour × alpha and 1 − alpha, so a pixel is one multiply-add per channel.
   const pre = new Float32Array(nl * 3);
@@ -180,11 +182,7 @@ export function layerValueAt(vol: Volume, p: Vec3, interpolation: Interpolation,
  */
 export function checkerLayer(values: Float32Array, map: LutMapping, width: number, tile: number, dst: Uint8ClampedArray): number {
   const { lut } = map;
-  const nl = lut.length / 4;
-  const w = Math.max(map.window, 1e-12);
-  const lo = map.level - w / 2;
-  const a = (map.slope * (nl - 1)) / w;
-  const b = ((map.intercept - lo) * (nl - 1)) / w;
+  const { nl, a, b } = lutIndexCoefficients(map);
   const t = Math.max(1, Math.round(tile));
   let touched = 0;
   for (let i = 0, o = 0; i < values.length; i++, o += 4) {
