@@ -194,7 +194,12 @@ export const requestSchemas = {
       inputs: z.array(id).max(100),
     })
     .strict(),
-  'job.cancel': z.object({ jobId: id }).strict(),
+  /**
+   * Cancels a job. `keep: true` asks a job that can stop early (demons) to finish now with
+   * what it has: it ends with job.done (result.stoppedEarly = true) instead of job.failed.
+   * Kinds that cannot stop early are cancelled as usual.
+   */
+  'job.cancel': z.object({ jobId: id, keep: z.boolean().optional() }).strict(),
   /** Aborts a running request that was given a `task` id. */
   'task.cancel': z.object({ task: id }).strict(),
 } as const;
@@ -318,7 +323,12 @@ export type Result<C extends Channel> = Results[C];
 export interface Events {
   /** Progress of a request that was given a `task` id. fraction is 0..1, or null when unknown. */
   'task.progress': { task: string; fraction: number | null; done?: number; total?: number; message: string };
-  'job.progress': { jobId: string; fraction: number | null; message: string };
+  /**
+   * `preview`: a job's live picture, when the kind makes one (demons: DemonsPreview of
+   * src-shared/registration/preview.ts, its pixel planes as ArrayBuffers). Never dropped by
+   * the progress throttle.
+   */
+  'job.progress': { jobId: string; fraction: number | null; message: string; preview?: Record<string, unknown> };
   'job.done': { jobId: string; kind: string; volumes: VolumeHeader[]; result?: Record<string, unknown> };
   'job.failed': { jobId: string; kind: string; error: IpcErrorInfo; cancelled: boolean };
   /** A native menu item or shortcut (Electron), or a path given on the command line. */
