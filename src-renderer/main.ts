@@ -13,6 +13,7 @@ import { useImagesStore } from './stores/images';
 import { useColorMapsStore } from './stores/colormaps';
 import { useLayerUiStore } from './stores/layer-ui';
 import { useRegistrationStore } from './stores/registration';
+import { useDemonsStore } from './stores/demons';
 
 const app = createApp(App);
 app.use(createPinia());
@@ -32,6 +33,12 @@ useRegistrationStore().setBackend({
   releaseVolumes: (ids) => api.releaseVolumes(ids),
   getVolume: async (id) => (await api.getVolume(id)).volume,
   saveText: (path, text, overwrite) => api.saveTransform(path, text, overwrite),
+});
+useDemonsStore().setBackend({
+  startJob: (kind, args, inputs, on) => api.startJob(kind, args, inputs, on),
+  getVolume: async (id) => (await api.getVolume(id)).volume,
+  releaseVolumes: (ids) => api.releaseVolumes(ids),
+  exportVolume: (hostId, path, overwrite) => api.exportVolume(hostId, path, { overwrite }),
 });
 // Layers made in the renderer (processing results) reach the host on demand (job inputs, export).
 useImagesStore().setHostUploader(async (volume, name) => (await api.putVolume(volume, name)).id);

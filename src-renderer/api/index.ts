@@ -54,7 +54,16 @@ export interface JobHandle {
   jobId: string;
   /** Resolves with the new volumes' headers (fetch bytes with getVolume), rejects with IpcError on failure/cancel. */
   done: Promise<{ volumes: VolumeHeader[]; result?: Record<string, unknown> }>;
-  cancel(): Promise<void>;
+  /**
+   * Cancels the job. `keep`: a job that can stop early (demons) finishes now with what it has
+   * and `done` resolves (result.stoppedEarly); other kinds are cancelled as usual.
+   */
+  cancel(keep?: boolean): Promise<void>;
+}
+
+export interface JobOptions extends CallOptions {
+  /** The job's live picture, when its kind sends one (job.progress's `preview`). */
+  onPreview?: (preview: Record<string, unknown>) => void;
 }
 
 let taskCounter = 0;
@@ -184,7 +193,7 @@ export class LatticeApi {
   }
 
   /** Starts a job; see JobHandle. */
-  async startJob(kind: string, args: Record<string, unknown>, inputs: string[], opts: CallOptions = {}): Promise<JobHandle> {
+  async startJob(kind: string, args: Record<string, unknown>, inputs: string[], opts: JobOptions = {}): Promise<JobHandle> {
     // Subscribe first so no event can slip between the reply and the subscription.
     let jobId = '';
     const early: { ev: 'job.progress' | 'job.done' | 'job.failed'; p: unknown }[] = [];
@@ -208,6 +217,7 @@ export class LatticeApi {
         if (ev === 'job.progress') {
           const e = p as Events['job.progress'];
           opts.onProgress?.(e.fraction, e.message);
+          if (e.preview) opts.onPreview?.(e.preview);
         } else if (ev === 'job.done') {
           unsubscribe();
           const e = p as Events['job.done'];
@@ -219,8 +229,8 @@ export class LatticeApi {
       };
       for (const { ev, p } of early) if ((p as { jobId: string }).jobId === jobId) settle(ev, p);
     });
-    const cancel = async () => {
-      await this.invoke('job.cancel', { jobId });
+    const cancel = async (keep?: boolean) => {
+      await this.invoke('job.cancel', keep ? { jobId, keep } : { jobId });
     };
     opts.signal?.addEventListener('abort', () => void cancel(), { once: true });
     return { jobId, done, cancel };

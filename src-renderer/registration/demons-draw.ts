@@ -1,0 +1,135 @@
+/**
+ * Pictures of a running demons registration, from the job's DemonsPreview (one slice of the
+ * fixed grid, see src-shared/registration/preview.ts): the three classic panes — an image
+ * (source, target or warped), the deformation (grid or Jacobian determinant) and the current
+ * update — and the MSD-against-iteration curve. Pure functions over typed arrays (RGBA
+ * buffers, polylines), so they are unit-tested without a canvas; the component only copies
+ * the buffers into ImageData and strokes the polylines.
+ */
+import { buildLut, resolveColorMap } from '../colormaps';
+
+/** [lo, hi] between the `p` and `1 − p` quantiles of the finite values (a robust display range). */
+export function planeRange(plane: Float32Array, p = 0.01): [number, number] {
+  const vals: number[] = [];
+  const stride = Math.max(1, Math.floor(plane.length / 20_000));
+  for (let i = 0; i < plane.length; i += stride) if (Number.isFinite(plane[i])) vals.push(plane[i]);
+  if (!vals.length) return [0, 1];
+  vals.sort((a, b) => a - b);
+  const lo = vals[Math.floor(p * (vals.length - 1))];
+  const hi = vals[Math.ceil((1 - p) * (vals.length - 1))];
+  return hi > lo ? [lo, hi] : [lo, lo + 1];
+}
+
+/** Values through a 256-entry RGBA lookup table between lo and hi (clamped), into `out` (RGBA). */
+export function lutRgba(plane: Float32Array, lo: number, hi: number, lut: Uint8ClampedArray, out: Uint8ClampedArray): Uint8ClampedArray {
+  const scale = 255 / (hi - lo || 1);
+  for (let i = 0; i < plane.length; i++) {
+    const v = plane[i];
+    const k = Number.isFinite(v) ? Math.max(0, Math.min(255, Math.round((v - lo) * scale))) * 4 : 0;
+    const o = i * 4;
+    out[o] = lut[k];
+    out[o + 1] = lut[k + 1];
+    out[o + 2] = lut[k + 2];
+    out[o + 3] = 255;
+  }
+  return out;
+}
+
+const lutCache = new Map<string, Uint8ClampedArray>();
+/** The LUT of a colour map id ('grayscale', 'hot', 'bwr', …): 256 entries, or `size`. */
+export function lutOf(id: string, size = 256): Uint8ClampedArray {
+  const key = `${id}/${size}`;
+  let l = lutCache.get(key);
+  if (!l) lutCache.set(key, (l = buildLut(resolveColorMap(id), size)));
+  return l;
+}
+
+/**
+ * Jacobian determinant on a diverging scale centred at 1 (volume kept): blue = compression
+ * (det < 1), white = 1, red = expansion. Symmetric in log(det), so halving and doubling are
+ * equally strong; |log det| ≥ log(range) saturates. det ≤ 0 (folding) is drawn black.
+ */
+export function jacobianRgba(jac: Float32Array, out: Uint8ClampedArray, range = 2): Uint8ClampedArray {
+  // An odd number of entries puts det = 1 exactly on the map's white centre.
+  const lut = lutOf('bwr', 511);
+  const L = Math.log(range);
+  for (let i = 0; i < jac.length; i++) {
+    const d = jac[i];
+    const o = i * 4;
+    if (!(d > 0)) {
+      out[o] = out[o + 1] = out[o + 2] = 0;
+    } else {
+      const t = Math.max(-1, Math.min(1, Math.log(d) / L));
+      const k = Math.round((t + 1) * 255) * 4;
+      out[o] = lut[k];
+      out[o + 1] = lut[k + 1];
+      out[o + 2] = lut[k + 2];
+    }
+    out[o + 3] = 255;
+  }
+  return out;
+}
+
+/**
+ * The deformation as a grid: the lines x = const and y = const every `every` pixels of the
+ * fixed grid, each point p drawn at p + d(p) (where the transform sends it), in preview
+ * pixel coordinates (pixel centres at integers). `disp`: 2 × width × height (x then y).
+ */
+export function gridLines(disp: Float32Array, width: number, height: number, every: number): Float32Array[] {
+  const n = width * height;
+  const lines: Float32Array[] = [];
+  const step = Math.max(1, Math.round(every));
+  for (let y = 0; y < height; y += step) {
+    const l = new Float32Array(2 * width);
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      l[2 * x] = x + disp[i];
+      l[2 * x + 1] = y + disp[n + i];
+    }
+    lines.push(l);
+  }
+  for (let x = 0; x < width; x += step) {
+    const l = new Float32Array(2 * height);
+    for (let y = 0; y < height; y++) {
+      const i = y * width + x;
+      l[2 * y] = x + disp[i];
+      l[2 * y + 1] = y + disp[n + i];
+    }
+    lines.push(l);
+  }
+  return lines;
+}
+
+export interface MsdPlot {
+  /** Polyline "x,y x,y …" in the plot's box (y down). */
+  points: string;
+  /** x of each level's first iteration after the first level. */
+  levelMarks: number[];
+  min: number;
+  max: number;
+}
+
+/**
+ * MSD against iteration (all levels, one x step per iteration) scaled into width × height
+ * with `pad` pixels of margin. Each level starts on a coarser or finer image, so its MSD
+ * jumps at a level change: the marks show where.
+ */
+export function msdPlot(history: { msd: number[]; level: number[] }, width: number, height: number, pad = 4): MsdPlot {
+  const m = history.msd;
+  if (!m.length) return { points: '', levelMarks: [], min: 0, max: 0 };
+  let min = Infinity, max = -Infinity;
+  for (const v of m) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const span = max - min || Math.abs(max) || 1;
+  const xOf = (i: number) => pad + (m.length > 1 ? (i * (width - 2 * pad)) / (m.length - 1) : 0);
+  const yOf = (v: number) => pad + ((max - v) * (height - 2 * pad)) / span;
+  const pts: string[] = [];
+  const marks: number[] = [];
+  for (let i = 0; i < m.length; i++) {
+    pts.push(`${xOf(i).toFixed(1)},${yOf(m[i]).toFixed(1)}`);
+    if (i > 0 && history.level[i] !== history.level[i - 1]) marks.push(xOf(i));
+  }
+  return { points: pts.join(' '), levelMarks: marks, min, max };
+}
