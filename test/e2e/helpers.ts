@@ -258,3 +258,20 @@ export async function cursorRows(page: Page) {
   );
   return { world, rows };
 }
+
+/** FNV-1a hash of a canvas's RGB pixels (a view's plane by default): equal hashes = same picture. */
+export async function canvasHash(page: Page, selector: string): Promise<number> {
+  await nextFrames(page);
+  return page.evaluate((sel) => {
+    const c = document.querySelector(sel) as HTMLCanvasElement;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let h = 2166136261;
+    for (let i = 0; i < d.length; i += 4) h = Math.imul(h ^ (d[i] | (d[i + 1] << 8) | (d[i + 2] << 16)), 16777619);
+    return h >>> 0;
+  }, selector);
+}
+
+/** canvasHash of a slice view's plane. */
+export function planeHash(page: Page, view: string): Promise<number> {
+  return canvasHash(page, `[data-view=${view}] canvas.plane`);
+}

@@ -16,7 +16,7 @@ import type { Page } from 'playwright-core';
 import type { Vec3, Volume } from '../../src-shared/image/volume';
 import { readNiftiFile, writeNiftiFile } from '../../src-main/nifti/nifti-file';
 import { parseItkAffine } from '../../src-shared/registration/itk-transform';
-import { DATA as data, startApp, type E2eApp, nextFrames, openSeries, clickView, cursorRows } from './helpers';
+import { DATA as data, startApp, type E2eApp, openSeries, clickView, cursorRows, planeHash } from './helpers';
 
 const REF_DIR = path.join(data, 'reference/siemens_xa30_t1w_enh');
 const SHIFT: Vec3 = [6.5, -4.25, 3.5];
@@ -72,17 +72,6 @@ async function setField(page: Page, key: string, value: number) {
   const f = page.locator(`[data-testid=registration-${key}]`);
   await f.fill(String(value));
   await f.dispatchEvent('change');
-}
-
-async function planeHash(page: Page, view: string) {
-  await nextFrames(page);
-  return page.evaluate((v) => {
-    const c = document.querySelector(`[data-view=${v}] canvas.plane`) as HTMLCanvasElement;
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    let h = 2166136261;
-    for (let i = 0; i < d.length; i += 4) h = Math.imul(h ^ (d[i] | (d[i + 1] << 8) | (d[i + 2] << 16)), 16777619);
-    return h >>> 0;
-  }, view);
 }
 
 describe('registration: manual and automatic', () => {
