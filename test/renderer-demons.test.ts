@@ -14,6 +14,7 @@ import { useImagesStore } from '../src-renderer/stores/images';
 import { useRegistrationStore } from '../src-renderer/stores/registration';
 import { useDemonsStore, type DemonsBackend } from '../src-renderer/stores/demons';
 import { useViewStore } from '../src-renderer/stores/view';
+import { DEMONS_DEFAULTS } from '../src-main/registration/demons';
 
 describe('demons drawing', () => {
   it('grid lines pass through p + d(p) for every grid point, rows then columns', () => {
@@ -101,6 +102,9 @@ describe('pane layout', () => {
 });
 
 describe('iterations field', () => {
+  it("the form's defaults are the engine's", () => {
+    for (const [k, v] of Object.entries(DEMONS_FORM_DEFAULTS)) expect(DEMONS_DEFAULTS[k as keyof typeof DEMONS_DEFAULTS], k).toEqual(v);
+  });
   it('parses one number per level or one for all; names the bad part', () => {
     expect(parseIterations('150, 80, 5', 3)).toEqual([150, 80, 5]);
     expect(parseIterations('20', 4)).toEqual([20, 20, 20, 20]);
