@@ -12,17 +12,28 @@ export type ToWorker =
       kind: string;
       params: unknown;
       inputs: Volume[];
-      /** Int32 flag the runner sets to 1 to cancel (worker threads only). */
+      /**
+       * Int32 flags (worker threads only): [0] the runner sets to 1 to cancel, [1] (when
+       * present) to 1 to ask the job to finish early keeping its result.
+       */
       abort?: SharedArrayBuffer;
       /** Send the inputs back with the answer (they were lent, not copied). */
       returnInputs: boolean;
     }
-  | { type: 'cancel'; id: number };
+  | { type: 'cancel'; id: number }
+  /** Finish early, keeping the result (kinds that can; see JobRunOptions.finish). */
+  | { type: 'finish'; id: number };
 
 export type FromWorker =
-  | { type: 'progress'; id: number; fraction: number; message: string }
+  | { type: 'progress'; id: number; fraction: number; message: string; preview?: unknown }
   | { type: 'done'; id: number; volumes: Volume[]; values?: Record<string, unknown>; inputs?: Volume[] }
   | { type: 'error'; id: number; name: string; message: string; inputs?: Volume[] };
+
+/** The ArrayBuffers directly inside a preview object (its planes), to transfer rather than copy. */
+export function previewBuffers(preview: unknown): ArrayBuffer[] {
+  if (!preview || typeof preview !== 'object') return [];
+  return Object.values(preview).filter((v): v is ArrayBuffer => v instanceof ArrayBuffer);
+}
 
 /** Slack (bytes) allowed around a volume's voxels for its buffer to count as its own. */
 const OWN_SLACK = 64 << 10;

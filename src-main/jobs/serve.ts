@@ -7,12 +7,18 @@
 import { parentPort } from 'node:worker_threads';
 import type { Volume } from '../../src-shared/image/volume';
 import type { AbortFlag } from '../../src-shared/processing/progress';
-import { packVolumes, type FromWorker, type ToWorker } from './protocol';
+import { packVolumes, previewBuffers, type FromWorker, type ToWorker } from './protocol';
 
 export interface JobContext {
-  onProgress(fraction: number, message: string): void;
+  /** `preview`: a live picture of the job's state (plain object; its ArrayBuffers are transferred). */
+  onProgress(fraction: number, message: string, preview?: unknown): void;
   /** Poll `signal.aborted` between slabs; throw (e.g. OperationCancelledError) to stop. */
   signal: AbortFlag;
+  /**
+   * The caller asked to stop early and keep the result: a kind that supports it ends its
+   * iterations and returns normally; others ignore it.
+   */
+  finish: { readonly requested: boolean };
 }
 
 export interface JobHandlerOutput {
@@ -65,20 +71,26 @@ function connect(ready: (port: Port) => void): void {
 
 export function serveJobs(handlers: Record<string, JobHandler>): void {
   connect((port) => {
-    const flags = new Map<number, { aborted: boolean }>();
+    const flags = new Map<number, { aborted: boolean; finish: boolean }>();
     port.onMessage(async (msg) => {
-      if (msg.type === 'cancel') {
+      if (msg.type === 'cancel' || msg.type === 'finish') {
         const f = flags.get(msg.id);
-        if (f) f.aborted = true;
+        if (f && msg.type === 'cancel') f.aborted = true;
+        if (f && msg.type === 'finish') f.finish = true;
         return;
       }
       const { id, kind, inputs } = msg;
       const shared = msg.abort ? new Int32Array(msg.abort) : null;
-      const local = { aborted: false };
+      const local = { aborted: false, finish: false };
       flags.set(id, local);
       const signal: AbortFlag = {
         get aborted() {
           return local.aborted || (shared !== null && Atomics.load(shared, 0) !== 0);
+        },
+      };
+      const finish = {
+        get requested() {
+          return local.finish || (shared !== null && shared.length > 1 && Atomics.load(shared, 1) !== 0);
         },
       };
       const returned = msg.returnInputs ? inputs : undefined;
@@ -87,7 +99,9 @@ export function serveJobs(handlers: Record<string, JobHandler>): void {
         if (!handler) throw new Error(`this worker does not serve job kind '${kind}'`);
         const out = await handler(msg.params, inputs, {
           signal,
-          onProgress: (fraction, message) => port.post({ type: 'progress', id, fraction, message }, []),
+          finish,
+          onProgress: (fraction, message, preview) =>
+            port.post(preview === undefined ? { type: 'progress', id, fraction, message } : { type: 'progress', id, fraction, message, preview }, previewBuffers(preview)),
         });
         const packed = packVolumes([...out.volumes, ...(returned ?? [])], true);
         const nOut = out.volumes.length;

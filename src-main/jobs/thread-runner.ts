@@ -86,7 +86,8 @@ export class ThreadJobRunner implements JobRunner {
   private runInWorker(script: string, kind: string, params: unknown, inputs: Volume[], o: JobRunOptions): Promise<JobResult> {
     const lend = (o.transfer ?? 'lend') === 'lend';
     const id = nextId++;
-    const abort = new SharedArrayBuffer(4);
+    // [0] cancel, [1] finish early (keep the result): polled by the job between steps.
+    const abort = new SharedArrayBuffer(8);
     const flag = new Int32Array(abort);
     const worker = this.acquire(script, kind);
     return new Promise<JobResult>((resolve, reject) => {
@@ -99,6 +100,7 @@ export class ThreadJobRunner implements JobRunner {
         settled = true;
         if (graceTimer) clearTimeout(graceTimer);
         o.signal?.removeEventListener('abort', onAbort);
+        o.finish?.removeEventListener('abort', onFinish);
         worker.off('message', onMessage);
         worker.off('error', onError);
         worker.off('exit', onExit);
@@ -123,11 +125,18 @@ export class ThreadJobRunner implements JobRunner {
         graceTimer = setTimeout(() => finish(() => reject(new JobCancelledError(kind))), this.opts.cancelGraceMs ?? 5000);
       };
       o.signal?.addEventListener('abort', onAbort, { once: true });
+      const onFinish = () => {
+        if (cancelled || settled) return;
+        Atomics.store(flag, 1, 1);
+        worker.postMessage({ type: 'finish', id } satisfies ToWorker);
+      };
+      if (o.finish?.aborted) Atomics.store(flag, 1, 1);
+      else o.finish?.addEventListener('abort', onFinish, { once: true });
 
       const onMessage = (m: FromWorker) => {
         if (m.id !== id) return;
         if (m.type === 'progress') {
-          if (!cancelled) o.onProgress?.(m.fraction, m.message);
+          if (!cancelled) o.onProgress?.(m.fraction, m.message, m.preview);
         } else if (m.type === 'done') {
           reattach(m.inputs);
           finish(() => (cancelled ? reject(new JobCancelledError(kind)) : resolve({ volumes: m.volumes, values: m.values })), true);

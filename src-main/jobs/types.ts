@@ -12,8 +12,17 @@ export interface JobProgress {
 }
 
 export interface JobRunOptions {
-  onProgress?: (fraction: number, message: string) => void;
+  /**
+   * Progress; `preview` is a kind's live picture of its state (e.g. a DemonsPreview, with
+   * ArrayBuffer planes), passed on as the worker sent it.
+   */
+  onProgress?: (fraction: number, message: string, preview?: unknown) => void;
   signal?: AbortSignal;
+  /**
+   * Asks the job to stop early and end with what it has (job.done, not a cancellation).
+   * Only kinds that support it (registration.demons) look at it; others run on.
+   */
+  finish?: AbortSignal;
   /**
    * How input voxels reach the worker:
    * - 'lend' (default): the buffers are transferred (not copied) to the worker thread and

@@ -4,6 +4,8 @@
  * transferred to the child. Processes share no memory, so inputs are structured-cloned;
  * the operations cannot see a message while they loop, so cancelling kills the process
  * (nothing is lost: the inputs were copies). A crashed process rejects its job only.
+ * Finishing early (JobRunOptions.finish) is a 'finish' message: the kinds that support it
+ * yield to their event loop between iterations, so they see it.
  */
 import { MessageChannelMain, utilityProcess, type UtilityProcess } from 'electron';
 import type { Volume } from '../../src-shared/image/volume';
@@ -34,10 +36,12 @@ export class UtilityProcessJobRunner implements JobRunner {
     return new Promise<JobResult>((resolve, reject) => {
       let settled = false;
       let cancelled = false;
+      let started = false;
       const finish = (fn: () => void) => {
         if (settled) return;
         settled = true;
         o.signal?.removeEventListener('abort', onAbort);
+        o.finish?.removeEventListener('abort', onFinish);
         this.children.delete(child);
         port1.close();
         child.kill();
@@ -48,11 +52,16 @@ export class UtilityProcessJobRunner implements JobRunner {
         finish(() => reject(new JobCancelledError(kind)));
       };
       o.signal?.addEventListener('abort', onAbort, { once: true });
+      // Sent once the job is under way (a request before that is sent right after 'run').
+      const onFinish = () => {
+        if (started && !settled) port1.postMessage({ type: 'finish', id } satisfies ToWorker);
+      };
+      o.finish?.addEventListener('abort', onFinish, { once: true });
 
       port1.on('message', (e) => {
         const m = e.data as FromWorker;
         if (m.id !== id) return;
-        if (m.type === 'progress') o.onProgress?.(m.fraction, m.message);
+        if (m.type === 'progress') o.onProgress?.(m.fraction, m.message, m.preview);
         else if (m.type === 'done') finish(() => resolve({ volumes: m.volumes, values: m.values }));
         else finish(() => reject(m.name === 'AbortError' ? new JobCancelledError(kind) : new JobFailedError(kind, m.message)));
       });
@@ -64,6 +73,8 @@ export class UtilityProcessJobRunner implements JobRunner {
         child.off('message', onReady);
         child.postMessage({ type: 'port' }, [port2]);
         port1.postMessage({ type: 'run', id, kind, params, inputs: packVolumes(inputs, false).volumes, returnInputs: false } satisfies ToWorker);
+        started = true;
+        if (o.finish?.aborted) port1.postMessage({ type: 'finish', id } satisfies ToWorker);
       };
       child.on('message', onReady);
     });
