@@ -320,6 +320,66 @@ describe('dispatcher', () => {
     );
   });
 
+  it('never throttles progress that carries a preview; job.cancel {keep} stops early only the kinds that can', async () => {
+    const plane = () => new Float32Array([1, 2, 3, 4]).buffer;
+    const runs: { kind: string; finish?: AbortSignal; signal?: AbortSignal }[] = [];
+    const runner: JobRunner = {
+      run: (kind, _p, _i, opts = {}) => {
+        runs.push({ kind, finish: opts.finish, signal: opts.signal });
+        if (kind === 'test.burst') {
+          for (let i = 0; i < 20; i++) {
+            opts.onProgress?.(i / 40, `plain ${i}`);
+            opts.onProgress?.(i / 40, `with preview ${i}`, { kind: 'demons', iteration: i, fixed: plane() });
+          }
+          return Promise.resolve({ volumes: [] });
+        }
+        // A long job: it ends with a result when asked to finish, is cancelled by its signal.
+        return new Promise((res, rej) => {
+          opts.finish?.addEventListener('abort', () => res({ volumes: [], values: { stoppedEarly: true } }));
+          opts.signal?.addEventListener('abort', () => rej(new DOMException('x', 'AbortError')));
+        });
+      },
+      dispose: async () => undefined,
+    };
+    const catalog: JobCatalog = {
+      kinds: () => ['test.burst', 'test.stoppable', 'test.plain'],
+      info: (k) => (k === 'test.stoppable' ? { canStopEarly: true } : k.startsWith('test.') ? {} : undefined),
+    };
+    await withServices(
+      {},
+      async (s) => {
+        const { client, events } = fakeClient();
+        const b = (await s.dispatcher.handle('job.start', { kind: 'test.burst', args: {}, inputs: [] }, client)) as { result: { jobId: string } };
+        await new Promise((res) => setTimeout(res, 20));
+        const progress = events.filter((e) => e.ev === 'job.progress').map((e) => e.payload as Events['job.progress']);
+        const previews = progress.filter((p) => p.preview);
+        expect(previews.map((p) => p.preview!.iteration)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+        expect(previews.every((p) => p.jobId === b.result.jobId && p.preview!.fixed instanceof ArrayBuffer)).toBe(true);
+        expect(progress.filter((p) => !p.preview).length).toBeLessThan(3); // the plain ones are throttled
+        // Over the host's WebSocket the planes travel as binary frames, not JSON.
+        const { json, buffers } = extractBinaries({ event: 'job.progress', payload: previews[3] });
+        expect(buffers).toHaveLength(1);
+        expect(JSON.stringify(json)).toContain('"fixed":{"$bin":0}');
+        expect(Array.from(new Float32Array(buffers[0]!))).toEqual([1, 2, 3, 4]);
+
+        const st = (await s.dispatcher.handle('job.start', { kind: 'test.stoppable', args: {}, inputs: [] }, client)) as { result: { jobId: string } };
+        const pl = (await s.dispatcher.handle('job.start', { kind: 'test.plain', args: {}, inputs: [] }, client)) as { result: { jobId: string } };
+        const st2 = (await s.dispatcher.handle('job.start', { kind: 'test.stoppable', args: {}, inputs: [] }, client)) as { result: { jobId: string } };
+        await new Promise((res) => setTimeout(res, 20));
+        expect(await s.dispatcher.handle('job.cancel', { jobId: st.result.jobId, keep: true }, client)).toEqual({ ok: true, result: { cancelled: true } });
+        expect(await s.dispatcher.handle('job.cancel', { jobId: pl.result.jobId, keep: true }, client)).toEqual({ ok: true, result: { cancelled: true } });
+        expect(await s.dispatcher.handle('job.cancel', { jobId: st2.result.jobId }, client)).toEqual({ ok: true, result: { cancelled: true } });
+        await new Promise((res) => setTimeout(res, 20));
+        const done = events.filter((e) => e.ev === 'job.done').map((e) => e.payload as Events['job.done']);
+        const failed = events.filter((e) => e.ev === 'job.failed').map((e) => e.payload as Events['job.failed']);
+        expect(done.find((d) => d.jobId === st.result.jobId)).toMatchObject({ kind: 'test.stoppable', result: { stoppedEarly: true } });
+        expect(failed.map((f) => [f.jobId, f.cancelled]).sort()).toEqual([[pl.result.jobId, true], [st2.result.jobId, true]].sort());
+        expect(runs.find((r) => r.kind === 'test.stoppable')!.signal!.aborted).toBe(false);
+      },
+      { runner, catalog },
+    );
+  });
+
   it('keeps a recent list in the settings folder, newest first, without duplicates', async () => {
     await withServices({}, async (s) => {
       const { client } = fakeClient();

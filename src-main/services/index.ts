@@ -238,7 +238,7 @@ export class Services {
       'upload.files': (a) => this.uploads.put(a.uploadId, a.files),
 
       'job.start': (a, ctx) => this.jobs.start(a, ctx.client),
-      'job.cancel': (a) => ({ cancelled: this.jobs.cancel(a.jobId) }),
+      'job.cancel': (a) => ({ cancelled: this.jobs.cancel(a.jobId, a.keep ?? false) }),
     };
   }
 }

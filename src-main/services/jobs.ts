@@ -8,6 +8,11 @@
  * input volume ids, returns a job id immediately, and later emits job.progress and then
  * job.done (the new volumes, stored and named, by id) or job.failed — to the client that
  * started the job. A client that disconnects has its jobs cancelled.
+ *
+ * job.progress may carry a `preview` (a kind's live picture, e.g. a DemonsPreview): those
+ * are never dropped by the 50 ms progress throttle. job.cancel with `keep` asks a kind that
+ * can stop early (JobKindInfo.canStopEarly) to end with what it has (job.done); for the
+ * others it is a plain cancel.
  */
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
@@ -24,7 +29,12 @@ export interface JobKindInfo {
   params?: z.ZodType;
   /** Number of input volumes [min, max]. */
   inputs?: [number, number];
+  /** job.cancel { keep: true } ends it early with its result so far (job.done) instead of cancelling it. */
+  canStopEarly?: boolean;
 }
+
+/** Kinds that can stop early and keep their result. */
+const STOP_EARLY_KINDS = new Set(['registration.demons']);
 
 export interface JobCatalog {
   kinds(): string[];
@@ -39,13 +49,18 @@ export async function defaultJobCatalog(): Promise<JobCatalog> {
     info(kind) {
       if (!registeredJobKinds().includes(kind)) return undefined;
       const p = processingJobKinds[kind];
-      return p ? { params: p.params, inputs: p.inputs } : {};
+      const info: JobKindInfo = p ? { params: p.params, inputs: p.inputs } : {};
+      if (STOP_EARLY_KINDS.has(kind)) info.canStopEarly = true;
+      return info;
     },
   };
 }
 
 interface Running {
   ac: AbortController;
+  /** Aborted to ask the job to finish early, keeping its result (kinds that can). */
+  finish: AbortController;
+  canStopEarly: boolean;
   client: ClientLink;
 }
 
@@ -92,15 +107,21 @@ export class JobService {
     const runner = (this.runner ??= await this.makeRunner());
     const jobId = `job-${randomUUID()}`;
     const ac = new AbortController();
-    this.running.set(jobId, { ac, client });
+    const finish = new AbortController();
+    this.running.set(jobId, { ac, finish, canStopEarly: !!info.canStopEarly, client });
     // After the reply: the caller has the job id before any job event arrives.
-    setImmediate(() => void this.execute(runner, jobId, req.kind, req.args, inputs, names, ac, client));
+    setImmediate(() => void this.execute(runner, jobId, req.kind, req.args, inputs, names, ac, finish.signal, client));
     return { jobId };
   }
 
-  cancel(jobId: string): boolean {
+  /**
+   * Cancels a running job; with `keep`, a kind that can stop early is asked to end with its
+   * result so far instead (it then ends with job.done). True when the job was running.
+   */
+  cancel(jobId: string, keep = false): boolean {
     const r = this.running.get(jobId);
-    r?.ac.abort();
+    if (r && keep && r.canStopEarly) r.finish.abort();
+    else r?.ac.abort();
     return !!r;
   }
 
@@ -113,14 +134,32 @@ export class JobService {
     await this.runner?.dispose();
   }
 
-  private async execute(runner: JobRunner, jobId: string, kind: string, params: unknown, inputs: Volume[], names: string[], ac: AbortController, client: ClientLink) {
+  private async execute(
+    runner: JobRunner,
+    jobId: string,
+    kind: string,
+    params: unknown,
+    inputs: Volume[],
+    names: string[],
+    ac: AbortController,
+    finish: AbortSignal,
+    client: ClientLink,
+  ) {
     let last = 0;
     const opts: JobRunOptions = {
       signal: ac.signal,
+      finish,
       // The store keeps serving these volumes while the job runs: never lend them out.
       transfer: 'copy',
-      onProgress: (fraction, message) => {
+      onProgress: (fraction, message, preview) => {
         const now = Date.now();
+        // Previews are already paced by the job (a few a second) and each matters (the
+        // first of a level, the final state): only plain messages are throttled.
+        if (preview && typeof preview === 'object') {
+          last = now;
+          client.emit('job.progress', { jobId, fraction, message, preview: preview as Record<string, unknown> });
+          return;
+        }
         if (now - last < 50 && fraction < 1) return;
         last = now;
         client.emit('job.progress', { jobId, fraction, message });
