@@ -85,6 +85,8 @@ vi.mock('electron', async () => {
 
 const { UtilityProcessJobRunner } = await import('../src-main/jobs/utility-process-runner');
 const { JobCancelledError, JobCrashedError, JobFailedError } = await import('../src-main/jobs/types');
+const { isDemonsPreview } = await import('../src-shared/registration/preview');
+const { bumpField, centredGeometry, ctPhantom, rotationMatrix, sampleVolume } = await import('./registration-helpers');
 
 beforeAll(() => {
   const r = spawnSync(process.execPath, ['scripts/build-node.mjs'], { cwd: root, encoding: 'utf8' });
@@ -123,4 +125,31 @@ describe('UtilityProcessJobRunner (with a stand-in for Electron)', () => {
     const ok = await runner.run('processing.otsu', {}, [{ ...cube(4), data: new Uint8Array(64).map((_, i) => (i < 20 ? 5 : 90)) }]);
     expect(ok.values?.threshold).toBe(5);
   });
+
+  it('carries previews (with their ArrayBuffer planes) and the finish message: the demons stop early and keep the result', async () => {
+    const g = centredGeometry([40, 36, 24], [2.5, 2.5, 3], rotationMatrix(0.1, -0.05, 0.2));
+    const u = bumpField(6);
+    const fixed = sampleVolume(g, (p) => {
+      const d = u(p);
+      return ctPhantom([p[0] + d[0], p[1] + d[1], p[2] + d[2]]);
+    });
+    const moving = sampleVolume(g, ctPhantom);
+    const finish = new AbortController();
+    const previews: unknown[] = [];
+    let plain = 0;
+    const r = await runner.run('registration.demons', { levels: 1, iterations: 10_000, stopOnPlateau: false, threads: 2, preview: { intervalMs: 0 } }, [fixed, moving], {
+      finish: finish.signal,
+      onProgress: (_f, _m, p) => {
+        if (p) previews.push(p);
+        else if (++plain === 5) finish.abort();
+      },
+    });
+    expect(r.values!.stoppedEarly).toBe(true);
+    expect((r.values!.stoppedAt as { iteration: number }).iteration).toBeGreaterThanOrEqual(5);
+    expect(r.volumes).toHaveLength(4);
+    expect(previews.length).toBeGreaterThanOrEqual(5);
+    expect(previews.every((p) => isDemonsPreview(p))).toBe(true);
+    const m = r.values!.metrics as { msdBefore: number; msdAfter: number };
+    expect(m.msdAfter).toBeLessThan(m.msdBefore);
+  }, 60_000);
 });

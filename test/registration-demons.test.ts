@@ -60,6 +60,28 @@ describe('registerDemons', () => {
     expect(r.jacobian!.data.length).toBe(48 * 48 * 40);
   });
 
+  it('previews only read: the same field with previews at every iteration as without; a stop keeps the field so far', async () => {
+    const { fixed, moving } = deformedPair([32, 32, 24], [3, 3, 3], 5);
+    const opts = { levels: 2, iterations: [12, 6], stopOnPlateau: false, threads: 2 };
+    const plain = await registerDemons(fixed, moving, opts);
+    const seen: number[] = [];
+    const withPreviews = await registerDemons(fixed, moving, opts, { preview: { axis: 0, intervalMs: 0, onPreview: (p) => seen.push(p.iteration) } });
+    expect(seen.length).toBe(12 + 6 + 1); // every iteration, and the final state
+    expect(Array.from(withPreviews.fieldVoxels)).toEqual(Array.from(plain.fieldVoxels));
+    expect(plain.metrics.stoppedEarly).toBe(false);
+    expect(plain.difference).toBeNull();
+    // stop after the 4th iteration of the coarse level: the 4 iterations' field, up-sampled, finalised as usual
+    const stop = new AbortController();
+    const early = await registerDemons(fixed, moving, { ...opts, difference: true }, { stop: stop.signal, onProgress: (p) => p.iteration === 4 && stop.abort() });
+    expect(early.metrics.stoppedEarly).toBe(true);
+    expect(early.metrics.stoppedAt).toEqual({ level: 1, levels: 2, iteration: 4 });
+    expect(early.metrics.levels.map((l) => l.iterations)).toEqual([4, 0]);
+    expect(early.metrics.msdAfter).toBeLessThan(early.metrics.msdBefore);
+    expect(early.metrics.msdAfter).toBeGreaterThan(plain.metrics.msdAfter);
+    expect(early.warped.dims).toEqual(fixed.dims);
+    expect(Number(early.difference!.data[5000])).toBeCloseTo(Number(early.warped.data[5000]) - Number(fixed.data[5000]), 4);
+  });
+
   it('gives the same field on one thread and on the pool', async () => {
     const { fixed, moving } = deformedPair([32, 32, 24], [3, 3, 3], 5);
     const opts = { levels: 2, iterations: [15, 10], stopOnPlateau: false, force: 'symmetric' as const };

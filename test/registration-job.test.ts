@@ -48,14 +48,16 @@ describe('registration job kinds', () => {
     for (let i = 1; i < progress.length; i++) expect(progress[i][0]).toBeGreaterThanOrEqual(progress[i - 1][0]);
     expect(progress.every(([f]) => f >= 0 && f <= 1)).toBe(true);
 
-    expect(res.volumes).toHaveLength(3);
-    const [warped, field, jac] = res.volumes;
+    expect(res.volumes).toHaveLength(4);
+    const [warped, field, jac, diff] = res.volumes;
     for (const v of res.volumes) {
       expect(v.dims).toEqual(fixed.dims);
       expect(v.direction).toEqual(fixed.direction);
     }
     expect(field.frames).toBe(3);
     expect(jac.frames).toBe(1);
+    expect(diff.frames).toBe(1);
+    for (const i of [0, 1000, 17_777, warped.data.length - 1]) expect(Number(diff.data[i])).toBeCloseTo(Number(warped.data[i]) - Number(fixed.data[i]), 4);
     const direct = await registerDemons(fixed, moving, params);
     let maxField = 0, maxWarp = 0;
     for (let i = 0; i < field.data.length; i++) maxField = Math.max(maxField, Math.abs(Number(field.data[i]) - Number(direct.field!.data[i])));
@@ -67,6 +69,8 @@ describe('registration job kinds', () => {
     expect(m.msdAfter).toBeLessThan(m.msdBefore / 3);
     expect(m.negativeJacobianVoxels).toBe(direct.metrics.negativeJacobianVoxels);
     expect(res.values!.matrixLps).toEqual([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
+    expect(res.values!.stoppedEarly).toBe(false);
+    expect(res.values!.stoppedAt).toBeUndefined();
   }, 60_000);
 
   it("'registration.affine' recovers the same matrix as the direct API, in LPS and RAS", async () => {

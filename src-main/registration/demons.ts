@@ -7,6 +7,9 @@
 import type { Executor } from '../../src-shared/registration/ops';
 import { halfDims, type Dims, type ForceKind } from '../../src-shared/registration/field-kernels';
 import { throwIfAborted } from '../../src-shared/registration/cancel';
+import type { Vec3 } from '../../src-shared/image/volume';
+import type { DemonsPreview, DemonsPreviewRequest } from '../../src-shared/registration/preview';
+import { buildDemonsPreview, previewAxes, previewSampling, sliceField } from '../../src-shared/registration/preview-slice';
 export { RegistrationCancelled } from '../../src-shared/registration/cancel';
 
 export interface DemonsOptions {
@@ -122,6 +125,32 @@ export interface RegistrationCallbacks<P> {
   signal?: AbortSignal;
 }
 
+/** Where a demons run was stopped early (see DemonsCallbacks.stop). */
+export interface DemonsStopPoint {
+  /** 1 = coarsest. */
+  level: number;
+  levels: number;
+  /** Iterations done at that level before the stop. */
+  iteration: number;
+}
+
+export interface DemonsCallbacks extends RegistrationCallbacks<DemonsProgress> {
+  /**
+   * Stop early, keeping the result: checked at the top of each iteration. When it is
+   * aborted the current level ends at once, the remaining iterations of every level are
+   * skipped, the field is still carried up to full resolution, and the run returns normally
+   * (with `stoppedAt`). `signal` still cancels (throws).
+   */
+  stop?: AbortSignal;
+  /** Live previews of one slice (DemonsPreview), see runDemons. */
+  preview?: DemonsPreviewRequest & { onPreview(p: DemonsPreview): void };
+}
+
+export interface DemonsRunCallbacks extends DemonsCallbacks {
+  /** mm per voxel of the full-resolution grid; needed only for previews (pixelMm, update in mm). */
+  spacing?: Vec3;
+}
+
 
 /** Lets timers and abort events run between iterations (the executor may keep this thread busy). */
 export function yieldToEventLoop(): Promise<void> {
@@ -149,13 +178,18 @@ const max = (r: Array<number | number[]>) => r.reduce<number>((a, b) => Math.max
  * Demons on two images sampled on one grid. `fixed` and `moving` are the executor buffers
  * 'F0' and 'M0' (the caller fills them). Leaves the displacement (voxel units, component-major,
  * 3n) in the executor buffer whose name is returned, plus per-level summaries.
+ *
+ * With `cb.preview`, calls onPreview with a DemonsPreview of one fixed-grid slice after the
+ * first iteration of each level, after any iteration once `intervalMs` (default 200) have
+ * passed since the last one, and once at the end (the final full-resolution field; also
+ * after a stop). Previews only read the buffers: they never change the numbers.
  */
 export async function runDemons(
   ex: Executor,
   dims: Dims,
   options: DemonsOptions,
-  cb: RegistrationCallbacks<DemonsProgress> = {},
-): Promise<{ field: string; levels: LevelSummary[] }> {
+  cb: DemonsRunCallbacks = {},
+): Promise<{ field: string; levels: LevelSummary[]; stoppedAt?: DemonsStopPoint }> {
   const o = resolveDemonsOptions(options);
   // Levels: keep the coarsest grid at least minSize voxels along every non-singleton axis.
   let levels = Math.max(1, Math.floor(o.levels));
@@ -181,6 +215,12 @@ export async function runDemons(
     ex.free('tmpA');
     ex.free('tmpB');
   }
+
+  // Level voxel c ↔ full voxel c·factor (subsample takes every 2nd voxel of axes longer than 1).
+  const factor: Vec3[] = [[1, 1, 1]];
+  for (let l = 1; l < levels; l++) factor.push([0, 1, 2].map((a) => factor[l - 1][a] * (pyr[l - 1][a] > 1 ? 2 : 1)) as unknown as Vec3);
+  const pv = cb.preview ? makePreviewer(ex, dims, cb.spacing ?? [1, 1, 1], cb.preview, levels, pyr, factor) : null;
+  let stoppedAt: DemonsStopPoint | undefined;
 
   if (o.imageSigma > 0) {
     const s: [number, number, number] = [o.imageSigma, o.imageSigma, o.imageSigma];
@@ -223,7 +263,7 @@ export async function runDemons(
       ex.free(d.replace(/^d/, 'dAlt'));
     }
     let gradF: string | undefined;
-    if (o.force !== 'moving') {
+    if (o.force !== 'moving' && !stoppedAt) {
       gradF = 'gF';
       ex.alloc(gradF, 3 * n);
       await ex.run('gradient', { src: F, out: gradF, dims: ld }, nz);
@@ -232,12 +272,17 @@ export async function runDemons(
     const se: [number, number, number] = [o.sigmaElastic, o.sigmaElastic, o.sigmaElastic];
     let best = Infinity, wait = 0;
     let first = NaN, last = NaN, done = 0;
-    for (let it = 0; it < its[li]; it++) {
+    for (let it = 0; it < its[li] && !stoppedAt; it++) {
       throwIfAborted(cb.signal);
+      if (cb.stop?.aborted) {
+        stoppedAt = { level: li + 1, levels, iteration: done };
+        break;
+      }
       const msd = sum(await ex.run('warp', { moving: M, field: dCur, out: 'W', dims: ld, fixed: F }, nz)) / n;
       if (it === 0) first = msd;
       last = msd;
       done = it + 1;
+      pv?.iterationStarted(lev, dCur, msd, li + 1);
       cb.onProgress?.({ stage: 'demons', level: li + 1, levels, iteration: it + 1, msd, dims: ld });
       if (o.stopOnPlateau) {
         if (msd < best * (1 - o.tolerance)) {
@@ -274,6 +319,7 @@ export async function runDemons(
         await ex.run('smoothXY', { src: dCur, dst: dAlt, dims: ld, sigma: se, comps: 3, linearEdges: o.linearEdges }, nz);
         await ex.run('smoothZ', { src: dAlt, dst: dCur, dims: ld, sigma: se, comps: 3, linearEdges: o.linearEdges }, nz);
       }
+      pv?.iterationDone(lev, dCur, li + 1, done, it === 0);
       await yieldToEventLoop();
     }
     summaries.push({ level: li + 1, dims: ld, iterations: done, msdFirst: first, msdLast: last, seconds: (performance.now() - t0) / 1000 });
@@ -295,5 +341,74 @@ export async function runDemons(
     prevDims = ld;
   }
   ex.free(`dAlt0`);
-  return { field: d, levels: summaries };
+  pv?.final(d, summaries[summaries.length - 1]?.iterations ?? 0);
+  return { field: d, levels: summaries, ...(stoppedAt ? { stoppedAt } : {}) };
+}
+
+/**
+ * The preview side of runDemons: keeps the MSD history and the field at the preview pixels
+ * before each iteration (for the update plane), and decides when to emit.
+ */
+function makePreviewer(
+  ex: Executor,
+  dims: Dims,
+  spacing: Vec3,
+  req: DemonsPreviewRequest & { onPreview(p: DemonsPreview): void },
+  levels: number,
+  pyr: Dims[],
+  factor: Vec3[],
+) {
+  const axes = previewAxes(req.axis ?? 2);
+  const nAxis = dims[axes[2]];
+  const slice = Math.min(nAxis - 1, Math.max(0, Math.round(req.index ?? Math.floor(nAxis / 2))));
+  const interval = req.intervalMs ?? 200;
+  const history = { msd: [] as number[], level: [] as number[] };
+  let lastAt = -Infinity;
+  // The field at the preview pixels before the last completed update (and its level), and
+  // before the iteration under way (a plateau stop abandons it without an update).
+  let previous: Float32Array | null = null;
+  let previousLev = -1;
+  let pending: Float32Array | null = null;
+  let lastMsd = NaN;
+  const sampling = (lev: number) => previewSampling(pyr[lev], axes, Math.round(slice / factor[lev][axes[2]]));
+  const emit = (lev: number, field: string, level: number, iteration: number) => {
+    const p = buildDemonsPreview({
+      dims: pyr[lev],
+      spacing: [0, 1, 2].map((a) => spacing[a] * factor[lev][a]) as unknown as Vec3,
+      sampling: sampling(lev),
+      slice,
+      level,
+      levels,
+      iteration,
+      msd: lastMsd,
+      history,
+      fixed: ex.get(`F${lev}`),
+      moving: ex.get(`M${lev}`),
+      field: ex.get(field),
+      previousField: previous,
+    });
+    lastAt = performance.now();
+    req.onPreview(p);
+  };
+  return {
+    /** After the iteration's warp (its MSD), before the field changes. */
+    iterationStarted(lev: number, field: string, msd: number, level: number) {
+      history.msd.push(msd);
+      history.level.push(level);
+      lastMsd = msd;
+      pending = sliceField(ex.get(field), pyr[lev], sampling(lev));
+    },
+    /** After the iteration's update of the field. */
+    iterationDone(lev: number, field: string, level: number, iteration: number, first: boolean) {
+      previous = pending;
+      previousLev = lev;
+      if (first || performance.now() - lastAt >= interval) emit(lev, field, level, iteration);
+    },
+    /** The final full-resolution field (buffer `field` on level 0's grid). */
+    final(field: string, iteration: number) {
+      // An update made on a coarser grid (a stop) is not shown on this one.
+      if (previousLev !== 0) previous = null;
+      emit(0, field, levels, iteration);
+    },
+  };
 }

@@ -1,8 +1,16 @@
 /**
  * Registration as job kinds (run off the UI thread by the job runner, src-main/jobs):
  *   'registration.affine'  inputs [fixed, moving] → volumes [warped], values { matrixRas, matrixLps, parameters, metrics }
- *   'registration.demons'  inputs [fixed, moving] → volumes [warped, field, jacobian],
- *                          values { matrixRas, matrixLps (the initial transform, identity if none), metrics }
+ *   'registration.demons'  inputs [fixed, moving] → volumes [warped, field, jacobian, difference],
+ *                          values { matrixRas, matrixLps (the initial transform, identity if none), metrics,
+ *                                   stoppedEarly, stoppedAt? {level, levels, iteration} }
+ *       warped: moving through the whole transform on the fixed grid (float32); field: RAS mm
+ *       displacement (3 frames); jacobian: det of the whole map; difference: warped − fixed
+ *       (float32, fixed grid, the fixed image's real values).
+ *       With params.preview { axis?, index?, intervalMs? } the progress messages carry
+ *       DemonsPreviews (src-shared/registration/preview.ts) of that fixed-grid slice.
+ *       ctx.finish (job.cancel { keep: true }) stops the iterations early; the job then ends
+ *       normally with the field reached so far (stoppedEarly = true).
  * Parameters are validated here (zod), once for every caller; the worker program is
  * src-main/workers/registration-job.ts (the name 'registration' is the kernels' thread pool).
  */
@@ -10,6 +18,7 @@ import { z } from 'zod';
 import type { Mat4, Volume } from '../../src-shared/image/volume';
 import type { AbortFlag } from '../../src-shared/processing/progress';
 import { RegistrationCancelled } from '../../src-shared/registration/cancel';
+import type { DemonsPreview } from '../../src-shared/registration/preview';
 import { resolveDemonsOptions } from './demons';
 import { registerAffine, registerDemons, warpVolume } from './register';
 
@@ -50,12 +59,23 @@ export const demonsJobParams = z
     /** Pull-back LPS 4×4 (fixed world → moving world), e.g. an affine job's matrixLps. */
     initialTransform: mat4.optional(),
     threads,
+    /** Live previews of one fixed-grid slice in the progress messages (DemonsPreviewRequest). */
+    preview: z
+      .object({
+        axis: z.union([z.literal(0), z.literal(1), z.literal(2)]).optional(),
+        index: z.number().int().min(0).optional(),
+        intervalMs: z.number().min(0).max(10_000).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
 export interface RegistrationJobContext {
-  onProgress(fraction: number, message: string): void;
+  onProgress(fraction: number, message: string, preview?: DemonsPreview): void;
   signal: AbortFlag;
+  /** Stop early keeping the result (job.cancel { keep: true }); only the demons look at it. */
+  finish?: { readonly requested: boolean };
 }
 
 const IDENTITY: Mat4 = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
@@ -78,17 +98,19 @@ function twoInputs(kind: string, inputs: Volume[]): [Volume, Volume] {
 }
 
 /**
- * The job's AbortFlag (polled, shared with the runner) as an AbortSignal for the
- * registration API, which checks it between iterations.
+ * The job's AbortFlag and finish request (polled, shared with the runner) as AbortSignals
+ * for the registration API, which checks them between iterations.
  */
-function bridgeSignal(flag: AbortFlag): { signal: AbortSignal; stop: () => void } {
+function bridgeSignal(flag: AbortFlag, finish?: { readonly requested: boolean }): { signal: AbortSignal; finishSignal: AbortSignal; stop: () => void } {
   const ac = new AbortController();
+  const fin = new AbortController();
   const check = () => {
     if (flag.aborted && !ac.signal.aborted) ac.abort();
+    if (finish?.requested && !fin.signal.aborted) fin.abort();
   };
   const timer = setInterval(check, 20);
   check();
-  return { signal: ac.signal, stop: () => clearInterval(timer) };
+  return { signal: ac.signal, finishSignal: fin.signal, stop: () => clearInterval(timer) };
 }
 
 /** Cancellation leaves as an 'AbortError', which the runners report as a cancelled job. */
@@ -117,7 +139,7 @@ export async function runRegistrationJob(
 ): Promise<{ volumes: Volume[]; values: Record<string, unknown> }> {
   if (kind !== 'registration.affine' && kind !== 'registration.demons') throw new Error(`unknown registration job kind '${kind}'`);
   const [fixed, moving] = twoInputs(kind, inputs);
-  const { signal, stop } = bridgeSignal(ctx.signal);
+  const { signal, finishSignal, stop } = bridgeSignal(ctx.signal, ctx.finish);
   try {
     if (kind === 'registration.affine') {
       const p = parse(affineJobParams, kind, params);
@@ -133,20 +155,27 @@ export async function runRegistrationJob(
       return { volumes: [warped], values: { matrixRas: res.matrixRas, matrixLps: res.matrixLps, parameters: res.parameters, metrics: res.metrics } };
     }
     const p = parse(demonsJobParams, kind, params);
-    const { initialTransform, ...opts } = p;
+    const { initialTransform, preview, ...opts } = p;
     const its = resolveDemonsOptions(opts).iterations;
-    const res = await registerDemons(fixed, moving, { ...opts, initialTransform: initialTransform as Mat4 | undefined, jacobian: true, worldField: true }, {
+    // A preview rides on the progress message of its iteration (the last one sent).
+    let fraction = 0, message = 'Demons';
+    const res = await registerDemons(fixed, moving, { ...opts, initialTransform: initialTransform as Mat4 | undefined, jacobian: true, worldField: true, difference: true }, {
       signal,
+      stop: finishSignal,
       onProgress: (q) => {
         const max = Math.max(1, levelIterations(its, q.levels)[q.level - 1] ?? 1);
         const f = (q.level - 1 + Math.min(1, q.iteration / max)) / q.levels;
-        ctx.onProgress(0.95 * f, `Demons level ${q.level}/${q.levels}, iteration ${q.iteration}, MSD ${q.msd.toPrecision(5)}`);
+        fraction = 0.95 * f;
+        message = `Demons level ${q.level}/${q.levels}, iteration ${q.iteration}, MSD ${q.msd.toPrecision(5)}`;
+        ctx.onProgress(fraction, message);
       },
+      ...(preview ? { preview: { ...preview, onPreview: (pv: DemonsPreview) => ctx.onProgress(fraction, message, pv) } } : {}),
     });
     const m = initialTransform ?? IDENTITY;
+    const stoppedAt = res.metrics.stoppedAt;
     return {
-      volumes: [res.warped, res.field!, res.jacobian!],
-      values: { matrixRas: lpsToRas(m), matrixLps: Array.from(m), metrics: res.metrics },
+      volumes: [res.warped, res.field!, res.jacobian!, res.difference!],
+      values: { matrixRas: lpsToRas(m), matrixLps: Array.from(m), metrics: res.metrics, stoppedEarly: !!stoppedAt, ...(stoppedAt ? { stoppedAt } : {}) },
     };
   } catch (e) {
     throw asAbort(e);

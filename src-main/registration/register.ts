@@ -3,8 +3,8 @@
  * affine pull-back, and resampling of the moving image through the result.
  *
  *   registerAffine(fixed, moving, opts, { onProgress, signal }) → { matrixLps, matrixRas, … }
- *   registerDemons(fixed, moving, { ...opts, initialTransform }, { onProgress, signal })
- *       → { field, warped, jacobian, metrics }
+ *   registerDemons(fixed, moving, { ...opts, initialTransform }, { onProgress, signal, stop, preview })
+ *       → { field, warped, jacobian, difference, metrics }
  *   warpVolume(fixed, moving, { matrixLps }) → moving on the fixed grid (affine only)
  *
  * Every transform maps fixed-world points to moving-world points (LPS internally; the
@@ -16,12 +16,12 @@ import type { Executor } from '../../src-shared/registration/ops';
 import { realImage } from '../../src-shared/registration/affine';
 import { RegistrationCancelled, throwIfAborted } from '../../src-shared/registration/cancel';
 import { createExecutor, defaultThreadCount } from './pool';
-import { runDemons, type DemonsOptions, type DemonsProgress, type LevelSummary, type RegistrationCallbacks } from './demons';
+import { runDemons, type DemonsCallbacks, type DemonsOptions, type DemonsStopPoint, type LevelSummary } from './demons';
 
 export { registerAffine } from '../../src-shared/registration/affine';
 export type { AffineOptions, AffineResult, AffineProgress } from '../../src-shared/registration/affine';
 export { RegistrationCancelled } from '../../src-shared/registration/cancel';
-export { DEMONS_DEFAULTS, type DemonsOptions, type DemonsProgress, type LevelSummary } from './demons';
+export { DEMONS_DEFAULTS, type DemonsCallbacks, type DemonsOptions, type DemonsProgress, type DemonsStopPoint, type LevelSummary } from './demons';
 
 export interface DemonsVolumeOptions extends DemonsOptions {
   /** Pull-back LPS 4×4 (fixed world → moving world) applied before the demons, e.g. an affine result. */
@@ -32,6 +32,8 @@ export interface DemonsVolumeOptions extends DemonsOptions {
   jacobian?: boolean;
   /** Also compute the RAS world displacement field Volume (default true). */
   worldField?: boolean;
+  /** Also compute warped − fixed on the fixed grid, in the fixed image's real values (default false). */
+  difference?: boolean;
 }
 
 export interface DemonsMetrics {
@@ -47,6 +49,10 @@ export interface DemonsMetrics {
   levels: LevelSummary[];
   threads: number;
   seconds: number;
+  /** True when `stop` ended the iterations early (the result is the field reached so far). */
+  stoppedEarly: boolean;
+  /** Where it stopped (only when stoppedEarly). */
+  stoppedAt?: DemonsStopPoint;
 }
 
 export interface DemonsVolumeResult {
@@ -58,6 +64,8 @@ export interface DemonsVolumeResult {
   warped: Volume;
   /** det(Jacobian) of the whole map x ↦ x + D(x). */
   jacobian: Volume | null;
+  /** warped − fixed (float32, fixed grid, real values), when asked. */
+  difference: Volume | null;
   metrics: DemonsMetrics;
 }
 
@@ -131,7 +139,7 @@ export async function registerDemons(
   fixed: Volume,
   moving: Volume,
   options: DemonsVolumeOptions = {},
-  cb: RegistrationCallbacks<DemonsProgress> = {},
+  cb: DemonsCallbacks = {},
 ): Promise<DemonsVolumeResult> {
   const t0 = performance.now();
   throwIfAborted(cb.signal);
@@ -158,7 +166,7 @@ export async function registerDemons(
       resampleToGeometry(moving, fixed, { worldTransform: options.initialTransform, out: M0, fill: mn });
     }
     const before = msdNcc(F0, M0);
-    const { field, levels } = await runDemons(ex, fixed.dims, options, cb);
+    const { field, levels, stoppedAt } = await runDemons(ex, fixed.dims, options, { ...cb, spacing: fixed.spacing });
     throwIfAborted(cb.signal);
 
     const worldField = options.worldField ?? true;
@@ -166,6 +174,11 @@ export async function registerDemons(
     const warped = ex.get('warped');
     // against the original fixed image (the demons may have smoothed F0 in place)
     const after = msdNcc(fixedReal, warped);
+    let difference: Float32Array | null = null;
+    if (options.difference) {
+      difference = new Float32Array(n);
+      for (let i = 0; i < n; i++) difference[i] = warped[i] - fixedReal[i];
+    }
 
     let jac: Float32Array | null = null;
     if (options.jacobian ?? true) jac = ex.alloc('jac', n);
@@ -186,6 +199,7 @@ export async function registerDemons(
       fieldVoxels: ex.get(field),
       warped: floatVolume(fixed, warped),
       jacobian: jac ? floatVolume(fixed, jac) : null,
+      difference: difference ? floatVolume(fixed, difference) : null,
       metrics: {
         msdBefore: before.msd,
         msdAfter: after.msd,
@@ -198,6 +212,8 @@ export async function registerDemons(
         levels,
         threads: ex.threads,
         seconds: (performance.now() - t0) / 1000,
+        stoppedEarly: !!stoppedAt,
+        ...(stoppedAt ? { stoppedAt } : {}),
       },
     };
     return result;
