@@ -102,7 +102,7 @@ describe('pane layout', () => {
 });
 
 describe('iterations field', () => {
-  it("the form's defaults are the engine's", () => {
+  it("the engine's defaults include the form's", () => {
     for (const [k, v] of Object.entries(DEMONS_FORM_DEFAULTS)) expect(DEMONS_DEFAULTS[k as keyof typeof DEMONS_DEFAULTS], k).toEqual(v);
   });
   it('parses one number per level or one for all; names the bad part', () => {

@@ -4,6 +4,7 @@
  * them: pyramid → per level: warp, force, fluid smoothing, update (add or compose),
  * elastic smoothing, with MSD-based stopping, progress and cancellation.
  */
+import { DEMONS_FORM_DEFAULTS } from '../../src-shared/registration/demons-form';
 import type { Executor } from '../../src-shared/registration/ops';
 import { halfDims, type Dims, type ForceKind } from '../../src-shared/registration/field-kernels';
 import { throwIfAborted } from '../../src-shared/registration/cancel';
@@ -86,14 +87,11 @@ export interface DemonsOptions {
  * again), and 25 finest-level iterations gave 0.285 for twice the CPU time.
  */
 export const DEMONS_DEFAULTS: Required<DemonsOptions> = {
-  levels: 3,
-  iterations: [150, 80, 5],
-  sigmaFluid: 4,
-  sigmaElastic: 1,
-  force: 'symmetric',
-  diffeomorphic: false,
+  // levels, iterations, σ fluid/elastic, force, diffeomorphic, plateau stop: the values the
+  // app's demons form shows, kept in src-shared so the renderer needs no main-process code.
+  ...DEMONS_FORM_DEFAULTS,
+  iterations: [...DEMONS_FORM_DEFAULTS.iterations],
   maxStep: 0.35,
-  stopOnPlateau: true,
   tolerance: 5e-4,
   patience: 5,
   minSize: 8,

@@ -18,7 +18,7 @@ export interface DemonsFormValues {
   stopOnPlateau: boolean;
 }
 
-/** Must equal the engine's DEMONS_DEFAULTS for these keys (a test checks it). */
+/** The engine's defaults for these keys (DEMONS_DEFAULTS spreads them; its comment says why). */
 export const DEMONS_FORM_DEFAULTS: Readonly<DemonsFormValues> = Object.freeze({
   levels: 3,
   iterations: [150, 80, 5],
