@@ -222,6 +222,19 @@ describe('demons store', () => {
     expect(r.fieldHostId).toBe('h-field');
   });
 
+  it('without the live view no preview is asked for', async () => {
+    const { demons } = setup();
+    let args: Record<string, unknown> = {};
+    const b = backendFor({ onStart: (a) => (args = a) });
+    demons.setBackend(b.backend);
+    demons.form.live = false;
+    const run = demons.run();
+    b.finish();
+    expect(await run).toBe(true);
+    expect(args.preview).toBeUndefined();
+    expect(demons.liveOpen).toBe(false);
+  });
+
   it('rejects a bad iterations field before starting', async () => {
     const { demons } = setup();
     let started = false;
