@@ -210,11 +210,12 @@ describe('demons store', () => {
     b.finish();
     expect(await run).toBe(true);
     expect(demons.running).toBeNull();
-    // Results: warped (additional, shown), Jacobian (overlay, bwr, centred on 1, hidden), difference (bwr, centred on 0).
+    // Results: warped (additional, shown), Jacobian (overlay, Blue-Clear-Red, centred on 1, hidden), difference (bwr, centred on 0).
     const r = demons.result!;
     const w = images.layer(r.warpedId)!, j = images.layer(r.jacobianId)!, d = images.layer(r.differenceId)!;
     expect([w.role, w.hostId]).toEqual(['additional', 'h-w']);
-    expect([j.role, j.colormap, j.level, j.visible]).toEqual(['overlay', 'bwr', 1, false]);
+    expect([j.role, j.colormap, j.level, j.visible]).toEqual(['overlay', 'bcr', 1, false]);
+    expect(j.window).toBeCloseTo(0.8, 9); // 2 × max(|1 − 0.7|, |1.4 − 1|)
     expect([d.colormap, d.level]).toEqual(['bwr', 0]);
     expect(d.window).toBeGreaterThanOrEqual(2);
     expect(images.shownId).toBe(r.warpedId);

@@ -53,6 +53,9 @@ export const PRESET_COLORMAPS: readonly ColorMap[] = [
   { id: 'copper', name: 'Copper', points: [p(0, 0, 0, 0), p(0.8, 255, 159, 102), p(1, 255, 199, 127)] },
   even('HSV', 'hsv', [[255, 0, 0], [255, 255, 0], [0, 255, 0], [0, 255, 255], [0, 0, 255], [255, 0, 255], [255, 0, 0]]),
   even('Blue-White-Red', 'bwr', [[0, 0, 255], [255, 255, 255], [255, 0, 0]]),
+  // Diverging overlay: see-through at the centre (e.g. a Jacobian at 1, a difference at 0),
+  // so only the departures colour the image underneath.
+  { id: 'bcr', name: 'Blue-Clear-Red', points: [p(0, 0, 0, 255), p(0.5, 255, 255, 255, 0), p(1, 255, 0, 0)] },
 ];
 
 export const INVERTED_SUFFIX = ':inv';

@@ -11,7 +11,7 @@
  *
  * Cancel keeps the last good result (the job stops early and finishes with the field it
  * has); Abort drops it. Results: the warped image (additional image), the Jacobian
- * determinant (overlay, Blue-White-Red centred on 1, hidden until asked for), the difference
+ * determinant (overlay, Blue-Clear-Red centred on 1, hidden until asked for), the difference
  * warped − fixed (additional image, Blue-White-Red centred on 0); the displacement field stays
  * on the host (it is 3× the image) and is saved from there, like the warped image.
  * step('source' | 'target' | 'warped') and setDeformation('grid' | 'jacobian') switch what
@@ -208,8 +208,12 @@ export const useDemonsStore = defineStore('demons', () => {
     const [wv, jv, dv] = await Promise.all([b.getVolume(ids.warped), b.getVolume(ids.jacobian), b.getVolume(ids.difference)]);
     const [mw, ml] = images.contrastOf(movingLayerId);
     const warpedId = images.addLayer(wv, { role: 'additional', name: `${title} · demons warped`, hostId: ids.warped, modality: moving.modality, units: moving.units, window: mw, level: ml, colormap: 'grayscale' });
-    // Jacobian: 0.5 … 1.5 on Blue-White-Red (blue = compression, red = expansion).
-    const jacobianId = images.addLayer(jv, { role: 'overlay', name: `${title} · Jacobian determinant`, hostId: ids.jacobian, colormap: 'bwr', window: 1, level: 1, opacity: 0.6, isLabel: false, visible: false });
+    // Jacobian centred on 1 (see-through where the volume is kept), blue = compression, red =
+    // expansion; the window spans the run's largest departure from 1 (at most 0 … 2).
+    const m = (values.metrics ?? {}) as DemonsResult['metrics'];
+    const dev = Math.max(Math.abs(1 - (m.minJacobian ?? 0.5)), Math.abs((m.maxJacobian ?? 1.5) - 1));
+    const jw = Math.min(2, Math.max(0.05, 2 * (Number.isFinite(dev) ? dev : 0.5)));
+    const jacobianId = images.addLayer(jv, { role: 'overlay', name: `${title} · Jacobian determinant`, hostId: ids.jacobian, colormap: 'bcr', window: jw, level: 1, opacity: 0.8, isLabel: false, visible: false });
     const [lo, hi] = planeRange(dv.data as Float32Array, 0.005);
     const w = 2 * Math.max(Math.abs(lo), Math.abs(hi), 1e-6);
     const differenceId = images.addLayer(dv, { role: 'additional', name: `${title} · difference (warped − fixed)`, hostId: ids.difference, colormap: 'bwr', window: w, level: 0, isLabel: false });
