@@ -6,7 +6,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
 import type { Mat3, Vec3, Volume } from '../src-shared/image/volume';
-import { gridLines, jacobianRgba, lutOf, lutRgba, msdPlot, planeRange } from '../src-renderer/registration/demons-draw';
+import { gridLines, jacobianRange, jacobianRgba, lutOf, lutRgba, msdPlot, planeRange } from '../src-renderer/registration/demons-draw';
 import { axialVoxelAxis, paneLayout } from '../src-renderer/registration/pane-layout';
 import { DEMONS_FORM_DEFAULTS, parseIterations } from '../src-shared/registration/demons-form';
 import { isDemonsPreview, type DemonsPreview } from '../src-shared/registration/preview';
@@ -52,6 +52,10 @@ describe('demons drawing', () => {
     expect(px(4)[2]).toBe(px(3)[0]);
     expect(px(5)).toEqual([0, 0, 0, 255]);
     expect(px(6)).toEqual([0, 0, 0, 255]);
+    // The pane's scale: the largest departure in log terms (0.8 ↔ 1.25), ignoring folds; clamped.
+    expect(jacobianRange(new Float32Array([1, 0.8, 1.1, -2]))).toBeCloseTo(1.25, 6);
+    expect(jacobianRange(new Float32Array([1, 1.01]))).toBe(1.05);
+    expect(jacobianRange(new Float32Array([100]))).toBe(4);
   });
 
   it('lutRgba maps lo → first and hi → last LUT entry; planeRange ignores outliers and NaN', () => {

@@ -71,6 +71,16 @@ export function jacobianRgba(jac: Float32Array, out: Uint8ClampedArray, range = 
 }
 
 /**
+ * The Jacobian pane's scale: the plane's largest departure from 1 in log terms, as a factor
+ * (det ∈ [1/r, r] spans the colours), at least 1.05 so a near-identity map stays pale.
+ */
+export function jacobianRange(jac: Float32Array, min = 1.05, max = 4): number {
+  let m = 0;
+  for (let i = 0; i < jac.length; i++) if (jac[i] > 0) m = Math.max(m, Math.abs(Math.log(jac[i])));
+  return Math.min(max, Math.max(min, Math.exp(m)));
+}
+
+/**
  * The deformation as a grid: the lines x = const and y = const every `every` pixels of the
  * fixed grid, each point p drawn at p + d(p) (where the transform sends it), in preview
  * pixel coordinates (pixel centres at integers). `disp`: 2 × width × height (x then y).
