@@ -4,27 +4,11 @@
 // registration`) or, without it, a synthetic 160×160×120 pair. Times the job with no preview
 // and with the panel's previews (one slice every 200 ms), alternating, median of 5, and the latency of
 // "Cancel (keep result)": from job.cancel(keep) to the finished result.
-import { build } from 'esbuild';
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { bundleForBench, root } from './bundle.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outDir = join(root, 'out/bench');
-mkdirSync(outDir, { recursive: true });
-await build({
-  entryPoints: { jobs: join(root, 'src-main/jobs/index.ts'), niftiFile: join(root, 'src-main/nifti/nifti-file.ts') },
-  outdir: outDir,
-  outExtension: { '.js': '.mjs' },
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  packages: 'external',
-  logLevel: 'warning',
-});
-const J = await import(pathToFileURL(join(outDir, 'jobs.mjs')).href);
-const N = await import(pathToFileURL(join(outDir, 'niftiFile.mjs')).href);
+const { jobs: J, niftiFile: N } = await bundleForBench({ jobs: 'src-main/jobs/index.ts', niftiFile: 'src-main/nifti/nifti-file.ts' });
 if (!existsSync(join(root, 'out/node/workers/registration-job.js'))) {
   console.error('out/node/workers is missing: run `npm run build:node` first');
   process.exit(1);

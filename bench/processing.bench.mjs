@@ -2,27 +2,9 @@
 // Times threshold + mask, ball dilation r = 3 and crop, in-process (the library bundled
 // here with esbuild from src-shared/processing) and through the worker-thread job runner
 // (out/node/workers/processing.js, built by `npm run build:node`), against the targets.
-import { build } from 'esbuild';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bundleForBench } from './bundle.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outDir = join(root, 'out/bench');
-mkdirSync(outDir, { recursive: true });
-await build({
-  entryPoints: { processing: join(root, 'src-shared/processing/index.ts'), jobs: join(root, 'src-main/jobs/index.ts') },
-  outdir: outDir,
-  outExtension: { '.js': '.mjs' },
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  packages: 'external',
-  logLevel: 'warning',
-});
-const P = await import(pathToFileURL(join(outDir, 'processing.mjs')).href);
-const J = await import(pathToFileURL(join(outDir, 'jobs.mjs')).href);
+const { processing: P, jobs: J } = await bundleForBench({ processing: 'src-shared/processing/index.ts', jobs: 'src-main/jobs/index.ts' });
 
 const NX = 512, NY = 512, NZ = 300;
 const N = NX * NY * NZ;

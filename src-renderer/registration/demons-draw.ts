@@ -87,26 +87,21 @@ export function jacobianRange(jac: Float32Array, min = 1.05, max = 4): number {
  */
 export function gridLines(disp: Float32Array, width: number, height: number, every: number): Float32Array[] {
   const n = width * height;
-  const lines: Float32Array[] = [];
   const step = Math.max(1, Math.round(every));
-  for (let y = 0; y < height; y += step) {
-    const l = new Float32Array(2 * width);
-    for (let x = 0; x < width; x++) {
+  /** The polyline through `count` grid points; pixel(t) = [x, y] of the t-th. */
+  const trace = (count: number, pixel: (t: number) => [number, number]) => {
+    const l = new Float32Array(2 * count);
+    for (let t = 0; t < count; t++) {
+      const [x, y] = pixel(t);
       const i = y * width + x;
-      l[2 * x] = x + disp[i];
-      l[2 * x + 1] = y + disp[n + i];
+      l[2 * t] = x + disp[i];
+      l[2 * t + 1] = y + disp[n + i];
     }
-    lines.push(l);
-  }
-  for (let x = 0; x < width; x += step) {
-    const l = new Float32Array(2 * height);
-    for (let y = 0; y < height; y++) {
-      const i = y * width + x;
-      l[2 * y] = x + disp[i];
-      l[2 * y + 1] = y + disp[n + i];
-    }
-    lines.push(l);
-  }
+    return l;
+  };
+  const lines: Float32Array[] = [];
+  for (let y = 0; y < height; y += step) lines.push(trace(width, (x) => [x, y]));
+  for (let x = 0; x < width; x += step) lines.push(trace(height, (y) => [x, y]));
   return lines;
 }
 
