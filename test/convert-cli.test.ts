@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readNiftiFile } from '../src-main/nifti/nifti-file';
+import { ensureNodeBuild } from './node-build';
 
 const ROOT = resolve(__dirname, '..');
 const DATA = resolve(ROOT, '../shared/data');
@@ -18,9 +19,8 @@ function lattice(...args: string[]) {
 }
 
 let tmp: string;
-beforeAll(() => {
-  const b = spawnSync(process.execPath, [join(ROOT, 'scripts/build-node.mjs')], { encoding: 'utf8' });
-  expect(b.status, b.stderr).toBe(0);
+beforeAll(async () => {
+  await ensureNodeBuild();
   tmp = mkdtempSync(join(tmpdir(), 'lattice-cli-'));
   mkdirSync(join(tmp, 'empty'));
 });

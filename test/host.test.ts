@@ -4,7 +4,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,6 +14,7 @@ import { WebSocketTransport, type WebSocketLike } from '../src-renderer/api/tran
 import { scanDicom, loadDicomSeries } from '../src-main/dicom/index';
 import { readNiftiFile, writeNiftiFile } from '../src-main/nifti/nifti-file';
 import type { Volume } from '../src-shared/image/volume';
+import { ensureNodeBuild } from './node-build';
 
 const DATA = resolve(__dirname, '../../shared/data/dicom');
 const CT3 = join(DATA, 'ct_ge_lightspeed_3slice');
@@ -24,10 +24,7 @@ let host: RunningHost;
 
 beforeAll(async () => {
   // Jobs run in the bundled worker programs (npm test builds them first; build if missing).
-  if (!existsSync(resolve(__dirname, '../out/node/workers/processing.js'))) {
-    const r = spawnSync(process.execPath, [resolve(__dirname, '../scripts/build-node.mjs')], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`build-node failed: ${r.stderr}`);
-  }
+  await ensureNodeBuild();
   tmp = await mkdtemp(join(tmpdir(), 'lattice-host-test-'));
   const renderer = join(tmp, 'renderer');
   await mkdir(join(renderer, 'assets'), { recursive: true });

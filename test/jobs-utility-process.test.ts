@@ -6,13 +6,13 @@
  * utility process, so the real worker program (out/node/workers/processing.js) takes its
  * Electron path in serveJobs.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Volume } from '../src-shared/image/volume';
+import { ensureNodeBuild } from './node-build';
 
 const root = resolve(__dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'lattice-utility-'));
@@ -88,10 +88,7 @@ const { JobCancelledError, JobCrashedError, JobFailedError } = await import('../
 const { isDemonsPreview } = await import('../src-shared/registration/preview');
 const { bumpField, centredGeometry, ctPhantom, rotationMatrix, sampleVolume } = await import('./registration-helpers');
 
-beforeAll(() => {
-  const r = spawnSync(process.execPath, ['scripts/build-node.mjs'], { cwd: root, encoding: 'utf8' });
-  if (r.status !== 0 && !existsSync(join(root, 'out/node/workers/processing.js'))) throw new Error(`build failed: ${r.stderr}`);
-});
+beforeAll(() => ensureNodeBuild());
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function cube(n: number): Volume {

@@ -2,30 +2,16 @@
  * The worker-thread job runner with the real processing worker (out/node/workers/processing.js):
  * results, transfer of inputs, progress, cancellation of a long job, crash isolation.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Vec3, Volume } from '../src-shared/image/volume';
 import { JobCancelledError, JobCrashedError, JobFailedError, ThreadJobRunner, registerJobKind, resolveWorkerScript } from '../src-main/jobs';
 import { morphology } from '../src-shared/processing';
+import { ensureNodeBuild } from './node-build';
 
 const root = resolve(__dirname, '..');
 
-beforeAll(() => {
-  // The whole node build; if another part of the tree does not build right now, bundle the
-  // processing worker alone with the same settings so this test still checks our code.
-  const r = spawnSync(process.execPath, ['scripts/build-node.mjs'], { cwd: root, encoding: 'utf8' });
-  if (r.status !== 0 || !existsSync(resolve(root, 'out/node/workers/processing.js'))) {
-    const b = spawnSync(
-      process.execPath,
-      [resolve(root, 'node_modules/esbuild/bin/esbuild'), 'src-main/workers/processing.ts', '--bundle', '--platform=node', '--format=esm', '--target=node20', '--packages=external', '--outfile=out/node/workers/processing.js',
-        "--banner:js=import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"],
-      { cwd: root, encoding: 'utf8' },
-    );
-    if (b.status !== 0) throw new Error(`could not build the processing worker: ${b.stderr}`);
-  }
-});
+beforeAll(() => ensureNodeBuild());
 
 function mask(dims: Vec3, fill: (x: number, y: number, z: number) => boolean): Volume {
   const [nx, ny, nz] = dims;

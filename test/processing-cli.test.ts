@@ -10,14 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Vec3, Volume, VoxelArray, VoxelType } from '../src-shared/image/volume';
 import { geometryToNiftiAffine, niftiAffineToGeometry } from '../src-shared/geometry/nifti-transform';
 import { readNiftiFile, writeNiftiFile } from '../src-main/nifti/nifti-file';
+import { ensureNodeBuild } from './node-build';
 
 const root = resolve(__dirname, '..');
 const cli = resolve(root, 'out/node/lattice.js');
 let dir = '';
 
-beforeAll(() => {
-  const r = spawnSync(process.execPath, ['scripts/build-node.mjs'], { cwd: root, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`build failed: ${r.stderr}`);
+beforeAll(async () => {
+  await ensureNodeBuild();
   dir = mkdtempSync(join(tmpdir(), 'lattice-proc-cli-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -8,12 +8,13 @@ import { parseItkAffine } from '../src-shared/registration/itk-transform';
 import type { Vec3, Volume } from '../src-shared/image/volume';
 import { bumpField, centredGeometry, ctPhantom, rigidMatrix, rotationMatrix, sampleVolume } from './registration-helpers';
 import { transformPoint4 } from '../src-shared/image/resample';
+import { ensureNodeBuild } from './node-build';
 
 const root = resolve(__dirname, '..');
 let dir = '';
 
-beforeAll(() => {
-  execFileSync(process.execPath, [resolve(root, 'scripts/build-node.mjs')], { cwd: root, stdio: 'inherit' });
+beforeAll(async () => {
+  await ensureNodeBuild();
   dir = mkdtempSync(join(tmpdir(), 'lattice-register-'));
 });
 afterAll(() => {

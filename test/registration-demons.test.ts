@@ -1,17 +1,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { registerDemons, RegistrationCancelled } from '../src-main/registration/register';
 import { locateWorkerScript } from '../src-main/registration/pool';
 import { gridIndexToWorld, transformPoint4 } from '../src-shared/image/resample';
 import type { Vec3, Volume } from '../src-shared/image/volume';
 import { bumpField, centredGeometry, ctPhantom, msd, sampleVolume } from './registration-helpers';
+import { ensureNodeBuild } from './node-build';
 
 const root = resolve(__dirname, '..');
 
-beforeAll(() => {
+beforeAll(async () => {
   // The thread pool runs the bundled worker (out/node/workers/registration.js).
-  execFileSync(process.execPath, [resolve(root, 'scripts/build-node.mjs')], { cwd: root, stdio: 'inherit' });
+  await ensureNodeBuild();
   expect(locateWorkerScript()).toMatch(/out\/node\/workers\/registration\.js$/);
 });
 

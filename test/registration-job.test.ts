@@ -4,7 +4,6 @@
  * and results equal to the direct API's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ThreadJobRunner } from '../src-main/jobs/thread-runner';
@@ -13,11 +12,12 @@ import { registerAffine, registerDemons } from '../src-main/registration/registe
 import type { Vec3, Volume } from '../src-shared/image/volume';
 import { bumpField, centredGeometry, ctPhantom, rigidMatrix, rotationMatrix, sampleVolume } from './registration-helpers';
 import { transformPoint4 } from '../src-shared/image/resample';
+import { ensureNodeBuild } from './node-build';
 
 const root = resolve(__dirname, '..');
 
-beforeAll(() => {
-  execFileSync(process.execPath, [resolve(root, 'scripts/build-node.mjs')], { cwd: root, stdio: 'inherit' });
+beforeAll(async () => {
+  await ensureNodeBuild();
   expect(existsSync(resolve(root, 'out/node/workers/registration-job.js'))).toBe(true);
   expect(existsSync(resolve(root, 'out/node/workers/registration.js'))).toBe(true);
 });

@@ -5,10 +5,9 @@
  * job.cancel { keep: true }, and gets job.done with the result so far (4 volumes).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startHost, type RunningHost } from '../src-main/host/server';
 import { LatticeApi } from '../src-renderer/api/index';
@@ -16,13 +15,13 @@ import { WebSocketTransport, type WebSocketLike } from '../src-renderer/api/tran
 import type { Events } from '../src-shared/ipc/contract';
 import { isDemonsPreview } from '../src-shared/registration/preview';
 import { bumpField, centredGeometry, ctPhantom, rotationMatrix, sampleVolume } from './registration-helpers';
+import { ensureNodeBuild } from './node-build';
 
 let tmp: string;
 let host: RunningHost;
 
 beforeAll(async () => {
-  const r = spawnSync(process.execPath, [resolve(__dirname, '../scripts/build-node.mjs')], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`build-node failed: ${r.stderr}`);
+  await ensureNodeBuild();
   tmp = await mkdtemp(join(tmpdir(), 'lattice-live-host-'));
   const renderer = join(tmp, 'renderer');
   await mkdir(renderer, { recursive: true });

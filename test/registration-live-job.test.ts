@@ -5,19 +5,17 @@
  * difference volume.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { ThreadJobRunner } from '../src-main/jobs/thread-runner';
 import { JobCancelledError } from '../src-main/jobs/types';
 import { isDemonsPreview, type DemonsPreview } from '../src-shared/registration/preview';
 import type { Volume } from '../src-shared/image/volume';
 import { bumpField, centredGeometry, ctPhantom, msd, rotationMatrix, sampleVolume } from './registration-helpers';
+import { ensureNodeBuild } from './node-build';
 
 const root = resolve(__dirname, '..');
 
-beforeAll(() => {
-  execFileSync(process.execPath, [resolve(root, 'scripts/build-node.mjs')], { cwd: root, stdio: 'inherit' });
-});
+beforeAll(() => ensureNodeBuild());
 
 const runner = new ThreadJobRunner({ concurrency: 2, cancelGraceMs: 3000, idleMs: 0 });
 afterAll(() => runner.dispose());

@@ -20,8 +20,8 @@
  *   MAX_3D_TEXTURE_SIZE 2048). Never downloads a browser.
  * Page console errors and uncaught exceptions are collected in `app.errors`.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -29,7 +29,9 @@ import WebSocket from 'ws';
 import { LatticeApi } from '../../src-renderer/api/index';
 import { WebSocketTransport, type WebSocketLike } from '../../src-renderer/api/transport';
 
-export const REPO = resolve(__dirname, '../..');
+import { REPO, ensureNodeBuild, newest, runInRepo, withBuildLock } from '../node-build';
+
+export { REPO };
 /** The shared test data (real scanner DICOM + dcm2niix references). */
 export const DATA = resolve(REPO, '../shared/data');
 export const ARTIFACTS = join(REPO, 'test-artifacts');
@@ -46,52 +48,15 @@ export const CHROMIUM_ARGS = [
   '--enable-unsafe-swiftshader',
 ];
 
-function newest(path: string): number {
-  if (!existsSync(path)) return 0;
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let m = st.mtimeMs;
-  for (const e of readdirSync(path)) if (e !== 'node_modules') m = Math.max(m, newest(join(path, e)));
-  return m;
-}
-
-function run(cmd: string, args: string[]) {
-  const r = spawnSync(cmd, args, { cwd: REPO, encoding: 'utf8', env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' } });
-  if (r.status !== 0) throw new Error(`${[cmd, ...args].join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
-}
-
-async function withBuildLock<T>(fn: () => T): Promise<T> {
-  const lock = join(REPO, 'out', '.e2e-build.lock');
-  mkdirSync(join(REPO, 'out'), { recursive: true });
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      // A build older than 3 minutes was abandoned (killed test run).
-      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 180_000) rmSync(lock, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  try {
-    return fn();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
-
 /** Builds the renderer and the host if their outputs are older than the sources. */
 export async function ensureBuilt(opts: { force?: boolean } = {}): Promise<void> {
   await withBuildLock(() => {
     const renderer = join(REPO, 'out/renderer/index.html');
     const rendererSrc = Math.max(newest(join(REPO, 'src-renderer')), newest(join(REPO, 'src-shared')), newest(join(REPO, 'electron.vite.config.ts')));
-    if (opts.force || newest(renderer) < rendererSrc) run(join(REPO, 'node_modules/.bin/electron-vite'), ['build']);
-    const hostJs = join(REPO, 'out/node/host.js');
-    const hostSrc = Math.max(newest(join(REPO, 'src-main')), newest(join(REPO, 'src-shared')));
-    if (opts.force || newest(hostJs) < hostSrc) run(process.execPath, [join(REPO, 'scripts/build-node.mjs')]);
+    if (opts.force || newest(renderer) < rendererSrc) runInRepo(join(REPO, 'node_modules/.bin/electron-vite'), ['build']);
+    if (opts.force) runInRepo(process.execPath, [join(REPO, 'scripts/build-node.mjs')]);
   });
+  if (!opts.force) await ensureNodeBuild();
 }
 
 export interface HostProcess {
