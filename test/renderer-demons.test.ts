@@ -6,7 +6,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
 import type { Mat3, Vec3, Volume } from '../src-shared/image/volume';
-import { gridLines, jacobianRange, jacobianRgba, lutOf, lutRgba, msdPlot, planeRange } from '../src-renderer/registration/demons-draw';
+import { gridLines, jacobianRange, jacobianRgba, lutOf, msdPlot, rangeRgba } from '../src-renderer/registration/demons-draw';
+import { quantileRange } from '../src-renderer/rendering/slice-extract';
 import { axialVoxelAxis, paneLayout } from '../src-renderer/registration/pane-layout';
 import { DEMONS_FORM_DEFAULTS, parseIterations } from '../src-shared/registration/demons-form';
 import { isDemonsPreview, type DemonsPreview } from '../src-shared/registration/preview';
@@ -58,14 +59,14 @@ describe('demons drawing', () => {
     expect(jacobianRange(new Float32Array([100]))).toBe(4);
   });
 
-  it('lutRgba maps lo → first and hi → last LUT entry; planeRange ignores outliers and NaN', () => {
-    const out = lutRgba(new Float32Array([0, 10, 5, NaN]), 0, 10, lutOf('grayscale'), new Uint8ClampedArray(16));
+  it('rangeRgba maps lo → first and hi → last LUT entry; quantileRange ignores outliers and NaN', () => {
+    const out = rangeRgba(new Float32Array([0, 10, 5, NaN]), 0, 10, lutOf('grayscale'));
     expect(Array.from(out)).toEqual([0, 0, 0, 255, 255, 255, 255, 255, 128, 128, 128, 255, 0, 0, 0, 255]);
     const v = new Float32Array(1000).map((_, i) => i);
     v[0] = -1e6;
     v[999] = 1e9;
     v[500] = NaN;
-    const [lo, hi] = planeRange(v);
+    const [lo, hi] = quantileRange(v, 0.01, 0.99);
     expect(lo).toBeGreaterThan(0);
     expect(hi).toBeLessThan(999);
   });

@@ -4,34 +4,16 @@
  * (source, target or warped), the deformation (grid or Jacobian determinant) and the current
  * update — and the MSD-against-iteration curve. Pure functions over typed arrays (RGBA
  * buffers, polylines), so they are unit-tested without a canvas; the component only copies
- * the buffers into ImageData and strokes the polylines.
+ * the buffers into ImageData and strokes the polylines. Plain planes go through the slice
+ * views' own lutToRgba (rendering/layer-plane.ts), see rangeRgba.
  */
 import { buildLut, resolveColorMap } from '../colormaps';
+import { lutToRgba } from '../rendering/layer-plane';
 
-/** [lo, hi] between the `p` and `1 − p` quantiles of the finite values (a robust display range). */
-export function planeRange(plane: Float32Array, p = 0.01): [number, number] {
-  const vals: number[] = [];
-  const stride = Math.max(1, Math.floor(plane.length / 20_000));
-  for (let i = 0; i < plane.length; i += stride) if (Number.isFinite(plane[i])) vals.push(plane[i]);
-  if (!vals.length) return [0, 1];
-  vals.sort((a, b) => a - b);
-  const lo = vals[Math.floor(p * (vals.length - 1))];
-  const hi = vals[Math.ceil((1 - p) * (vals.length - 1))];
-  return hi > lo ? [lo, hi] : [lo, lo + 1];
-}
-
-/** Values through a 256-entry RGBA lookup table between lo and hi (clamped), into `out` (RGBA). */
-export function lutRgba(plane: Float32Array, lo: number, hi: number, lut: Uint8ClampedArray, out: Uint8ClampedArray): Uint8ClampedArray {
-  const scale = 255 / (hi - lo || 1);
-  for (let i = 0; i < plane.length; i++) {
-    const v = plane[i];
-    const k = Number.isFinite(v) ? Math.max(0, Math.min(255, Math.round((v - lo) * scale))) * 4 : 0;
-    const o = i * 4;
-    out[o] = lut[k];
-    out[o + 1] = lut[k + 1];
-    out[o + 2] = lut[k + 2];
-    out[o + 3] = 255;
-  }
+/** A plane's values from lo to hi through a LUT, as new RGBA bytes (the slice views' lutToRgba). */
+export function rangeRgba(values: Float32Array, lo: number, hi: number, lut: Uint8ClampedArray): Uint8ClampedArray {
+  const out = new Uint8ClampedArray(4 * values.length);
+  lutToRgba(values, { slope: 1, intercept: 0, window: hi - lo, level: (lo + hi) / 2, lut }, out);
   return out;
 }
 

@@ -171,15 +171,24 @@ export function voxelValue(vol: Volume, ijk: Vec3, frame = 0): number {
  * values, from a strided sample of at most ~1M voxels (cheap on a 512×512×300 volume).
  */
 export function percentileRange(vol: Volume, lo = 0.005, hi = 0.995): [number, number] {
-  const data = vol.data;
   const nvox = vol.dims[0] * vol.dims[1] * vol.dims[2];
-  const stride = Math.max(1, Math.floor(nvox / 1_000_000));
-  const sample = new Float32Array(Math.ceil(nvox / stride));
+  const [a0, b0] = quantileRange(vol.data.subarray(0, nvox), lo, hi);
+  const a = a0 * vol.rescaleSlope + vol.rescaleIntercept;
+  const b = b0 * vol.rescaleSlope + vol.rescaleIntercept;
+  return a <= b ? [a, b] : [b, a];
+}
+
+/**
+ * The `lo` and `hi` quantiles of `values`, from an even sample of at most `maxSamples` of them
+ * (NaN sorts last, so a few NaN only nudge the high end).
+ */
+export function quantileRange(values: ArrayLike<number>, lo: number, hi: number, maxSamples = 1_000_000): [number, number] {
+  const count = values.length;
+  const stride = Math.max(1, Math.floor(count / maxSamples));
+  const sample = new Float32Array(Math.ceil(count / stride));
   let n = 0;
-  for (let i = 0; i < nvox; i += stride) sample[n++] = data[i];
+  for (let i = 0; i < count; i += stride) sample[n++] = values[i];
   const s = sample.subarray(0, n).sort();
   const pick = (q: number) => s[Math.min(n - 1, Math.max(0, Math.round(q * (n - 1))))];
-  const a = pick(lo) * vol.rescaleSlope + vol.rescaleIntercept;
-  const b = pick(hi) * vol.rescaleSlope + vol.rescaleIntercept;
-  return a <= b ? [a, b] : [b, a];
+  return [pick(lo), pick(hi)];
 }

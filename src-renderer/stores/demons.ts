@@ -23,7 +23,7 @@ import type { Mat4, Volume } from '../../src-shared/image/volume';
 import { isDemonsPreview, type DemonsPreview } from '../../src-shared/registration/preview';
 import { DEMONS_FORM_DEFAULTS, parseIterations, type DemonsForce } from '../../src-shared/registration/demons-form';
 import { axialVoxelAxis } from '../registration/pane-layout';
-import { planeRange } from '../registration/demons-draw';
+import { percentileRange, quantileRange } from '../rendering/slice-extract';
 import { layerTitle, useImagesStore } from './images';
 import { useRegistrationStore } from './registration';
 import { useViewStore } from './view';
@@ -113,7 +113,7 @@ export const useDemonsStore = defineStore('demons', () => {
     if (!isDemonsPreview(p)) return;
     if (p.level !== rangeLevel) {
       rangeLevel = p.level;
-      imageRange.value = planeRange(new Float32Array(p.fixed));
+      imageRange.value = quantileRange(new Float32Array(p.fixed), 0.01, 0.99);
     }
     preview.value = p;
     previews.value++;
@@ -214,7 +214,7 @@ export const useDemonsStore = defineStore('demons', () => {
     const dev = Math.max(Math.abs(1 - (m.minJacobian ?? 0.5)), Math.abs((m.maxJacobian ?? 1.5) - 1));
     const jw = Math.min(2, Math.max(0.05, 2 * (Number.isFinite(dev) ? dev : 0.5)));
     const jacobianId = images.addLayer(jv, { role: 'overlay', name: `${title} · Jacobian determinant`, hostId: ids.jacobian, colormap: 'bcr', window: jw, level: 1, opacity: 0.8, isLabel: false, visible: false });
-    const [lo, hi] = planeRange(dv.data as Float32Array, 0.005);
+    const [lo, hi] = percentileRange(dv);
     const w = 2 * Math.max(Math.abs(lo), Math.abs(hi), 1e-6);
     const differenceId = images.addLayer(dv, { role: 'additional', name: `${title} · difference (warped − fixed)`, hostId: ids.difference, colormap: 'bwr', window: w, level: 0, isLabel: false });
     const old = result.value;
