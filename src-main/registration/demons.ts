@@ -161,7 +161,8 @@ export function resolveDemonsOptions(o: DemonsOptions = {}): Required<DemonsOpti
   return r;
 }
 
-function iterationsFor(it: number | number[], levels: number): number[] {
+/** Max iterations of each actual level (coarsest first): a number for all, or the last `levels` of a list (its last entry repeated when short). */
+export function iterationsFor(it: number | number[], levels: number): number[] {
   if (typeof it === 'number') return new Array(levels).fill(it);
   if (it.length >= levels) return it.slice(it.length - levels);
   const out = it.slice();

@@ -19,7 +19,9 @@ import type { Mat4, Volume } from '../../src-shared/image/volume';
 import type { AbortFlag } from '../../src-shared/processing/progress';
 import { RegistrationCancelled } from '../../src-shared/registration/cancel';
 import type { DemonsPreview } from '../../src-shared/registration/preview';
-import { resolveDemonsOptions } from './demons';
+import { iterationsFor, resolveDemonsOptions } from './demons';
+import { mat4Identity } from '../../src-shared/geometry/mat';
+import { flipWorldMatrixLpsRas } from '../../src-shared/registration/itk-transform';
 import { registerAffine, registerDemons, warpVolume } from './register';
 
 export const REGISTRATION_JOB_KINDS = ['registration.affine', 'registration.demons'] as const;
@@ -78,14 +80,6 @@ export interface RegistrationJobContext {
   finish?: { readonly requested: boolean };
 }
 
-const IDENTITY: Mat4 = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
-
-/** S·M·S with S = diag(−1, −1, 1, 1): an LPS map in RAS coordinates. */
-function lpsToRas(m: ArrayLike<number>): Mat4 {
-  const s = [-1, -1, 1, 1];
-  return Array.from({ length: 16 }, (_, i) => s[i >> 2] * m[i] * s[i & 3]) as unknown as Mat4;
-}
-
 function parse<T>(schema: z.ZodType<T>, kind: string, params: unknown): T {
   const r = schema.safeParse(params ?? {});
   if (!r.success) throw new Error(`${kind}: invalid parameters: ${r.error.issues.map((i) => `${i.path.join('.') || '(params)'}: ${i.message}`).join('; ')}`);
@@ -123,14 +117,6 @@ function asAbort(e: unknown): unknown {
   return e;
 }
 
-/** Max iterations of each actual level (coarsest first), as runDemons applies them. */
-function levelIterations(it: number | number[], levels: number): number[] {
-  if (typeof it === 'number') return new Array(levels).fill(it);
-  const a = it.length >= levels ? it.slice(it.length - levels) : it.slice();
-  while (a.length < levels) a.push(it[it.length - 1]);
-  return a;
-}
-
 export async function runRegistrationJob(
   kind: string,
   params: unknown,
@@ -163,7 +149,7 @@ export async function runRegistrationJob(
       signal,
       stop: finishSignal,
       onProgress: (q) => {
-        const max = Math.max(1, levelIterations(its, q.levels)[q.level - 1] ?? 1);
+        const max = Math.max(1, iterationsFor(its, q.levels)[q.level - 1] ?? 1);
         const f = (q.level - 1 + Math.min(1, q.iteration / max)) / q.levels;
         fraction = 0.95 * f;
         message = `Demons level ${q.level}/${q.levels}, iteration ${q.iteration}, MSD ${q.msd.toPrecision(5)}`;
@@ -171,11 +157,11 @@ export async function runRegistrationJob(
       },
       ...(preview ? { preview: { ...preview, onPreview: (pv: DemonsPreview) => ctx.onProgress(fraction, message, pv) } } : {}),
     });
-    const m = initialTransform ?? IDENTITY;
+    const m = (initialTransform as Mat4 | undefined) ?? mat4Identity();
     const stoppedAt = res.metrics.stoppedAt;
     return {
       volumes: [res.warped, res.field!, res.jacobian!, res.difference!],
-      values: { matrixRas: lpsToRas(m), matrixLps: Array.from(m), metrics: res.metrics, stoppedEarly: !!stoppedAt, ...(stoppedAt ? { stoppedAt } : {}) },
+      values: { matrixRas: flipWorldMatrixLpsRas(m), matrixLps: Array.from(m), metrics: res.metrics, stoppedEarly: !!stoppedAt, ...(stoppedAt ? { stoppedAt } : {}) },
     };
   } catch (e) {
     throw asAbort(e);

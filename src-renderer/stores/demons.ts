@@ -20,6 +20,7 @@
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, shallowRef, watch } from 'vue';
 import type { Mat4, Volume } from '../../src-shared/image/volume';
+import { mat4Identity } from '../../src-shared/geometry/mat';
 import { isDemonsPreview, type DemonsPreview } from '../../src-shared/registration/preview';
 import { DEMONS_FORM_DEFAULTS, parseIterations, type DemonsForce } from '../../src-shared/registration/demons-form';
 import { axialVoxelAxis } from '../registration/pane-layout';
@@ -60,7 +61,7 @@ export interface DemonsResult {
   metrics: { msdBefore?: number; msdAfter?: number; nccBefore?: number; nccAfter?: number; negativeJacobianFraction?: number; minJacobian?: number; maxJacobian?: number; seconds?: number };
 }
 
-const IDENTITY: Mat4 = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
+const IDENTITY: Mat4 = mat4Identity();
 const isIdentity = (m: Mat4) => m.every((v, i) => Math.abs(v - IDENTITY[i]) < 1e-12);
 
 export const useDemonsStore = defineStore('demons', () => {

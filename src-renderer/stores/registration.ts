@@ -16,7 +16,7 @@
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, shallowRef, watch } from 'vue';
 import type { Mat4, Vec3, Volume } from '../../src-shared/image/volume';
-import { mat4Invert, mat4Multiply } from '../../src-shared/geometry/mat';
+import { mat4Identity, mat4Invert, mat4Multiply } from '../../src-shared/geometry/mat';
 import { formatItkAffine } from '../../src-shared/registration/itk-transform';
 import { IDENTITY_PARAMS, type RigidParams, imageCentre, paramsFromPullBack, pullBackMatrix } from '../registration/rigid';
 import { layerTitle, useImagesStore } from './images';
@@ -40,7 +40,7 @@ export type AutoKind = 'rigid' | 'affine';
 export type AutoMetric = 'msd' | 'ncc' | 'mi';
 export type CompareMode = 'moving' | 'fixed' | 'blend' | 'checker';
 
-const IDENTITY: Mat4 = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
+const IDENTITY: Mat4 = mat4Identity();
 
 /** "metric 0.012345" in the job's progress message → the number. */
 export function metricFromMessage(m: string): number | null {
