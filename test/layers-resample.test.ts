@@ -6,16 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { Mat3, Vec3, Volume } from '../src-shared/image/volume';
 import { gridToWorld, indexToWorld, sliceGrid, worldToContinuousIndex, VIEW_NAMES } from '../src-renderer/rendering/slice-geometry';
 import { layerValueAt, samplePlane } from '../src-renderer/rendering/layer-plane';
+import { axisRotation } from './registration-helpers';
 
-/** Rotation matrix (row-major) about axis u by angle t. */
-function rotation(u: Vec3, t: number): Mat3 {
-  const n = Math.hypot(...u);
-  const [x, y, z] = u.map((c) => c / n);
-  const c = Math.cos(t);
-  const s = Math.sin(t);
-  const C = 1 - c;
-  return [c + x * x * C, x * y * C - z * s, x * z * C + y * s, y * x * C + z * s, c + y * y * C, y * z * C - x * s, z * x * C - y * s, z * y * C + x * s, c + z * z * C];
-}
 
 const f = (p: Vec3) => 3 * p[0] - 2 * p[1] + 0.5 * p[2] + 7;
 
@@ -30,9 +22,9 @@ function volumeOf(dims: Vec3, spacing: Vec3, origin: Vec3, direction: Mat3, valu
 }
 
 // Main (display) grid: oblique too, anisotropic.
-const main = volumeOf([40, 36, 12], [0.9, 1.1, 3], [-20, -15, -10], rotation([0.2, 1, 0.3], 0.25), () => 0);
+const main = volumeOf([40, 36, 12], [0.9, 1.1, 3], [-20, -15, -10], axisRotation([0.2, 1, 0.3], 0.25), () => 0);
 // Layer: another obliquity, other spacing, other origin, with slope/intercept.
-const layer = volumeOf([30, 28, 26], [1.3, 0.8, 1.7], [-12, -18, -14], rotation([1, -0.4, 0.6], -0.5), f, 2, -100);
+const layer = volumeOf([30, 28, 26], [1.3, 0.8, 1.7], [-12, -18, -14], axisRotation([1, -0.4, 0.6], -0.5), f, 2, -100);
 
 describe('layer resampling onto view planes (world space)', () => {
   it('trilinear: every inside pixel equals the world function at its centre, in every view', () => {
@@ -64,7 +56,7 @@ describe('layer resampling onto view planes (world space)', () => {
   });
 
   it('nearest (labels): each pixel takes the label of the voxel whose centre is nearest', () => {
-    const labels = volumeOf([30, 28, 26], [1.3, 0.8, 1.7], [-12, -18, -14], rotation([1, -0.4, 0.6], -0.5), (_p, [i, j, k]) => (i * 7 + j * 3 + k) % 5);
+    const labels = volumeOf([30, 28, 26], [1.3, 0.8, 1.7], [-12, -18, -14], axisRotation([1, -0.4, 0.6], -0.5), (_p, [i, j, k]) => (i * 7 + j * 3 + k) % 5);
     const through: Vec3 = indexToWorld(main, [10, 10, 5]);
     const grid = sliceGrid(main, 'coronal');
     const vals = samplePlane(labels, grid, through, 'nearest');

@@ -17,6 +17,16 @@ export function rotationMatrix(a: number, b: number, c: number): Mat3 {
   ];
 }
 
+/** Rotation by angle t (radians) about the axis u (any length), row-major (Rodrigues). */
+export function axisRotation(u: Vec3, t: number): Mat3 {
+  const n = Math.hypot(...u);
+  const [x, y, z] = u.map((c) => c / n);
+  const c = Math.cos(t);
+  const s = Math.sin(t);
+  const C = 1 - c;
+  return [c + x * x * C, x * y * C - z * s, x * z * C + y * s, y * x * C + z * s, c + y * y * C, y * z * C - x * s, z * x * C - y * s, z * y * C + x * s, c + z * z * C];
+}
+
 export function rigidMatrix(anglesDeg: Vec3, t: Vec3, centre: Vec3 = [0, 0, 0]): Mat4 {
   const R = rotationMatrix(anglesDeg[0] * deg, anglesDeg[1] * deg, anglesDeg[2] * deg);
   const off = [0, 1, 2].map((r) => t[r] + centre[r] - (R[r * 3] * centre[0] + R[r * 3 + 1] * centre[1] + R[r * 3 + 2] * centre[2]));

@@ -1,31 +1,17 @@
 // A layer's registration transform (pull-back: display world → layer world) in plane sampling
 // and the cursor value, on an oblique anisotropic display grid and an oblique layer grid.
 import { describe, expect, it } from 'vitest';
-import type { Mat3, Mat4, Vec3, Volume } from '../src-shared/image/volume';
+import type { Mat4, Vec3 } from '../src-shared/image/volume';
 import { gridToWorld, indexToWorld, sliceGrid, worldToContinuousIndex, VIEW_NAMES } from '../src-renderer/rendering/slice-geometry';
 import { checkerLayer, layerValueAt, samplePlane } from '../src-renderer/rendering/layer-plane';
 import { forwardMatrix, imageCentre, paramsFromPullBack, pullBackMatrix, rotationMatrix } from '../src-renderer/registration/rigid';
 import { mat4Multiply, mat4TransformPoint } from '../src-shared/geometry/mat';
+import { axisRotation, sampleVolume } from './registration-helpers';
 
-function rotation(u: Vec3, t: number): Mat3 {
-  const n = Math.hypot(...u);
-  const [x, y, z] = u.map((c) => c / n);
-  const c = Math.cos(t);
-  const s = Math.sin(t);
-  const C = 1 - c;
-  return [c + x * x * C, x * y * C - z * s, x * z * C + y * s, y * x * C + z * s, c + y * y * C, y * z * C - x * s, z * x * C - y * s, z * y * C + x * s, c + z * z * C];
-}
 // Linear in world position: trilinear interpolation reproduces it exactly.
 const f = (p: Vec3) => 3 * p[0] - 2 * p[1] + 0.5 * p[2] + 7;
-function volumeOf(dims: Vec3, spacing: Vec3, origin: Vec3, direction: Mat3, value: (p: Vec3) => number): Volume {
-  const data = new Float32Array(dims[0] * dims[1] * dims[2]);
-  const g = { dims, spacing, origin, direction };
-  let o = 0;
-  for (let k = 0; k < dims[2]; k++) for (let j = 0; j < dims[1]; j++) for (let i = 0; i < dims[0]; i++) data[o++] = value(indexToWorld(g, [i, j, k]));
-  return { ...g, data, voxelType: 'float32', frames: 1, rescaleSlope: 1, rescaleIntercept: 0, metadata: {} };
-}
-const main = volumeOf([40, 36, 12], [0.9, 1.1, 3], [-20, -15, -10], rotation([0.2, 1, 0.3], 0.25), () => 0);
-const layer = volumeOf([34, 30, 28], [1.3, 0.8, 1.7], [-22, -12, -24], rotation([1, -0.4, 0.6], -0.5), f);
+const main = sampleVolume({ dims: [40, 36, 12], spacing: [0.9, 1.1, 3], origin: [-20, -15, -10], direction: axisRotation([0.2, 1, 0.3], 0.25) }, () => 0);
+const layer = sampleVolume({ dims: [34, 30, 28], spacing: [1.3, 0.8, 1.7], origin: [-22, -12, -24], direction: axisRotation([1, -0.4, 0.6], -0.5) }, f);
 
 describe('rigid parameters ↔ matrices', () => {
   it('a pure translation moves the image by t: pull-back is x − t', () => {

@@ -16,6 +16,7 @@ import path from 'node:path';
 import type { Vec3, Volume } from '../../src-shared/image/volume';
 import { readNiftiFile, writeNiftiFile } from '../../src-main/nifti/nifti-file';
 import { ARTIFACTS, DATA, canvasHash, cursorRows, openSeries, planeHash, startApp, type E2eApp } from './helpers';
+import { msd } from '../registration-helpers';
 
 const REF_DIR = path.join(DATA, 'reference/siemens_xa30_t1w_enh');
 
@@ -31,12 +32,6 @@ function real(v: Volume): Float32Array {
   const out = new Float32Array(v.dims[0] * v.dims[1] * v.dims[2]);
   for (let i = 0; i < out.length; i++) out[i] = v.data[i] * v.rescaleSlope + v.rescaleIntercept;
   return out;
-}
-
-function msd(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
-  return s / a.length;
 }
 
 /**

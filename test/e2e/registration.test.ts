@@ -17,6 +17,7 @@ import type { Vec3, Volume } from '../../src-shared/image/volume';
 import { readNiftiFile, writeNiftiFile } from '../../src-main/nifti/nifti-file';
 import { parseItkAffine } from '../../src-shared/registration/itk-transform';
 import { DATA as data, startApp, type E2eApp, openSeries, clickView, cursorRows, planeHash } from './helpers';
+import { continuousIndex, trilinear } from './reference-sampling';
 
 const REF_DIR = path.join(data, 'reference/siemens_xa30_t1w_enh');
 const SHIFT: Vec3 = [6.5, -4.25, 3.5];
@@ -27,31 +28,6 @@ let fixedPath: string;
 let movingPath: string;
 let fixed: Volume;
 let moving: Volume;
-
-function continuousIndex(v: Volume, p: Vec3): Vec3 {
-  const m = [0, 1, 2].map((r) => [0, 1, 2].map((c) => v.direction[r * 3 + c] * v.spacing[c]));
-  const det3 = (a: number[][]) =>
-    a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) + a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
-  const q = [p[0] - v.origin[0], p[1] - v.origin[1], p[2] - v.origin[2]];
-  const det = det3(m);
-  return [0, 1, 2].map((k) => det3(m.map((row, r) => row.map((x, c) => (c === k ? q[r] : x)))) / det) as Vec3;
-}
-
-function trilinear(v: Volume, ijk: Vec3): number {
-  for (let a = 0; a < 3; a++) expect(ijk[a] >= 0 && ijk[a] <= v.dims[a] - 1, `index ${ijk} inside`).toBe(true);
-  const i0 = Math.min(Math.floor(ijk[0]), v.dims[0] - 2);
-  const j0 = Math.min(Math.floor(ijk[1]), v.dims[1] - 2);
-  const k0 = Math.min(Math.floor(ijk[2]), v.dims[2] - 2);
-  const [fx, fy, fz] = [ijk[0] - i0, ijk[1] - j0, ijk[2] - k0];
-  let s = 0;
-  for (let dz = 0; dz < 2; dz++)
-    for (let dy = 0; dy < 2; dy++)
-      for (let dx = 0; dx < 2; dx++) {
-        const w = (dx ? fx : 1 - fx) * (dy ? fy : 1 - fy) * (dz ? fz : 1 - fz);
-        s += w * v.data[i0 + dx + (j0 + dy) * v.dims[0] + (k0 + dz) * v.dims[0] * v.dims[1]];
-      }
-  return s * v.rescaleSlope + v.rescaleIntercept;
-}
 
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(tmpdir(), 'lattice-registration-e2e-'));
