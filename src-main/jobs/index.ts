@@ -5,5 +5,5 @@
  */
 export * from './types';
 export { ThreadJobRunner, type ThreadJobRunnerOptions } from './thread-runner';
-export { registerJobKind, registeredJobKinds, workerForKind } from './kinds';
+export { jobKindCanStopEarly, registerJobKind, registeredJobKinds, workerForKind, type JobKindOptions } from './kinds';
 export { resolveWorkerScript } from './worker-paths';

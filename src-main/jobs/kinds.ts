@@ -4,15 +4,29 @@
  * with its handlers. To add a job kind served by a new worker:
  *   1. src-main/workers/<name>.ts: serveJobs({ 'my.kind': (params, inputs, ctx) => … });
  *   2. registerJobKind('my.kind', '<name>') at start-up (or add it to the table below).
+ * A kind whose handler honours ctx.finish (ends early, keeping its result) registers with
+ * { canStopEarly: true }: job.cancel { keep: true } then finishes it instead of cancelling.
  */
 import { processingJobKinds } from '../../src-shared/processing/jobs';
 
-const kinds = new Map<string, string>();
+export interface JobKindOptions {
+  /** The handler ends early with its result so far when ctx.finish is requested. */
+  canStopEarly?: boolean;
+}
 
-export function registerJobKind(kind: string, worker: string): void {
+const kinds = new Map<string, string>();
+const stopEarly = new Set<string>();
+
+export function registerJobKind(kind: string, worker: string, opts: JobKindOptions = {}): void {
   const prev = kinds.get(kind);
   if (prev && prev !== worker) throw new Error(`job kind '${kind}' is already served by worker '${prev}'`);
   kinds.set(kind, worker);
+  if (opts.canStopEarly) stopEarly.add(kind);
+}
+
+/** Whether a kind registered as able to stop early and keep its result. */
+export function jobKindCanStopEarly(kind: string): boolean {
+  return stopEarly.has(kind);
 }
 
 /** The worker name for a kind; throws a message listing the known kinds. */
@@ -32,4 +46,4 @@ registerJobKind('diagnostics.crash', 'processing');
 registerJobKind('diagnostics.sleep', 'processing');
 // Registration (src-main/registration/jobs.ts), served by its own worker program.
 registerJobKind('registration.affine', 'registration-job');
-registerJobKind('registration.demons', 'registration-job');
+registerJobKind('registration.demons', 'registration-job', { canStopEarly: true });

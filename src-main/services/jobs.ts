@@ -33,9 +33,6 @@ export interface JobKindInfo {
   canStopEarly?: boolean;
 }
 
-/** Kinds that can stop early and keep their result. */
-const STOP_EARLY_KINDS = new Set(['registration.demons']);
-
 export interface JobCatalog {
   kinds(): string[];
   info(kind: string): JobKindInfo | undefined;
@@ -43,14 +40,14 @@ export interface JobCatalog {
 
 /** The kinds registered with the job runner (src-main/jobs/kinds.ts), with the processing schemas. */
 export async function defaultJobCatalog(): Promise<JobCatalog> {
-  const [{ registeredJobKinds }, { processingJobKinds }] = await Promise.all([import('../jobs/kinds'), import('../../src-shared/processing/jobs')]);
+  const [{ registeredJobKinds, jobKindCanStopEarly }, { processingJobKinds }] = await Promise.all([import('../jobs/kinds'), import('../../src-shared/processing/jobs')]);
   return {
     kinds: () => registeredJobKinds().filter((k) => !k.startsWith('diagnostics.')),
     info(kind) {
       if (!registeredJobKinds().includes(kind)) return undefined;
       const p = processingJobKinds[kind];
       const info: JobKindInfo = p ? { params: p.params, inputs: p.inputs } : {};
-      if (STOP_EARLY_KINDS.has(kind)) info.canStopEarly = true;
+      if (jobKindCanStopEarly(kind)) info.canStopEarly = true;
       return info;
     },
   };
