@@ -324,7 +324,6 @@ export const useDemonsStore = defineStore('demons', () => {
     step,
     setDeformation,
     save,
-    onPreview,
   };
 });
 
