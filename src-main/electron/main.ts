@@ -130,7 +130,13 @@ function createWindow() {
     title: 'Lattice',
     backgroundColor: '#111318',
     webPreferences: {
-      preload: preloadPath(),
+      // The preload is the one bridge to the main process: it exposes only window.lattice
+      // (invoke on contract channels, validated here; events; a dropped file's path), never
+      // ipcRenderer itself — reviewed for Electronegativity, see test/electronegativity.test.ts.
+      preload: preloadPath(), // eng-disable PRELOAD_JS_CHECK
+      // Middle-click must not open links in new windows (the views use middle-drag to pan,
+      // which is mousedown/move, not auxclick).
+      disableBlinkFeatures: 'Auxclick',
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
