@@ -20,7 +20,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createReadStream, existsSync, readFileSync, realpathSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { homedir, totalmem } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -61,6 +61,23 @@ const BULK_TTL_MS = 120_000;
 
 /** Largest WebSocket message or bulk upload: a big volume.put or upload batch; only token holders get here. */
 const MAX_MESSAGE_BYTES = 2 ** 31;
+
+/**
+ * All uploads in progress or received and not yet used, together: a declared Content-Length
+ * is reserved before a byte arrives, so a few "2 GiB" uploads that never send their bodies
+ * cannot make the host allocate more than this (one full-size upload always fits).
+ */
+const UPLOAD_BUDGET_BYTES = Math.max(MAX_MESSAGE_BYTES, Math.min(2 * MAX_MESSAGE_BYTES, Math.floor(totalmem() / 2)));
+
+/** An upload whose body stalls this long is dropped (and its reservation freed). */
+const UPLOAD_IDLE_MS = 30_000;
+
+/**
+ * Requests one WebSocket client may have running at once; beyond this the host stops
+ * reading its socket until half of them have answered (a burst of 10⁵ requests queues in
+ * the client's TCP buffers instead of as 10⁵ running handlers here).
+ */
+const MAX_IN_FLIGHT = 256;
 
 export function defaultSettingsDir(): string {
   if (process.env.LATTICE_SETTINGS_DIR) return process.env.LATTICE_SETTINGS_DIR;
@@ -137,30 +154,65 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
 
   /** Buffers the page uploaded for its next request, by random id (see wire-codec.ts). */
   const uploaded = new Map<string, { buf: ArrayBuffer; timer: NodeJS.Timeout }>();
+  /** Bytes reserved by uploads in progress plus those in `uploaded` (see UPLOAD_BUDGET_BYTES). */
+  let uploadBytes = 0;
+  const forgetUpload = (id: string) => {
+    const e = uploaded.get(id);
+    if (!e) return undefined;
+    uploaded.delete(id);
+    clearTimeout(e.timer);
+    uploadBytes -= e.buf.byteLength;
+    return e;
+  };
 
   function receiveBulk(req: IncomingMessage, res: ServerResponse) {
     const given = req.headers[TOKEN_HEADER];
-    if (!tokenMatches(typeof given === 'string' ? given : null, token)) return send(res, 401, 'token required');
-    if (req.headers.origin !== undefined && !allowedOrigins().has(req.headers.origin)) return send(res, 403, 'wrong origin');
+    // Refusals close the connection: the unread body must not be taken for the next request.
+    if (!tokenMatches(typeof given === 'string' ? given : null, token)) return refuseBody(res, 401, 'token required');
+    if (req.headers.origin !== undefined && !allowedOrigins().has(req.headers.origin)) return refuseBody(res, 403, 'wrong origin');
     const length = Number(req.headers['content-length']);
-    if (!Number.isSafeInteger(length) || length < 0) return send(res, 411, 'Content-Length required');
-    if (length > MAX_MESSAGE_BYTES) return send(res, 413, 'too large');
+    if (!Number.isSafeInteger(length) || length < 0) return refuseBody(res, 411, 'Content-Length required');
+    if (length > MAX_MESSAGE_BYTES) return refuseBody(res, 413, `upload too large: ${length} bytes declared, the limit is ${MAX_MESSAGE_BYTES}`);
+    if (uploadBytes + length > UPLOAD_BUDGET_BYTES) {
+      return refuseBody(res, 413, `upload of ${length} bytes refused: ${uploadBytes} bytes of other uploads are pending (at most ${UPLOAD_BUDGET_BYTES} at once); retry when they are used`);
+    }
     // One allocation at the final size; the request's chunks are copied into it.
-    const buf = new ArrayBuffer(length);
+    let buf: ArrayBuffer;
+    try {
+      buf = new ArrayBuffer(length);
+    } catch {
+      return refuseBody(res, 507, `not enough memory to receive ${length} bytes`);
+    }
+    uploadBytes += length;
+    let reserved = true;
+    const unreserve = () => {
+      if (reserved) uploadBytes -= length;
+      reserved = false;
+    };
     const bytes = new Uint8Array(buf);
     let off = 0;
+    req.setTimeout(UPLOAD_IDLE_MS, () => req.destroy());
+    req.on('close', () => {
+      if (off !== length || !res.writableEnded) unreserve(); // aborted or cut short: nothing is kept
+    });
     req.on('data', (chunk: Buffer) => {
       if (off + chunk.length > length) {
-        req.destroy();
+        unreserve();
+        refuseBody(res, 400, `more than the ${length} bytes declared`);
         return;
       }
       bytes.set(chunk, off);
       off += chunk.length;
     });
     req.on('end', () => {
-      if (off !== length) return send(res, 400, `expected ${length} bytes, got ${off}`);
+      if (!reserved) return;
+      if (off !== length) {
+        unreserve();
+        return send(res, 400, `expected ${length} bytes, got ${off}`);
+      }
       const id = randomBytes(16).toString('hex');
-      uploaded.set(id, { buf, timer: setTimeout(() => uploaded.delete(id), BULK_TTL_MS).unref() });
+      reserved = false; // now held by `uploaded`
+      uploaded.set(id, { buf, timer: setTimeout(() => forgetUpload(id), BULK_TTL_MS).unref() });
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
       res.end(JSON.stringify({ id }));
     });
@@ -171,10 +223,8 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     const ups = msg.bulk ?? [];
     const byIndex = new Map<number, ArrayBuffer>();
     for (const u of ups) {
-      const e = uploaded.get(u.id);
-      if (!e) throw new Error(`upload ${u.id} is unknown or expired`);
-      uploaded.delete(u.id);
-      clearTimeout(e.timer);
+      const e = forgetUpload(u.id);
+      if (!e) throw new Error(`upload ${JSON.stringify(u.id).slice(0, 80)} is unknown or expired`);
       byIndex.set(u.i, e.buf);
     }
     const out: ArrayBuffer[] = [];
@@ -191,8 +241,15 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
   });
 
   function send(res: ServerResponse, status: number, text: string) {
+    if (res.headersSent) return;
     res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Content-Security-Policy': "default-src 'none'" });
     res.end(text);
+  }
+
+  /** Answers before reading a request body we will not take, and closes the connection (the client may still be sending it). */
+  function refuseBody(res: ServerResponse, status: number, text: string) {
+    res.setHeader('Connection', 'close');
+    send(res, status, text);
   }
 
   async function serveStatic(req: IncomingMessage, res: ServerResponse) {
@@ -286,14 +343,27 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       },
     };
     let pending: { msg: ClientMessage; buffers: ArrayBuffer[] } | null = null;
+    let inFlight = 0;
+    let paused = false;
     const dispatch = (msg: ClientMessage, buffers: ArrayBuffer[]) => {
       let args: unknown;
       try {
         args = insertBinaries(msg.args, requestBuffers(msg, buffers));
       } catch (e) {
-        return reply(msg.id, { ok: false, error: { code: 'invalid-args', message: `${String(msg.ch)}: ${e instanceof Error ? e.message : String(e)}` } });
+        const why = e instanceof RangeError ? 'arguments nested too deeply' : e instanceof Error ? e.message : String(e);
+        return reply(msg.id, { ok: false, error: { code: 'invalid-args', message: `${String(msg.ch).slice(0, 100)}: ${why}` } });
       }
-      void services.dispatcher.handle(msg.ch, args, client).then((r) => reply(msg.id, r));
+      if (++inFlight >= MAX_IN_FLIGHT && !paused) {
+        paused = true;
+        ws.pause();
+      }
+      void services.dispatcher.handle(msg.ch, args, client).then((r) => {
+        reply(msg.id, r);
+        if (--inFlight <= MAX_IN_FLIGHT / 2 && paused) {
+          paused = false;
+          ws.resume();
+        }
+      });
     };
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (isBinary) {
@@ -311,7 +381,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       try {
         msg = JSON.parse(Buffer.from(data as ArrayBuffer).toString('utf8')) as ClientMessage;
       } catch {
-        return ws.close(1007, 'not JSON');
+        return ws.close(1007, 'not JSON (or nested too deeply)');
       }
       if (!msg || msg.t !== 'req' || typeof msg.id !== 'number' || !Number.isInteger(msg.bin) || msg.bin < 0 || msg.bin > 10000) return ws.close(1002, 'bad message');
       if (msg.bulk !== undefined && (!Array.isArray(msg.bulk) || !msg.bulk.every((b) => b && Number.isInteger(b.i) && typeof b.id === 'string'))) return ws.close(1002, 'bad message');

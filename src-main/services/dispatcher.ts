@@ -7,6 +7,7 @@
  */
 import {
   IpcError,
+  isChannel,
   parseArgs,
   type Channel,
   type EventName,
@@ -54,6 +55,28 @@ export function toErrorInfo(err: unknown): IpcErrorInfo {
   return { code: 'internal', message: String(err) };
 }
 
+/** Longest error message and most issue lines a Reply carries (a request with 10⁵ unknown fields gets a readable answer). */
+const MAX_ERROR_CHARS = 2000;
+const MAX_ISSUES = 50;
+
+/**
+ * An error as a client may see it: one bounded message without stack-trace lines (an
+ * engine error's message never has them, but a library's might), at most MAX_ISSUES issues.
+ */
+export function boundedErrorInfo(info: IpcErrorInfo): IpcErrorInfo {
+  const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}… (${s.length - n} more characters)` : s);
+  const message = clip(
+    String(info.message)
+      .split('\n')
+      .filter((l) => !/^\s+at\s/.test(l))
+      .join('\n'),
+    MAX_ERROR_CHARS,
+  );
+  const out: IpcErrorInfo = { code: info.code, message };
+  if (info.issues) out.issues = info.issues.length > MAX_ISSUES ? [...info.issues.slice(0, MAX_ISSUES).map((i) => clip(i, 200)), `… and ${info.issues.length - MAX_ISSUES} more`] : info.issues.map((i) => clip(i, 200));
+  return out;
+}
+
 const PROGRESS_INTERVAL_MS = 50;
 
 export class Dispatcher {
@@ -69,6 +92,8 @@ export class Dispatcher {
     const ac = new AbortController();
     try {
       if (typeof channel !== 'string') throw new IpcError('unknown-channel', 'IPC channel must be a string');
+      // Own channels only: "constructor" or "toString" must not reach an inherited property.
+      if (!isChannel(channel)) throw new IpcError('unknown-channel', `unknown IPC channel ${JSON.stringify(channel).slice(0, 120)}`);
       const args = parseArgs(channel as Channel, rawArgs) as Record<string, unknown>;
       if (channel === 'task.cancel') {
         const c = this.tasks.get(`${client.id}\n${String(args.task)}`);
@@ -90,8 +115,8 @@ export class Dispatcher {
       if (ac.signal.aborted) throw new IpcError('cancelled', `${channel}: cancelled`);
       return { ok: true, result };
     } catch (err) {
-      const info = ac.signal.aborted ? { code: 'cancelled' as const, message: `${String(channel)}: cancelled` } : toErrorInfo(err);
-      return { ok: false, error: info };
+      const info = ac.signal.aborted ? { code: 'cancelled' as const, message: `${String(channel).slice(0, 100)}: cancelled` } : toErrorInfo(err);
+      return { ok: false, error: boundedErrorInfo(info) };
     } finally {
       if (taskKey) this.tasks.delete(taskKey);
       this.running.get(client.id)?.delete(ac);

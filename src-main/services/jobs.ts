@@ -20,7 +20,7 @@ import { IpcError, type ParsedArgs } from '../../src-shared/ipc/contract';
 import type { Volume } from '../../src-shared/image/volume';
 import type { JobResult, JobRunner, JobRunOptions } from '../jobs/types';
 import type { ClientLink } from './dispatcher';
-import { toErrorInfo } from './dispatcher';
+import { boundedErrorInfo, toErrorInfo } from './dispatcher';
 import type { VolumeStore } from './volume-store';
 
 /** What the service needs to know about a job kind to validate a call. */
@@ -44,7 +44,8 @@ export async function defaultJobCatalog(): Promise<JobCatalog> {
   return {
     kinds: () => registeredJobKinds().filter((k) => !k.startsWith('diagnostics.')),
     info(kind) {
-      if (!registeredJobKinds().includes(kind)) return undefined;
+      // diagnostics.* (crash, sleep) exist for the runner's own tests: never for a client.
+      if (kind.startsWith('diagnostics.') || !registeredJobKinds().includes(kind)) return undefined;
       const p = processingJobKinds[kind];
       const info: JobKindInfo = p ? { params: p.params, inputs: p.inputs } : {};
       if (jobKindCanStopEarly(kind)) info.canStopEarly = true;
@@ -173,7 +174,7 @@ export class JobService {
       client.emit('job.done', { jobId, kind, volumes, ...(out.values ? { result: out.values } : {}) });
     } catch (err) {
       const cancelled = ac.signal.aborted;
-      const error = cancelled ? { code: 'cancelled' as const, message: `${kind}: cancelled` } : toErrorInfo(err);
+      const error = cancelled ? { code: 'cancelled' as const, message: `${kind}: cancelled` } : boundedErrorInfo(toErrorInfo(err));
       client.emit('job.failed', { jobId, kind, error, cancelled });
     } finally {
       this.running.delete(jobId);
