@@ -210,7 +210,7 @@ export async function assembleVolume(group: VolumeGroup, opts: LoadOptions = {})
     try {
       await doFile(file, items);
     } catch (e) {
-      throw new Error(`${file}: ${(e as Error).message}`);
+      throw new Error(`${file}: ${(e as Error).message}`, { cause: e });
     }
     opts.onProgress?.(++done, fileList.length);
   }

@@ -24,6 +24,17 @@ export interface ThreadJobRunnerOptions {
   cancelGraceMs?: number;
   /** How long a finished worker stays warm for the next job (default 10 s; 0 = never reused). */
   idleMs?: number;
+  /** Called with the worker that is about to run a job (monitoring; the fault tests kill it mid-run). */
+  onJobWorker?: (worker: Worker, kind: string) => void;
+}
+
+/** What a runner holds right now (for orphan checks and monitoring). */
+export interface ThreadJobRunnerStats {
+  /** Live worker threads, busy or idle. */
+  workers: number;
+  idle: number;
+  running: number;
+  queued: number;
 }
 
 interface IdleWorker {
@@ -90,6 +101,7 @@ export class ThreadJobRunner implements JobRunner {
     const abort = new SharedArrayBuffer(8);
     const flag = new Int32Array(abort);
     const worker = this.acquire(script, kind);
+    this.opts.onJobWorker?.(worker, kind);
     return new Promise<JobResult>((resolve, reject) => {
       let settled = false;
       let cancelled = false;
@@ -209,6 +221,10 @@ export class ThreadJobRunner implements JobRunner {
     entry.timer.unref();
     worker.once('exit', entry.onExit);
     this.idle.push(entry);
+  }
+
+  stats(): ThreadJobRunnerStats {
+    return { workers: this.workers.size, idle: this.idle.length, running: this.active, queued: this.waiting.length };
   }
 
   async dispose(): Promise<void> {

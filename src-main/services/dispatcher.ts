@@ -45,9 +45,14 @@ export function toErrorInfo(err: unknown): IpcErrorInfo {
   if (err instanceof IpcError) return err.toInfo();
   if (err instanceof Error) {
     if (err.name === 'AbortError') return { code: 'cancelled', message: 'cancelled' };
-    const code = (err as NodeJS.ErrnoException).code;
+    // A job's worker died (killed, out of memory): not the input's fault.
+    if (err.name === 'JobCrashedError') return { code: 'internal', message: err.message };
+    // A file-system error, also when a reader wrapped it with the file's name (cause).
+    let code: unknown;
+    for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4 && code === undefined; e = e.cause, depth++) code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { code: 'not-found', message: err.message };
     if (code === 'EEXIST') return { code: 'exists', message: err.message };
+    if (code === 'ENOSPC') return { code: 'io', message: /no space/i.test(err.message) ? err.message : `${err.message} (no space left on the disk)` };
     if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return { code: 'io', message: err.message };
     // Parser errors from the DICOM / NIfTI readers already name the file and problem.
     return { code: 'bad-input', message: err.message };
