@@ -15,6 +15,7 @@ import { fixStoredBits, storedVoxelType, swapBytesInPlace } from './pixels';
 import { decodeCompressedFrame, isSupportedCompressed, TS, TS_NAMES } from './codecs/index';
 import { parseDataSet, readFileStart } from './read-header';
 import { dicomTagLines } from './tag-dictionary';
+import { checkVolumeBudget } from '../fs/memory-budget';
 
 export interface LoadOptions {
   onProgress?: (done: number, total: number) => void;
@@ -81,6 +82,7 @@ export async function assembleVolume(group: VolumeGroup, opts: LoadOptions = {})
   const bpv = bytesPerVoxel(storedType);
   const total = sliceVox * nz * frames;
   const need = total * bpv;
+  checkVolumeBudget(need, `volume of ${nx}×${ny}×${nz}${frames > 1 ? `×${frames}` : ''} ${storedType}`);
   if (need > bufferConstants.MAX_LENGTH) {
     throw new Error(
       `volume of ${nx}×${ny}×${nz}${frames > 1 ? `×${frames}` : ''} (${(need / 2 ** 30).toFixed(1)} GiB) is larger than the largest buffer this runtime can hold (${(bufferConstants.MAX_LENGTH / 2 ** 30).toFixed(1)} GiB)`,

@@ -31,6 +31,7 @@ import {
   type NiftiWriteOptions,
 } from '../../src-shared/nifti/nifti1';
 import { writeFileAtomic } from '../fs/atomic-write';
+import { checkVolumeBudget } from '../fs/memory-budget';
 
 export interface NiftiFileWriteOptions extends NiftiWriteOptions {
   /** Force gzip on or off; default: by extension (.gz). */
@@ -109,7 +110,10 @@ async function isGzipFile(path: string): Promise<boolean> {
 /** Total (uncompressed) file size the header asks for, or the header's own error. */
 function expectedSize(headerBytes: Uint8Array): number {
   const header = parseNifti1Header(headerBytes);
-  const need = nifti1Layout(header).byteLength;
+  const layout = nifti1Layout(header);
+  const need = layout.byteLength;
+  // Before anything is allocated: a header may claim 4096³ float32 (256 GiB).
+  checkVolumeBudget(need - layout.voxOffset, `the header announces a ${layout.dims.join('×')}${layout.frames > 1 ? `×${layout.frames}` : ''} ${layout.info.type} image, which`);
   if (need > MAX_ARRAY_BYTES) {
     throw new Error(
       `the header announces ${(need / 2 ** 30).toFixed(1)} GiB of image data, more than one array can hold here (${(MAX_ARRAY_BYTES / 2 ** 30).toFixed(0)} GiB)`,
