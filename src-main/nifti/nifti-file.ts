@@ -113,12 +113,13 @@ function expectedSize(headerBytes: Uint8Array): number {
   const layout = nifti1Layout(header);
   const need = layout.byteLength;
   // Before anything is allocated: a header may claim 4096³ float32 (256 GiB).
-  checkVolumeBudget(need - layout.voxOffset, `the header announces a ${layout.dims.join('×')}${layout.frames > 1 ? `×${layout.frames}` : ''} ${layout.info.type} image, which`);
+  const what = `a ${layout.dims.join('×')}${layout.frames > 1 ? `×${layout.frames}` : ''} ${layout.info.type} image`;
   if (need > MAX_ARRAY_BYTES) {
     throw new Error(
-      `the header announces ${(need / 2 ** 30).toFixed(1)} GiB of image data, more than one array can hold here (${(MAX_ARRAY_BYTES / 2 ** 30).toFixed(0)} GiB)`,
+      `the header announces ${what} (${(need / 2 ** 30).toFixed(1)} GiB of image data), more than one array can hold here (${(MAX_ARRAY_BYTES / 2 ** 30).toFixed(0)} GiB): not loaded`,
     );
   }
+  checkVolumeBudget(need - layout.voxOffset, `the header announces ${what}, which`);
   return need;
 }
 
