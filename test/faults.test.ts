@@ -26,7 +26,6 @@ import { defaultReaders, type Readers } from '../src-main/services/readers';
 import { writeFileAtomic } from '../src-main/fs/atomic-write';
 import { encodeNifti1Header, voxelBytesLittleEndian } from '../src-shared/nifti/nifti1';
 import type { Volume } from '../src-shared/image/volume';
-import type { Reply } from '../src-shared/ipc/contract';
 import { ensureNodeBuild } from './node-build';
 import { RawClient } from './host-harness';
 
@@ -101,26 +100,7 @@ function blob(dims: [number, number, number], voxelType: 'uint8' | 'int16' = 'ui
 }
 
 /** Puts a volume through volume.put (one binary frame) and returns its id. */
-async function put(c: RawClient, v: Volume, name: string): Promise<string> {
-  const id = 500_000 + Math.floor(Math.random() * 400_000);
-  const header = { name, dims: v.dims, spacing: v.spacing, origin: v.origin, direction: v.direction, voxelType: v.voxelType, frames: 1, rescaleSlope: 1, rescaleIntercept: 0, metadata: {}, byteLength: v.data.byteLength };
-  const p = new Promise<Reply>((ok) => {
-    const on = (d: unknown, bin: boolean) => {
-      if (bin) return;
-      const m = JSON.parse(String(d)) as { id: number; reply: Reply };
-      if (m.id === id) {
-        c.ws.off('message', on);
-        ok(m.reply);
-      }
-    };
-    c.ws.on('message', on);
-  });
-  c.send(JSON.stringify({ t: 'req', id, ch: 'volume.put', args: { volume: { header, data: { $bin: 0 } } }, bin: 1 }));
-  c.send(Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength));
-  const r = await p;
-  if (!r.ok) throw new Error(r.error.message);
-  return (r.result as { id: string }).id;
-}
+const put = (c: RawClient, v: Volume, name: string) => c.putVolume(v, name);
 
 /** The held volume's voxels, hashed (volume.get answers with a header and one buffer). */
 function heldHash(id: string): string {

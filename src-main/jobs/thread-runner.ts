@@ -22,7 +22,7 @@ export interface ThreadJobRunnerOptions {
   concurrency?: number;
   /** After a cancel, time given to the worker to stop by itself before it is terminated. */
   cancelGraceMs?: number;
-  /** How long a finished worker stays warm for the next job (default 10 s; 0 = never reused). */
+  /** How long a finished worker stays warm for the next job (default 10 s, or LATTICE_JOB_IDLE_MS; 0 = never reused). */
   idleMs?: number;
   /** Called with the worker that is about to run a job (monitoring; the fault tests kill it mid-run). */
   onJobWorker?: (worker: Worker, kind: string) => void;
@@ -194,7 +194,8 @@ export class ThreadJobRunner implements JobRunner {
   }
 
   private release(worker: Worker, script: string): void {
-    const idleMs = this.opts.idleMs ?? 10_000;
+    const fromEnv = Number(process.env.LATTICE_JOB_IDLE_MS);
+    const idleMs = this.opts.idleMs ?? (process.env.LATTICE_JOB_IDLE_MS && Number.isFinite(fromEnv) ? fromEnv : 10_000);
     if (this.disposed || idleMs <= 0 || this.idle.length >= this.concurrency) {
       this.workers.delete(worker);
       void worker.terminate();
