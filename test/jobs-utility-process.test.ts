@@ -51,6 +51,8 @@ vi.mock('electron', async () => {
     constructor(script: string) {
       super();
       this.child = fork(script, [], { execArgv: ['--import', process.env.LATTICE_TEST_UTILITY_PRELOAD as string], serialization: 'advanced', stdio: 'inherit' });
+      // Like Electron's UtilityProcess.pid; the fault test kills the newest one.
+      ((globalThis as { __utilityPids?: number[] }).__utilityPids ??= []).push(this.child.pid!);
       this.child.on('spawn', () => this.emit('spawn'));
       this.child.on('message', (m: { __parent?: unknown }) => {
         if (m && '__parent' in m) this.emit('message', m.__parent);
@@ -148,5 +150,37 @@ describe('UtilityProcessJobRunner (with a stand-in for Electron)', () => {
     expect(previews.every((p) => isDemonsPreview(p))).toBe(true);
     const m = r.values!.metrics as { msdBefore: number; msdAfter: number };
     expect(m.msdAfter).toBeLessThan(m.msdBefore);
+  }, 60_000);
+
+  it('a worker process SIGKILLed mid-run (processing, demons): the job fails saying so, the caller\u2019s inputs are intact, the next job runs', async () => {
+    const pids = ((globalThis as { __utilityPids?: number[] }).__utilityPids ??= []);
+    const g = centredGeometry([40, 36, 24], [2.5, 2.5, 3], rotationMatrix(0.1, -0.05, 0.2));
+    const fixed = sampleVolume(g, ctPhantom);
+    const moving = sampleVolume(g, ctPhantom);
+    const before = Array.from(fixed.data.subarray(0, 4000));
+    const big = cube(80);
+    for (const [kind, params, inputs] of [
+      ['registration.demons', { levels: 1, iterations: 10_000, stopOnPlateau: false, threads: 2 }, [fixed, moving]],
+      ['processing.morphology', { operation: 'dilate', radius: 8, shape: 'ball' }, [big]],
+    ] as [string, Record<string, unknown>, Volume[]][]) {
+      let killed = 0;
+      const err = await runner
+        .run(kind, params, inputs, {
+          onProgress: () => {
+            if (killed) return;
+            killed = pids.at(-1)!;
+            process.kill(killed, 'SIGKILL');
+          },
+        })
+        .catch((e: unknown) => e);
+      expect(killed, kind).toBeGreaterThan(0);
+      expect(err, kind).toBeInstanceOf(JobCrashedError);
+      expect((err as Error).message).toMatch(/worker stopped unexpectedly/);
+      expect(() => process.kill(killed, 0)).toThrow(); // gone, not left running
+    }
+    expect(Array.from(fixed.data.subarray(0, 4000))).toEqual(before);
+    expect(big.data.length).toBe(80 ** 3);
+    const next = await runner.run('registration.demons', { levels: 1, iterations: 2, threads: 1 }, [fixed, moving]);
+    expect(next.volumes).toHaveLength(4);
   }, 60_000);
 });
