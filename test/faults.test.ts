@@ -28,6 +28,9 @@ import { encodeNifti1Header, voxelBytesLittleEndian } from '../src-shared/nifti/
 import type { Volume } from '../src-shared/image/volume';
 import { ensureNodeBuild } from './node-build';
 import { RawClient } from './host-harness';
+import WebSocket from 'ws';
+import { IpcError, LatticeApi } from '../src-renderer/api/index';
+import { WebSocketTransport, type WebSocketLike } from '../src-renderer/api/transport';
 
 const MPRAGE = resolve(__dirname, '../../shared/data/dicom/siemens_mprage_sag_3d');
 
@@ -198,6 +201,27 @@ describe('a job worker killed mid-run', () => {
     expect(next.payload.volumes).toHaveLength(4);
     c.close();
   }, 120_000);
+});
+
+describe('what the page sees', () => {
+  it('the renderer API rejects the job with the worker-stopped error; the layer it ran on is still there', async () => {
+    const api = new LatticeApi(new WebSocketTransport(WebSocketTransport.urlFor(host.origin, host.token), (u) => new WebSocket(u, { origin: host.origin }) as unknown as WebSocketLike));
+    try {
+      const put = await api.putVolume(blob([32, 32, 16]), 'layer');
+      killPlan.set('processing.morphology', 'at-start');
+      fault('worker killed');
+      const job = await api.startJob('processing.morphology', { operation: 'dilate', radius: 2 }, [put.id]);
+      const err = await job.done.catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(IpcError);
+      expect(err).toMatchObject({ code: 'internal', message: expect.stringMatching(/^Job 'processing\.morphology' failed: its worker stopped unexpectedly \(exit code \d+\)\.$/) });
+      const back = await api.getVolume(put.id);
+      expect(back.volume.dims).toEqual([32, 32, 16]);
+      const again = await api.startJob('processing.morphology', { operation: 'dilate', radius: 2 }, [put.id]);
+      expect((await again.done).volumes).toHaveLength(1);
+    } finally {
+      api.transport.close?.();
+    }
+  }, 60_000);
 });
 
 describe('a file deleted while its series loads', () => {
