@@ -6,9 +6,11 @@
  */
 import type { LatticeApi } from './api';
 import type { ScanResult } from '../src-shared/ipc/contract';
+import { isImageFilePath } from '../src-shared/image/file-formats';
 import type { FolderListing, LoaderBackend, SeriesSummary } from './stores/loading';
 
-const NIFTI = /\.nii(\.gz)?$/i;
+/** Image files (NIfTI, NRRD, MHA, PNG, …) open with image.open; anything else is scanned as DICOM. */
+const NIFTI = { test: isImageFilePath };
 
 function niftiItem(path: string): SeriesSummary {
   const name = path.split(/[\\/]/).pop() ?? path;

@@ -19,7 +19,7 @@
  * negated when reading and writing them.
  */
 import { mkdtemp, open, readdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Image } from 'itk-wasm';
 import { VOXEL_ARRAY, voxelCount, type Mat3, type Vec3, type Volume, type VoxelArray, type VoxelType } from '../../src-shared/image/volume';
 import { imageFormatOf, type ImageFormat } from '../../src-shared/image/file-formats';
@@ -108,7 +108,14 @@ function itkFormatOf(path: string): { format: ItkFormat; path: string } {
 }
 
 function pipelineMessage(err: unknown): string {
-  const m = err instanceof Error ? err.message : String(err);
+  let m = err instanceof Error ? err.message : typeof err === 'string' ? err : '';
+  if (!m) {
+    try {
+      m = JSON.stringify(err) ?? String(err);
+    } catch {
+      m = String(err);
+    }
+  }
   // ITK exceptions are long multi-line dumps; the description line is what matters.
   const desc = /Description:\s*(.+)/.exec(m)?.[1];
   return (desc ?? m.split('\n').find((l) => l.trim()) ?? m).trim().slice(0, 300);
@@ -121,7 +128,8 @@ export interface ItkReadResult {
 
 /** Reads any itk-wasm-supported image file into a Volume. Errors name the file. */
 export async function readItkImage(path: string): Promise<ItkReadResult> {
-  const { format, path: ioPath } = itkFormatOf(path);
+  // The pipelines mount the file's folder into their virtual file system: absolute paths only.
+  const { format, path: ioPath } = itkFormatOf(resolve(path));
   const st = await stat(ioPath).catch((err: NodeJS.ErrnoException) => {
     throw new ImageFileError(ioPath, err.code === 'ENOENT' ? 'file not found' : err.message, { cause: err });
   });
@@ -295,6 +303,7 @@ const PICTURE_TYPES: Partial<Record<ItkFormat, VoxelType[]>> = {
  * name. Returns warnings (value conversions) for the caller to show.
  */
 export async function writeItkImage(path: string, volume: Volume, opts: ItkWriteOptions = {}): Promise<{ warnings: string[] }> {
+  path = resolve(path);
   const { format } = itkFormatOf(path);
   if (imageFormatOf(path)!.format === 'analyze') throw new ImageFileError(path, 'Analyze files are read only; write NIfTI (.nii) instead');
   let prepared: { image: Image; warnings: string[] };

@@ -22,6 +22,7 @@
 import { z } from 'zod';
 import type { VolumeHeader, WireVolume } from './volume-wire';
 import { IpcError, type IpcErrorInfo } from './errors';
+import { imageFormatOf } from '../image/file-formats';
 
 export type { VolumeHeader, WireVolume, VolumeSource } from './volume-wire';
 
@@ -57,7 +58,7 @@ export const volumeHeaderSchema = z
     byteLength: z.number().int().nonnegative(),
     source: z
       .object({
-        kind: z.enum(['dicom', 'nifti', 'job', 'renderer']),
+        kind: z.enum(['dicom', 'nifti', 'image', 'job', 'renderer']),
         path: z.string().optional(),
         seriesInstanceUid: z.string().optional(),
         job: z.string().optional(),
@@ -141,11 +142,14 @@ export const requestSchemas = {
   'volume.put': z.object({ volume: wireVolumeSchema }).strict(),
   /** Lets the main process forget volumes (frees memory). */
   'volume.release': z.object({ volumeIds: z.array(id).max(10000) }).strict(),
-  /** Writes a volume to NIfTI (.nii or .nii.gz by extension), atomically. */
+  /**
+   * Writes a volume, atomically, in the format its extension names: NIfTI (.nii, .nii.gz)
+   * or any writable format of src-shared/image/file-formats (.nrrd, .mha, .png, …).
+   */
   'volume.export': z
     .object({
       volumeId: id,
-      path: fsPath.refine((p) => /\.nii(\.gz)?$/i.test(p), 'must end in .nii or .nii.gz'),
+      path: fsPath.refine((p) => !!imageFormatOf(p)?.writable, 'must end in .nii, .nii.gz or another writable image extension (.nrrd, .nhdr, .mha, .mhd, .vtk, .mnc, .mgz, .tif, .png, .jpg, .bmp)'),
       overwrite: z.boolean().optional(),
       task: taskId,
     })
@@ -236,7 +240,8 @@ export interface FolderEntry {
   size: number;
   mtimeMs: number;
   /** What Lattice can do with it, from the name: open as image, or likely DICOM. */
-  hint?: 'nifti' | 'dicom' | 'dicomdir';
+  /** 'image': another image file format (NRRD, MHA, PNG, …: src-shared/image/file-formats). */
+  hint?: 'nifti' | 'image' | 'dicom' | 'dicomdir';
 }
 
 export interface FolderListing {
