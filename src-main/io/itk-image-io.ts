@@ -406,7 +406,7 @@ function realValues(v: Volume, warnings: string[]): { data: VoxelArray; voxelTyp
   return { data: out, voxelType: t };
 }
 
-/** Values for an 8/16-bit picture: kept when they fit exactly, otherwise min…max mapped to 0…255. */
+/** Values for an 8/16-bit picture: kept (rounded) when they fit, otherwise min…max mapped to 0…255. */
 function toPictureRange(data: VoxelArray, t: VoxelType, allowed: VoxelType[], warnings: string[]): { data: VoxelArray; voxelType: VoxelType } {
   if (allowed.includes(t)) return { data, voxelType: t };
   let lo = Infinity;
@@ -418,8 +418,17 @@ function toPictureRange(data: VoxelArray, t: VoxelType, allowed: VoxelType[], wa
     if (x > hi) hi = x;
     if (integral && !Number.isInteger(x)) integral = false;
   }
-  if (integral && lo >= 0 && hi <= 255) return { data: Uint8Array.from(data), voxelType: 'uint8' };
-  if (integral && lo >= 0 && hi <= 65535 && allowed.includes('uint16')) return { data: Uint16Array.from(data), voxelType: 'uint16' };
+  // Values already in 8 (16) bits, e.g. a registration's float result of an 8-bit picture:
+  // kept, rounded to the nearest integer, so the picture keeps its grey levels.
+  const rounded = integral ? '' : ' (rounded to integers)';
+  if (lo >= -0.5 && hi < 255.5) {
+    if (!integral) warnings.push(`${t} values written as 8-bit${rounded}`);
+    return { data: Uint8Array.from(data, (x) => Math.round(x)), voxelType: 'uint8' };
+  }
+  if (lo >= -0.5 && hi < 65535.5 && allowed.includes('uint16')) {
+    if (!integral) warnings.push(`${t} values written as 16-bit${rounded}`);
+    return { data: Uint16Array.from(data, (x) => Math.round(x)), voxelType: 'uint16' };
+  }
   const out = new Uint8Array(data.length);
   const scale = hi > lo ? 255 / (hi - lo) : 0;
   for (let i = 0; i < data.length; i++) out[i] = Math.round((data[i]! - lo) * scale);
