@@ -245,6 +245,23 @@ export class Services {
         return { path, bytes: bytes.length };
       },
 
+      'transform.load': async (a) => {
+        const { readTransformFile } = await import('../io/transform-file');
+        return readTransformFile(resolve(a.path));
+      },
+
+      'transform.write': async (a) => {
+        const path = resolve(a.path);
+        const dirOk = await stat(dirname(path)).then((s) => s.isDirectory(), () => false);
+        if (!dirOk) throw new IpcError('not-found', `transform.write: folder ${dirname(path)} does not exist`);
+        if (!a.overwrite && (await stat(path).then(() => true, () => false))) {
+          throw new IpcError('exists', `transform.write: ${path} already exists (pass overwrite: true to replace it)`);
+        }
+        const { writeTransformFile } = await import('../io/transform-file');
+        await writeTransformFile(path, a.matrixLps);
+        return { path, bytes: (await stat(path)).size };
+      },
+
       'upload.files': (a) => this.uploads.put(a.uploadId, a.files),
 
       'job.start': (a, ctx) => this.jobs.start(a, ctx.client),

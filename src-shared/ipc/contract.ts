@@ -166,6 +166,19 @@ export const requestSchemas = {
     })
     .strict(),
   /**
+   * Reads an ITK transform file (.txt/.tfm/.mat/.h5/.hdf5, or Lattice's 4×4 matrix text) as
+   * the 4×4 LPS pull-back (fixed world → moving world) a layer's worldTransform holds.
+   */
+  'transform.load': z.object({ path: fsPath.refine((p) => /\.(txt|tfm|mat|h5|hdf5)$/i.test(p), 'must end in .txt, .tfm, .mat, .h5 or .hdf5') }).strict(),
+  /** Writes a 4×4 LPS pull-back as an ITK affine transform file (.txt/.tfm/.mat/.h5/.hdf5, by extension), atomically. */
+  'transform.write': z
+    .object({
+      path: fsPath.refine((p) => /\.(txt|tfm|mat|h5|hdf5)$/i.test(p), 'must end in .txt, .tfm, .mat, .h5 or .hdf5'),
+      matrixLps: z.array(finite).length(16),
+      overwrite: z.boolean().optional(),
+    })
+    .strict(),
+  /**
    * Browser host only: files dropped from the desktop (the page cannot see their paths)
    * are copied into a private staging folder; call again with the same uploadId to add
    * more. Open the returned dir/paths like any other path.
@@ -316,6 +329,8 @@ export interface Results {
   'volume.release': { released: number };
   'volume.export': { path: string; bytes: number };
   'transform.save': { path: string; bytes: number };
+  'transform.load': { matrixLps: number[]; description: string };
+  'transform.write': { path: string; bytes: number };
   'upload.files': { uploadId: string; dir: string; paths: string[] };
   'job.start': { jobId: string };
   'job.cancel': { cancelled: boolean };

@@ -8,13 +8,16 @@
 //  - 2D demons run with the live three-pane view and the MSD plot, bring the moving frame
 //    much closer to the fixed one; S / T / W and G / J switch views and panes;
 //  - the warped image saved as PNG and as NIfTI and the 2D field saved as MHA read back from
-//    disk on the fixed grid.
+//    disk on the fixed grid;
+//  - transform files: the saved field applied to the moving frame (a new layer), an ITK .txt
+//    translation loaded onto the moving layer, the transform saved as .h5.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Volume } from '../../src-shared/image/volume';
 import { readImageFile, writeImageFile } from '../../src-main/io/image-file';
+import { readTransformFile } from '../../src-main/io/transform-file';
 import { ARTIFACTS, canvasHash, cursorRows, openSeries, planeHash, startApp, type E2eApp } from './helpers';
 
 const N = 128;
@@ -187,6 +190,30 @@ describe('2D demons lesson: two PNG frames', () => {
       expect(len, `field at the centre ${d}`).toBeGreaterThan(2.5);
       expect(len).toBeLessThan(6);
       expect(Math.abs(field.data[2 * N * N + c]!)).toBeLessThan(1e-3); // no out-of-plane motion
+
+      // Transform files: the saved 2D field applied to the moving frame gives a warped layer
+      // close to the fixed frame; an ITK translation (.txt) becomes the moving layer's
+      // transform; the transform saved as .h5 reads back.
+      const rowsBeforeField = (await cursorRows(page)).rows.length;
+      await page.fill('[data-testid=transform-file-path]', saved.field!);
+      await page.click('[data-testid=transform-file-apply]');
+      await page.waitForSelector('[data-testid=transform-file-note]', { timeout: 60_000 });
+      expect(await page.textContent('[data-testid=transform-file-note]')).toMatch(/Warped frame05 by the field/);
+      expect((await cursorRows(page)).rows.length).toBe(rowsBeforeField + 1);
+      const tfm = path.join(tmp, 'shift.txt');
+      writeFileSync(tfm, '#Insight Transform File V1.0\n#Transform 0\nTransform: TranslationTransform_double_3_3\nParameters: 3 -2 0\nFixedParameters:\n');
+      await page.selectOption('[data-testid=registration-moving]', { label: 'frame05' }).catch(() => undefined);
+      await page.fill('[data-testid=transform-file-path]', tfm);
+      await page.click('[data-testid=transform-file-apply]');
+      await page.waitForFunction(() => /Applied Translation transform/.test(document.querySelector('[data-testid=transform-file-note]')?.textContent ?? ''), null, { timeout: 60_000 });
+      expect((await page.textContent('[data-testid=registration-matrix]'))!.split('\n').slice(0, 2)).toEqual(['1 0 0 3', '0 1 0 -2']);
+      const h5 = path.join(tmp, 'shift.h5');
+      await page.fill('[data-testid=transform-file-path]', h5);
+      await page.click('[data-testid=transform-file-save]');
+      await page.waitForFunction(() => /Saved the ITK transform/.test(document.querySelector('[data-testid=transform-file-note]')?.textContent ?? ''), null, { timeout: 60_000 });
+      const back = await readTransformFile(h5);
+      expect([back.matrixLps[3], back.matrixLps[7], back.matrixLps[11]]).toEqual([3, -2, 0]);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'demons2d-transform.png') });
       expect(app.errors).toEqual([]);
     } finally {
       await page.close();
