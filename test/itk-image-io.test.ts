@@ -158,6 +158,22 @@ describe('written by itk-wasm, read back', () => {
     expect([volume.data[0], volume.data[n], volume.data[2 * n]]).toEqual([1, 2, 3]);
   });
 
+  it('a 4D volume (frames, not vector components) round-trips through NRRD and MHA as frames', async () => {
+    const v = testVolume();
+    const n = 6 * 5 * 4;
+    const data = new Int16Array(3 * n).map((_, i) => i - 100);
+    const series: Volume = { ...v, data, frames: 3, frameSpacing: 2.5 };
+    for (const ext of ['nrrd', 'mha']) {
+      await writeImageFile(join(dir, `4d.${ext}`), series);
+      const { volume } = await readImageFile(join(dir, `4d.${ext}`));
+      expect(volume.frames).toBe(3);
+      expect(volume.dims).toEqual(v.dims);
+      expect(volume.frameSpacing).toBeCloseTo(2.5, 6);
+      close(volume.direction, v.direction);
+      close(volume.data, data);
+    }
+  });
+
   it('writes atomically: no temporary files are left, an existing file is replaced', async () => {
     const p = join(dir, 'atomic', 'a.nhdr');
     execFileSync('mkdir', ['-p', join(dir, 'atomic')]);
