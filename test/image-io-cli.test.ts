@@ -105,6 +105,32 @@ describe('lattice convert', () => {
   });
 });
 
+describe('lattice register with PNG frames', () => {
+  it('registers two PNG frames (demons, 2D) and writes the warped frame as PNG and the field as MHA', async () => {
+    const N = 64;
+    const disc = (cx: number) => {
+      const d = new Uint8Array(N * N);
+      for (let y = 0; y < N; y++) for (let x = 0; x < N; x++) d[y * N + x] = Math.hypot(x - cx, y - 32) < 12 ? 200 : 20 + ((x * 3 + y * 5) % 17);
+      return { dims: [N, N, 1] as [number, number, number], spacing: [1, 1, 1] as [number, number, number], origin: [0, 0, 0] as [number, number, number], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as [number, number, number, number, number, number, number, number, number], data: d, voxelType: 'uint8' as const, frames: 1, rescaleSlope: 1, rescaleIntercept: 0, metadata: {} };
+    };
+    const { writeImageFile } = await import('../src-main/io/image-file');
+    await writeImageFile(join(dir, 'f.png'), disc(30));
+    await writeImageFile(join(dir, 'm.png'), disc(33));
+    const r = lattice('register', '--fixed', join(dir, 'f.png'), '--moving', join(dir, 'm.png'), '--out-warped', join(dir, 'w.png'), '--out-field', join(dir, 'd.mha'), '--quiet');
+    expect(r.code, r.err).toBe(0);
+    const f = (await readImageFile(join(dir, 'f.png'))).volume.data;
+    const m = (await readImageFile(join(dir, 'm.png'))).volume.data;
+    const w = (await readImageFile(join(dir, 'w.png'))).volume;
+    expect(w.dims).toEqual([N, N, 1]);
+    const msd = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, x, i) => s + (x - b[i]!) ** 2, 0) / a.length;
+    expect(msd(w.data, f)).toBeLessThan(0.3 * msd(m, f));
+    const d = (await readImageFile(join(dir, 'd.mha'))).volume;
+    expect(d.frames).toBe(3);
+    // At the disc's left edge the moving point is 3 px further along +i (LPS x): RAS x ≈ −3.
+    expect(d.data[32 * N + 18]!).toBeLessThan(-1.5);
+  });
+});
+
 describe('the NIfTI JSON sidecar', () => {
   it('a dcm2niix CT re-opened from NIfTI is a CT (modality and description from the sidecar)', async () => {
     const { volume } = await readImageFile(`${CT}.nii`);
