@@ -163,7 +163,13 @@ describe('image.open and volume.export (services)', () => {
       expect(w.header.source).toMatchObject({ kind: 'image' });
       expect(Array.from(new Int16Array(w.data))).toEqual(expected['oblique.nrrd']!.values);
       const ct = await s.dispatcher.handle('image.open', { path: `${CT}.nii` }, client);
-      expect((ct as { result: { volume: WireVolume } }).result.volume.header.metadata.Modality).toBe('CT');
+      const ctHeader = (ct as { result: { volume: WireVolume } }).result.volume.header;
+      expect(ctHeader.metadata.Modality).toBe('CT');
+      // Exported as NIfTI, it gets a sidecar with its modality, and re-opens as a CT.
+      expect(await s.dispatcher.handle('volume.export', { volumeId: ctHeader.id, path: join(dir, 'ct-export.nii.gz') }, client)).toMatchObject({ ok: true });
+      expect(JSON.parse(readFileSync(join(dir, 'ct-export.json'), 'utf8'))).toMatchObject({ Modality: 'CT', ProtocolName: '6.9 Colonoscopy' });
+      const again = await s.dispatcher.handle('image.open', { path: join(dir, 'ct-export.nii.gz') }, client);
+      expect((again as { result: { volume: WireVolume } }).result.volume.header.metadata.Modality).toBe('CT');
       const ex = await s.dispatcher.handle('volume.export', { volumeId: w.header.id, path: join(dir, 'svc.mha') }, client);
       expect(ex).toMatchObject({ ok: true });
       expect(Array.from((await readImageFile(join(dir, 'svc.mha'))).volume.data)).toEqual(expected['oblique.nrrd']!.values);

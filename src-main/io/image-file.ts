@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import type { Volume } from '../../src-shared/image/volume';
 import { imageFormatOf, stripImageExtension } from '../../src-shared/image/file-formats';
 import { ImageFileError, readItkImage, writeItkImage, type ItkWriteOptions } from './itk-image-io';
-import { applyNiftiSidecar } from './nifti-sidecar';
+import { applyNiftiSidecar, writeNiftiSidecar } from './nifti-sidecar';
 
 export { ImageFileError } from './itk-image-io';
 
@@ -42,7 +42,9 @@ export async function writeImageFile(path: string, volume: Volume, opts: ItkWrit
   if (f.format === 'nifti') {
     const { writeNiftiFile } = await import('../nifti/nifti-file');
     await writeNiftiFile(path, volume);
-    return { warnings: [] };
+    // Keep the modality for the next opening (a CT stays a CT); never replaces an existing sidecar.
+    const sidecar = await writeNiftiSidecar(path, volume).catch(() => null);
+    return { warnings: sidecar ? [`modality written to the sidecar ${basename(sidecar)}`] : [] };
   }
   return writeItkImage(path, volume, opts);
 }

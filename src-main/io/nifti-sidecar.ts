@@ -82,3 +82,24 @@ function asMetadata(v: unknown): MetadataValue | undefined {
   if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return v as number[];
   return undefined;
 }
+
+/**
+ * Writes a small BIDS-style sidecar next to a NIfTI Lattice exports, so that the image
+ * re-opens with its modality (a CT stays a CT: window, HU) and description. Only when the
+ * volume knows its modality; an existing sidecar is replaced only when `overwrite` is set
+ * (it may be dcm2niix's, with far more in it). Returns the path written, or null.
+ */
+export async function writeNiftiSidecar(niftiPath: string, volume: Volume, opts: { overwrite?: boolean } = {}): Promise<string | null> {
+  const md = volume.metadata;
+  if (typeof md.Modality !== 'string' || !md.Modality) return null;
+  const path = sidecarPathFor(niftiPath);
+  if (path === niftiPath) return null;
+  if (!opts.overwrite && (await stat(path).then(() => true, () => false))) return null;
+  const j: Record<string, unknown> = {};
+  for (const k of COPIED) if (md[k] !== undefined && md[k] !== null) j[k] = md[k];
+  if (typeof md.Units === 'string' && md.Units) j.Units = md.Units;
+  j.ConversionSoftware = 'Lattice';
+  const { writeFileAtomic } = await import('../fs/atomic-write');
+  await writeFileAtomic(path, [new TextEncoder().encode(JSON.stringify(j, null, 2) + '\n')]);
+  return path;
+}

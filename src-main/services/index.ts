@@ -24,7 +24,7 @@ import { UploadStaging } from './uploads';
 import { VolumeStore } from './volume-store';
 import { writeFileAtomic } from '../fs/atomic-write';
 import { imageFormatOf, stripImageExtension } from '../../src-shared/image/file-formats';
-import { applyNiftiSidecar } from '../io/nifti-sidecar';
+import { applyNiftiSidecar, writeNiftiSidecar } from '../io/nifti-sidecar';
 
 export { Dispatcher, type ClientLink } from './dispatcher';
 export { JobService, defaultJobCatalog, type JobCatalog, type JobKindInfo } from './jobs';
@@ -226,7 +226,11 @@ export class Services {
           throw new IpcError('exists', `volume.export: ${path} already exists (pass overwrite: true to replace it)`);
         }
         ctx.progress(null, `Writing ${basename(path)}…`);
-        if (imageFormatOf(path)?.format === 'nifti') await readers.writeNiftiFile(path, volume);
+        if (imageFormatOf(path)?.format === 'nifti') {
+          await readers.writeNiftiFile(path, volume);
+          // The modality beside it (BIDS sidecar), so that a CT re-opens as a CT.
+          await writeNiftiSidecar(path, volume, { overwrite: !!a.overwrite }).catch(() => null);
+        }
         else await (readers.writeImageFile ?? defaultReaders.writeImageFile!)(path, volume);
         const bytes = (await stat(path)).size;
         ctx.progress(1, 'Written');
