@@ -1,6 +1,7 @@
 /**
  * Image formats through itk-wasm (src-main/io): files written by other tools (hand-written
- * NRRD and MetaImage headers with a non-axial direction, nibabel's Analyze, hand-made PNGs;
+ * NRRD and MetaImage headers with a non-axial direction, a VTK legacy file, nibabel's
+ * Analyze, hand-made PNGs;
  * see test/fixtures/image-io/make_fixtures.py) and by itk-wasm itself, read back against
  * known voxels and LPS geometry; our writers read back by itk-wasm; errors name the file.
  */
@@ -58,7 +59,7 @@ describe('file formats by name', () => {
 });
 
 describe('files written by other tools', () => {
-  for (const name of ['oblique.nrrd', 'detached.nhdr', 'oblique.mha', 'plain.mhd', 'analyze.hdr', 'grey8.png', 'grey16.png', 'rgb.png']) {
+  for (const name of ['oblique.nrrd', 'detached.nhdr', 'oblique.mha', 'plain.mhd', 'points.vtk', 'analyze.hdr', 'grey8.png', 'grey16.png', 'rgb.png']) {
     it(`reads ${name}: voxels and world geometry`, async () => {
       const e = expected[name]!;
       const { volume, warnings } = await readImageFile(join(dir, name));
