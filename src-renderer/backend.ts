@@ -35,7 +35,8 @@ function toSummaries(r: ScanResult, folder: string): SeriesSummary[] {
 
 export function createIpcBackend(api: LatticeApi): LoaderBackend {
   async function scanPaths(paths: string[], label: string, onProgress?: (fraction: number, message?: string) => void): Promise<SeriesSummary[]> {
-    const nifti = paths.filter((p) => NIFTI.test(p));
+    // An Analyze pair (.hdr + .img) is one image: list it once, by its header.
+    const nifti = paths.filter((p) => NIFTI.test(p) && !(/\.img$/i.test(p) && paths.some((q) => q.toLowerCase() === p.toLowerCase().replace(/\.img$/, '.hdr'))));
     const others = paths.filter((p) => !NIFTI.test(p));
     const list = nifti.map(niftiItem);
     if (others.length) {

@@ -86,6 +86,9 @@ function fakeApi(scan: Partial<ScanResult> = {}) {
     async info() {
       return { nativeDialogs: false };
     },
+    async pathsFromDrop() {
+      return ['/u/old.hdr', '/u/old.img', '/u/frame.png'].map((p) => ({ name: p.slice(3), path: p }));
+    },
   };
   return { api: api as unknown as LatticeApi, calls };
 }
@@ -133,6 +136,9 @@ describe('IPC backend of the loading store', () => {
       expect(calls).toContainEqual(['openImage', p]);
     }
     expect(calls.filter((c) => c[0] === 'scanDicom')).toHaveLength(1);
+    // A dropped Analyze pair (.hdr + .img) is one image; a PNG beside it another.
+    const dropped = await b.scanDropped({} as DataTransfer);
+    expect(dropped.map((d) => d.path)).toEqual(['/u/old.hdr', '/u/frame.png']);
   });
 
   it('folder listing, recent list, release, no native picker in the browser', async () => {
