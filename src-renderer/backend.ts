@@ -6,9 +6,11 @@
  */
 import type { LatticeApi } from './api';
 import type { ScanResult } from '../src-shared/ipc/contract';
+import { isImageFilePath } from '../src-shared/image/file-formats';
 import type { FolderListing, LoaderBackend, SeriesSummary } from './stores/loading';
 
-const NIFTI = /\.nii(\.gz)?$/i;
+/** Image files (NIfTI, NRRD, MHA, PNG, …) open with image.open; anything else is scanned as DICOM. */
+const NIFTI = { test: isImageFilePath };
 
 function niftiItem(path: string): SeriesSummary {
   const name = path.split(/[\\/]/).pop() ?? path;
@@ -33,7 +35,8 @@ function toSummaries(r: ScanResult, folder: string): SeriesSummary[] {
 
 export function createIpcBackend(api: LatticeApi): LoaderBackend {
   async function scanPaths(paths: string[], label: string, onProgress?: (fraction: number, message?: string) => void): Promise<SeriesSummary[]> {
-    const nifti = paths.filter((p) => NIFTI.test(p));
+    // An Analyze pair (.hdr + .img) is one image: list it once, by its header.
+    const nifti = paths.filter((p) => NIFTI.test(p) && !(/\.img$/i.test(p) && paths.some((q) => q.toLowerCase() === p.toLowerCase().replace(/\.img$/, '.hdr'))));
     const others = paths.filter((p) => !NIFTI.test(p));
     const list = nifti.map(niftiItem);
     if (others.length) {

@@ -14,6 +14,7 @@ import { useColorMapsStore } from './stores/colormaps';
 import { useLayerUiStore } from './stores/layer-ui';
 import { useRegistrationStore } from './stores/registration';
 import { useDemonsStore } from './stores/demons';
+import { useTransformFileStore } from './stores/transform-file';
 
 const app = createApp(App);
 app.use(createPinia());
@@ -39,6 +40,17 @@ useDemonsStore().setBackend({
   getVolume: async (id) => (await api.getVolume(id)).volume,
   releaseVolumes: (ids) => api.releaseVolumes(ids),
   exportVolume: (hostId, path, overwrite) => api.exportVolume(hostId, path, { overwrite }),
+});
+useTransformFileStore().setBackend({
+  loadTransform: (path) => api.loadTransform(path),
+  writeTransform: (path, m, overwrite) => api.writeTransform(path, m, overwrite),
+  openImage: async (path) => {
+    const r = await api.openImage(path);
+    return { hostId: r.header.id, volume: r.volume };
+  },
+  startJob: (kind, args, inputs) => api.startJob(kind, args, inputs, {}),
+  getVolume: async (id) => (await api.getVolume(id)).volume,
+  releaseVolumes: (ids) => api.releaseVolumes(ids),
 });
 // Layers made in the renderer (processing results) reach the host on demand (job inputs, export).
 useImagesStore().setHostUploader(async (volume, name) => (await api.putVolume(volume, name)).id);

@@ -62,7 +62,9 @@ describe('argument validation (zod schemas of the contract)', () => {
     expectInvalid('dicom.scan', { paths: ['/a\0b'] }, /paths\[0\]: must not contain NUL/);
     expectInvalid('dicom.load', { scanId: 'x', seriesId: 3 }, /seriesId: .*expected string, received number/);
     expectInvalid('image.open', { path: '/x.nii', extra: true }, /unknown field\(s\) "extra"/);
-    expectInvalid('volume.export', { volumeId: 'v', path: '/tmp/out.png' }, /path: must end in \.nii or \.nii\.gz/);
+    expectInvalid('volume.export', { volumeId: 'v', path: '/tmp/out.docx' }, /path: must end in \.nii, \.nii\.gz or another writable image extension/);
+    expectInvalid('volume.export', { volumeId: 'v', path: '/tmp/out.hdr' }, /path: must end in \.nii/); // Analyze: read only
+    expect(parseArgs('volume.export', { volumeId: 'v', path: '/tmp/a.nrrd' }).path).toBe('/tmp/a.nrrd');
     expectInvalid('recent.add', { path: '/x', kind: 'movie' }, /kind: /);
     expectInvalid('job.start', { kind: 'mask', args: [], inputs: [] }, /args: .*expected record/);
     expectInvalid('dialog.open', { kind: 'folder' }, /kind: /);

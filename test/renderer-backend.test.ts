@@ -86,6 +86,9 @@ function fakeApi(scan: Partial<ScanResult> = {}) {
     async info() {
       return { nativeDialogs: false };
     },
+    async pathsFromDrop() {
+      return ['/u/old.hdr', '/u/old.img', '/u/frame.png'].map((p) => ({ name: p.slice(3), path: p }));
+    },
   };
   return { api: api as unknown as LatticeApi, calls };
 }
@@ -124,6 +127,18 @@ describe('IPC backend of the loading store', () => {
     const rn = await b.loadSeries(n, () => undefined);
     expect(calls).toContainEqual(['openImage', '/d/b.nii.gz']);
     expect(rn).toMatchObject({ name: 'b.nii.gz', hostId: 'vol8' });
+
+    // Other image formats (NRRD, MHA, PNG, …) open through image.open too, never scanned as DICOM.
+    for (const p of ['/d/frame01.png', '/d/ct.nrrd', '/d/seg.mha', '/d/old.hdr', '/d/pic.JPG']) {
+      const [x] = await b.scanFolder(p);
+      expect(x).toMatchObject({ kind: 'nifti', path: p });
+      await b.loadSeries(x, () => undefined);
+      expect(calls).toContainEqual(['openImage', p]);
+    }
+    expect(calls.filter((c) => c[0] === 'scanDicom')).toHaveLength(1);
+    // A dropped Analyze pair (.hdr + .img) is one image; a PNG beside it another.
+    const dropped = await b.scanDropped({} as DataTransfer);
+    expect(dropped.map((d) => d.path)).toEqual(['/u/old.hdr', '/u/frame.png']);
   });
 
   it('folder listing, recent list, release, no native picker in the browser', async () => {

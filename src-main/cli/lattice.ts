@@ -12,6 +12,8 @@ process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableParallelism()));
 // Command groups load lazily, most used first: `lattice convert` then loads only the DICOM
 // code, not zod, the job runner or the registration engine (~60 ms of start-up each time).
 const groups: Array<() => Promise<{ commands: CommandTable }>> = [
+  // info/convert of image files (any format); hands DICOM inputs on to ./commands/dicom.
+  () => import('./commands/image-files'),
   () => import('./commands/dicom'),
   () => import('./commands/processing'),
   () => import('./commands/register'),
@@ -27,7 +29,8 @@ async function findCommand(verb: string): Promise<CliCommand | undefined> {
 
 async function allCommands(): Promise<CommandTable> {
   const table: CommandTable = {};
-  for (const load of groups) Object.assign(table, (await load()).commands);
+  // The first group naming a verb runs it (findCommand), so its summary is the one shown.
+  for (const load of groups) for (const [k, c] of Object.entries((await load()).commands)) table[k] ??= c;
   return table;
 }
 

@@ -189,7 +189,14 @@ if (!app.requestSingleInstanceLock()) {
           if (a.kind === 'save-nifti') {
             const opts: Electron.SaveDialogOptions = {
               title: a.title ?? 'Export as NIfTI',
-              filters: [{ name: 'NIfTI (compressed)', extensions: ['nii.gz'] }, { name: 'NIfTI', extensions: ['nii'] }],
+              filters: [
+                { name: 'NIfTI (compressed)', extensions: ['nii.gz'] },
+                { name: 'NIfTI', extensions: ['nii'] },
+                { name: 'NRRD', extensions: ['nrrd'] },
+                { name: 'MetaImage', extensions: ['mha'] },
+                { name: 'PNG (one slice)', extensions: ['png'] },
+                { name: 'TIFF (one slice)', extensions: ['tif'] },
+              ],
               ...(a.defaultPath ? { defaultPath: a.defaultPath } : {}),
             };
             const r = await (win ? dialog.showSaveDialog(win, opts) : dialog.showSaveDialog(opts));

@@ -5,6 +5,7 @@
  * with a native dialog and forward `open-path`.
  */
 import { Menu, app, dialog, type BrowserWindow, type MenuItemConstructorOptions } from 'electron';
+import { READABLE_EXTENSIONS } from '../../src-shared/image/file-formats';
 import type { AppCommand, RecentEntry } from '../../src-shared/ipc/contract';
 
 export interface MenuActions {
@@ -104,6 +105,7 @@ export function openDialogOptions(kind: 'dicom-folder' | 'image', defaultPath?: 
         title: title ?? 'Open Image',
         properties: ['openFile'],
         filters: [
+          { name: 'Images (NIfTI, NRRD, MetaImage, Analyze, TIFF, PNG, JPEG, …)', extensions: [...new Set(READABLE_EXTENSIONS.map((e) => e.split('.').pop()!))] },
           { name: 'NIfTI images', extensions: ['nii', 'gz'] },
           { name: 'All files', extensions: ['*'] },
         ],

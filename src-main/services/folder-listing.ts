@@ -8,6 +8,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, parse, resolve } from 'node:path';
 import { IpcError, type FolderEntry, type FolderListing } from '../../src-shared/ipc/contract';
+import { imageFormatOf } from '../../src-shared/image/file-formats';
 
 /** Beyond this many entries the listing is cut (a DICOM folder can hold 100 000 files). */
 const MAX_ENTRIES = 5000;
@@ -16,6 +17,7 @@ const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'bas
 function hintFor(name: string): FolderEntry['hint'] {
   const n = name.toLowerCase();
   if (n.endsWith('.nii') || n.endsWith('.nii.gz')) return 'nifti';
+  if (imageFormatOf(n)) return 'image';
   if (n === 'dicomdir') return 'dicomdir';
   if (n.endsWith('.dcm') || n.endsWith('.ima') || /^[^.]+$/.test(n)) return 'dicom';
   return undefined;

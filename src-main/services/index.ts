@@ -23,6 +23,8 @@ import { UserSettings } from './settings';
 import { UploadStaging } from './uploads';
 import { VolumeStore } from './volume-store';
 import { writeFileAtomic } from '../fs/atomic-write';
+import { imageFormatOf, stripImageExtension } from '../../src-shared/image/file-formats';
+import { applyNiftiSidecar, writeNiftiSidecar } from '../io/nifti-sidecar';
 
 export { Dispatcher, type ClientLink } from './dispatcher';
 export { JobService, defaultJobCatalog, type JobCatalog, type JobKindInfo } from './jobs';
@@ -168,13 +170,20 @@ export class Services {
           throw new IpcError('not-found', `image.open: ${path} does not exist`);
         });
         if (st.isDirectory()) throw new IpcError('bad-input', `image.open: ${path} is a folder; open DICOM folders with dicom.scan`);
-        if (!/\.nii(\.gz)?$/i.test(path)) throw new IpcError('unsupported', `image.open: ${basename(path)}: only NIfTI images (.nii, .nii.gz) can be opened as files; open DICOM through its folder`);
+        const format = imageFormatOf(path);
+        if (!format) throw new IpcError('unsupported', `image.open: ${basename(path)}: not an image file Lattice can open (NIfTI, NRRD, MetaImage, Analyze, VTK, MINC, MGH, GIPL, TIFF, PNG, JPEG, BMP); open DICOM through its folder`);
         ctx.progress(null, `Reading ${basename(path)}…`);
-        const { volume } = await readers.readNiftiFile(path);
-        const id = volumes.add(volume, basename(path).replace(/\.nii(\.gz)?$/i, ''), { kind: 'nifti', path }, ctx.client.id);
+        // Readers' errors name the file and the problem; the dispatcher reports them as bad-input.
+        let volume;
+        let warnings: string[] = [];
+        if (format.format === 'nifti') {
+          ({ volume } = await readers.readNiftiFile(path));
+          warnings = await applyNiftiSidecar(path, volume);
+        } else ({ volume, warnings } = await (readers.readImageFile ?? defaultReaders.readImageFile!)(path));
+        const id = volumes.add(volume, stripImageExtension(basename(path)), { kind: format.format === 'nifti' ? 'nifti' : 'image', path }, ctx.client.id);
         if (!path.includes('lattice-uploads-')) await this.recent.add(path, 'image').catch(() => undefined);
         ctx.progress(1, 'Loaded');
-        return { volume: volumes.wire(id), warnings: [] };
+        return { volume: volumes.wire(id), warnings };
       },
 
       'volume.get': (a) => volumes.wire(a.volumeId),
@@ -217,7 +226,12 @@ export class Services {
           throw new IpcError('exists', `volume.export: ${path} already exists (pass overwrite: true to replace it)`);
         }
         ctx.progress(null, `Writing ${basename(path)}…`);
-        await readers.writeNiftiFile(path, volume);
+        if (imageFormatOf(path)?.format === 'nifti') {
+          await readers.writeNiftiFile(path, volume);
+          // The modality beside it (BIDS sidecar), so that a CT re-opens as a CT.
+          await writeNiftiSidecar(path, volume, { overwrite: !!a.overwrite }).catch(() => null);
+        }
+        else await (readers.writeImageFile ?? defaultReaders.writeImageFile!)(path, volume);
         const bytes = (await stat(path)).size;
         ctx.progress(1, 'Written');
         return { path, bytes };
@@ -233,6 +247,23 @@ export class Services {
         const bytes = new TextEncoder().encode(a.text);
         await writeFileAtomic(path, [bytes]);
         return { path, bytes: bytes.length };
+      },
+
+      'transform.load': async (a) => {
+        const { readTransformFile } = await import('../io/transform-file');
+        return readTransformFile(resolve(a.path));
+      },
+
+      'transform.write': async (a) => {
+        const path = resolve(a.path);
+        const dirOk = await stat(dirname(path)).then((s) => s.isDirectory(), () => false);
+        if (!dirOk) throw new IpcError('not-found', `transform.write: folder ${dirname(path)} does not exist`);
+        if (!a.overwrite && (await stat(path).then(() => true, () => false))) {
+          throw new IpcError('exists', `transform.write: ${path} already exists (pass overwrite: true to replace it)`);
+        }
+        const { writeTransformFile } = await import('../io/transform-file');
+        await writeTransformFile(path, a.matrixLps);
+        return { path, bytes: (await stat(path)).size };
       },
 
       'upload.files': (a) => this.uploads.put(a.uploadId, a.files),

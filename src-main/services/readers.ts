@@ -15,6 +15,9 @@ export interface Readers {
   ): Promise<{ volume: Volume; warnings: string[] }>;
   readNiftiFile(path: string): Promise<{ volume: Volume }>;
   writeNiftiFile(path: string, volume: Volume): Promise<unknown>;
+  /** Any other image file (NRRD, MetaImage, PNG, …: src-main/io); optional for test fakes. */
+  readImageFile?(path: string): Promise<{ volume: Volume; warnings: string[] }>;
+  writeImageFile?(path: string, volume: Volume): Promise<{ warnings: string[] }>;
 }
 
 export const defaultReaders: Readers = {
@@ -33,5 +36,13 @@ export const defaultReaders: Readers = {
   async writeNiftiFile(path, volume) {
     const m = await import('../nifti/nifti-file');
     return m.writeNiftiFile(path, volume);
+  },
+  async readImageFile(path) {
+    const m = await import('../io/image-file');
+    return m.readImageFile(path);
+  },
+  async writeImageFile(path, volume) {
+    const m = await import('../io/image-file');
+    return m.writeImageFile(path, volume);
   },
 };

@@ -154,6 +154,16 @@ export class LatticeApi {
     return this.withTask(opts, (task) => this.invoke('volume.export', { volumeId, path, overwrite: opts.overwrite, task }));
   }
 
+  /** Reads an ITK transform file (.txt/.tfm/.mat/.h5) on the host as a 4×4 LPS pull-back. */
+  loadTransform(path: string): Promise<{ matrixLps: number[]; description: string }> {
+    return this.invoke('transform.load', { path });
+  }
+
+  /** Writes a 4×4 LPS pull-back as an ITK affine file (.txt/.tfm/.mat/.h5) on the host. */
+  writeTransform(path: string, matrixLps: number[], overwrite = false): Promise<{ path: string; bytes: number }> {
+    return this.invoke('transform.write', { path, matrixLps, overwrite });
+  }
+
   /** Writes a transform's text (ITK .txt/.tfm or a matrix) to a path on the host, atomically. */
   saveTransform(path: string, text: string, overwrite = false): Promise<{ path: string; bytes: number }> {
     return this.invoke('transform.save', { path, text, overwrite });

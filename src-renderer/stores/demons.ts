@@ -27,6 +27,7 @@ import { axialVoxelAxis } from '../registration/pane-layout';
 import { percentileRange, quantileRange } from '../rendering/slice-extract';
 import { layerTitle, useImagesStore } from './images';
 import { useRegistrationStore } from './registration';
+import { imageFormatOf } from '../../src-shared/image/file-formats';
 import { useViewStore } from './view';
 
 export interface DemonsJob {
@@ -278,8 +279,10 @@ export const useDemonsStore = defineStore('demons', () => {
       return false;
     }
     const p = path.trim();
-    if (!/\.nii(\.gz)?$/i.test(p)) {
-      error.value = 'Save as .nii or .nii.gz.';
+    // The field is a vector image: NIfTI, NRRD, MHA (and VTK) hold vectors; pictures (PNG, …) only the warped image.
+    const f = imageFormatOf(p);
+    if (!f?.writable || (what === 'field' && f.planar)) {
+      error.value = what === 'field' ? 'Save the field as .nii, .nii.gz, .nrrd or .mha.' : 'Save as .nii, .nii.gz, .nrrd, .mha (or .png / .tif for a 2D image).';
       return false;
     }
     try {

@@ -9,6 +9,7 @@
  */
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
+import { imageFormatOf } from '../../src-shared/image/file-formats';
 import { useImagesStore, layerTitle } from './images';
 
 export interface ExportBackend {
@@ -87,7 +88,7 @@ export const useLayerUiStore = defineStore('layerUi', () => {
     try {
       if (!l) throw new Error('That layer is no longer loaded.');
       const p = path.trim();
-      if (!/\.nii(\.gz)?$/i.test(p)) throw new Error('The file name must end in .nii or .nii.gz.');
+      if (!imageFormatOf(p)?.writable) throw new Error('The file name must end in .nii or .nii.gz (or .nrrd, .mha, .vtk, .mnc, .mgz; .png, .tif, .jpg, .bmp for one slice).');
       const norm = (s: string) => s.replace(/[\\/]+$/, '');
       // Never write over a file an open image was read from.
       const src = images.images.find((x) => x.source && norm(x.source) === norm(p));

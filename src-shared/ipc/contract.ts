@@ -22,6 +22,7 @@
 import { z } from 'zod';
 import type { VolumeHeader, WireVolume } from './volume-wire';
 import { IpcError, type IpcErrorInfo } from './errors';
+import { imageFormatOf } from '../image/file-formats';
 
 export type { VolumeHeader, WireVolume, VolumeSource } from './volume-wire';
 
@@ -57,7 +58,7 @@ export const volumeHeaderSchema = z
     byteLength: z.number().int().nonnegative(),
     source: z
       .object({
-        kind: z.enum(['dicom', 'nifti', 'job', 'renderer']),
+        kind: z.enum(['dicom', 'nifti', 'image', 'job', 'renderer']),
         path: z.string().optional(),
         seriesInstanceUid: z.string().optional(),
         job: z.string().optional(),
@@ -141,11 +142,14 @@ export const requestSchemas = {
   'volume.put': z.object({ volume: wireVolumeSchema }).strict(),
   /** Lets the main process forget volumes (frees memory). */
   'volume.release': z.object({ volumeIds: z.array(id).max(10000) }).strict(),
-  /** Writes a volume to NIfTI (.nii or .nii.gz by extension), atomically. */
+  /**
+   * Writes a volume, atomically, in the format its extension names: NIfTI (.nii, .nii.gz)
+   * or any writable format of src-shared/image/file-formats (.nrrd, .mha, .png, …).
+   */
   'volume.export': z
     .object({
       volumeId: id,
-      path: fsPath.refine((p) => /\.nii(\.gz)?$/i.test(p), 'must end in .nii or .nii.gz'),
+      path: fsPath.refine((p) => !!imageFormatOf(p)?.writable, 'must end in .nii, .nii.gz or another writable image extension (.nrrd, .nhdr, .mha, .mhd, .vtk, .mnc, .mgz, .tif, .png, .jpg, .bmp)'),
       overwrite: z.boolean().optional(),
       task: taskId,
     })
@@ -158,6 +162,19 @@ export const requestSchemas = {
     .object({
       path: fsPath.refine((p) => /\.(txt|tfm|mat)$/i.test(p), 'must end in .txt, .tfm or .mat'),
       text: z.string().max(1_000_000),
+      overwrite: z.boolean().optional(),
+    })
+    .strict(),
+  /**
+   * Reads an ITK transform file (.txt/.tfm/.mat/.h5/.hdf5, or Lattice's 4×4 matrix text) as
+   * the 4×4 LPS pull-back (fixed world → moving world) a layer's worldTransform holds.
+   */
+  'transform.load': z.object({ path: fsPath.refine((p) => /\.(txt|tfm|mat|h5|hdf5)$/i.test(p), 'must end in .txt, .tfm, .mat, .h5 or .hdf5') }).strict(),
+  /** Writes a 4×4 LPS pull-back as an ITK affine transform file (.txt/.tfm/.mat/.h5/.hdf5, by extension), atomically. */
+  'transform.write': z
+    .object({
+      path: fsPath.refine((p) => /\.(txt|tfm|mat|h5|hdf5)$/i.test(p), 'must end in .txt, .tfm, .mat, .h5 or .hdf5'),
+      matrixLps: z.array(finite).length(16),
       overwrite: z.boolean().optional(),
     })
     .strict(),
@@ -236,7 +253,8 @@ export interface FolderEntry {
   size: number;
   mtimeMs: number;
   /** What Lattice can do with it, from the name: open as image, or likely DICOM. */
-  hint?: 'nifti' | 'dicom' | 'dicomdir';
+  /** 'image': another image file format (NRRD, MHA, PNG, …: src-shared/image/file-formats). */
+  hint?: 'nifti' | 'image' | 'dicom' | 'dicomdir';
 }
 
 export interface FolderListing {
@@ -311,6 +329,8 @@ export interface Results {
   'volume.release': { released: number };
   'volume.export': { path: string; bytes: number };
   'transform.save': { path: string; bytes: number };
+  'transform.load': { matrixLps: number[]; description: string };
+  'transform.write': { path: string; bytes: number };
   'upload.files': { uploadId: string; dir: string; paths: string[] };
   'job.start': { jobId: string };
   'job.cancel': { cancelled: boolean };

@@ -11,7 +11,7 @@ import { VOXEL_ARRAY, type MetadataValue, type Mat3, type Vec3, type Volume, typ
 
 /** Where a volume came from, for titles, recent lists and exports. */
 export interface VolumeSource {
-  kind: 'dicom' | 'nifti' | 'job' | 'renderer';
+  kind: 'dicom' | 'nifti' | 'image' | 'job' | 'renderer';
   /** File or folder it was read from. */
   path?: string;
   seriesInstanceUid?: string;

@@ -16,6 +16,7 @@ import { morphology } from './morphology';
 import type { ProcessingOptions } from './progress';
 import { otsuMask, threshold } from './threshold';
 import { copyGeometry, integerRange } from './volume-utils';
+import { warpFieldJob, warpFieldParams } from '../image/warp-field';
 
 export interface JobOutput {
   volumes: Volume[];
@@ -138,6 +139,8 @@ export const processingJobKinds: Record<string, JobKindDefinition> = {
   }),
   /** [image, reference] → [image on the reference grid] */
   'processing.resample': def(resampleParams, [2, 2], resampleJob),
+  /** [image, displacement field] → [image warped by the field, on the field's grid] (src-shared/image/warp-field.ts) */
+  'processing.warpField': def(warpFieldParams, [2, 2], warpFieldJob),
 };
 
 /** Parameter schemas by kind (for forms in the UI and validation at the IPC boundary). */
@@ -153,6 +156,7 @@ export const processingJobParams = {
   'processing.crop': cropParams,
   'processing.align': alignParams,
   'processing.resample': resampleParams,
+  'processing.warpField': warpFieldParams,
 } as const;
 
 export type ProcessingJobKind = keyof typeof processingJobParams;

@@ -6,6 +6,7 @@
  */
 import type { CliCommand, CliIO, CommandTable } from '../command';
 import { readNiftiFile, writeNiftiFile } from '../../nifti/nifti-file';
+import type { Volume } from '../../../src-shared/image/volume';
 import { formatItkAffine } from '../../../src-shared/registration/itk-transform';
 import { writeFileAtomic } from '../../fs/atomic-write';
 import {
@@ -23,6 +24,9 @@ const usage = `Usage: lattice register --fixed F.nii[.gz] --moving M.nii[.gz] --
 
 Registers the moving image to the fixed one: an optional rigid/affine stage, then demons.
 Without --affine, demons runs alone; with --affine and without --demons, only the affine.
+Inputs and outputs may be any image format (by extension): NIfTI, NRRD, MHA, … and, for
+2D frames, PNG/TIFF (e.g. --fixed frame01.png --moving frame05.png --out-warped w.png
+--out-field d.mha; NRRD/MHA fields hold LPS vectors, NIfTI fields RAS).
 
 Outputs:
   --out-warped W       moving image resampled onto the fixed grid (float32)
@@ -107,6 +111,20 @@ function choice<T extends string>(p: Parsed, name: string, allowed: readonly T[]
   return s as T;
 }
 
+/** Reads NIfTI with our reader (keeps its header), any other image format through src-main/io. */
+async function readAny(path: string): Promise<{ volume: Volume; header?: { dim: number[] } }> {
+  if (/\.nii(\.gz)?$/i.test(path)) return readNiftiFile(path);
+  const { readImageFile } = await import('../../io/image-file');
+  return readImageFile(path);
+}
+
+/** Writes NIfTI with our writer (and its options), any other format by extension (e.g. the warped frame as PNG, the field as MHA). */
+async function writeAny(path: string, v: Volume, opts: Parameters<typeof writeNiftiFile>[2]): Promise<void> {
+  if (/\.nii(\.gz)?$/i.test(path)) return writeNiftiFile(path, v, opts);
+  const { writeImageFile } = await import('../../io/image-file');
+  await writeImageFile(path, v);
+}
+
 const dimsText = (d: readonly number[]) => (d[2] === 1 ? `${d[0]}×${d[1]}` : d.join('×'));
 
 async function run(args: string[], io: CliIO): Promise<number> {
@@ -163,9 +181,10 @@ async function run(args: string[], io: CliIO): Promise<number> {
   };
 
   const t0 = performance.now();
-  const [fx, mv] = await Promise.all([readNiftiFile(fixedPath), readNiftiFile(movingPath)]);
+  // NIfTI through our reader; NRRD, MHA, PNG, … through itk-wasm (src-main/io).
+  const [fx, mv] = await Promise.all([readAny(fixedPath), readAny(movingPath)]);
   const fixed = fx.volume, moving = mv.volume;
-  const twoD = fx.header.dim[0] === 2 || fixed.dims[2] === 1;
+  const twoD = fx.header?.dim[0] === 2 || fixed.dims[2] === 1;
   for (const [name, v] of [[fixedPath, fixed], [movingPath, moving]] as const)
     if (v.frames > 1) io.err(`lattice register: warning: ${name} has ${v.frames} volumes (4D or vector); registering the first`);
   say(`fixed ${dimsText(fixed.dims)} (${fixed.spacing.map((s) => +s.toFixed(3)).join('×')} mm), moving ${dimsText(moving.dims)}; ${threads} thread(s)`);
@@ -213,17 +232,17 @@ async function run(args: string[], io: CliIO): Promise<number> {
     flush();
     const m = res.metrics;
     say(`demons: MSD ${m.msdBefore.toPrecision(5)} → ${m.msdAfter.toPrecision(5)}, NCC ${m.nccBefore.toFixed(4)} → ${m.nccAfter.toFixed(4)}, det(J) ≤ 0 in ${m.negativeJacobianVoxels} voxels (${(100 * m.negativeJacobianFraction).toFixed(3)} %), det(J) ${m.minJacobian.toFixed(3)}…${m.maxJacobian.toFixed(3)}`);
-    outputs.push(writeNiftiFile(warpedPath, res.warped, { twoD, description: 'lattice register: warped moving' }));
-    if (fieldPath && res.field) outputs.push(writeNiftiFile(fieldPath, res.field, { vectorComponents: 3, intentCode: 1007, description: 'lattice register: displacement RAS mm' }));
-    if (jacPath && res.jacobian) outputs.push(writeNiftiFile(jacPath, res.jacobian, { twoD, description: 'lattice register: det(Jacobian)' }));
+    outputs.push(writeAny(warpedPath, res.warped, { twoD, description: 'lattice register: warped moving' }));
+    if (fieldPath && res.field) outputs.push(writeAny(fieldPath, res.field, { vectorComponents: 3, intentCode: 1007, description: 'lattice register: displacement RAS mm' }));
+    if (jacPath && res.jacobian) outputs.push(writeAny(jacPath, res.jacobian, { twoD, description: 'lattice register: det(Jacobian)' }));
   } else {
     // Affine only: the field and Jacobian of the affine map.
     const warped = await warpVolume(fixed, moving, { matrixLps: affine?.matrixLps, threads });
-    outputs.push(writeNiftiFile(warpedPath, warped, { twoD, description: 'lattice register: warped moving' }));
+    outputs.push(writeAny(warpedPath, warped, { twoD, description: 'lattice register: warped moving' }));
     if (fieldPath || jacPath) {
       const res = await registerDemons(fixed, moving, { threads, initialTransform: affine?.matrixLps, levels: 1, iterations: 0, jacobian: !!jacPath, worldField: !!fieldPath });
-      if (fieldPath && res.field) outputs.push(writeNiftiFile(fieldPath, res.field, { vectorComponents: 3, intentCode: 1007, description: 'lattice register: displacement RAS mm' }));
-      if (jacPath && res.jacobian) outputs.push(writeNiftiFile(jacPath, res.jacobian, { twoD, description: 'lattice register: det(Jacobian)' }));
+      if (fieldPath && res.field) outputs.push(writeAny(fieldPath, res.field, { vectorComponents: 3, intentCode: 1007, description: 'lattice register: displacement RAS mm' }));
+      if (jacPath && res.jacobian) outputs.push(writeAny(jacPath, res.jacobian, { twoD, description: 'lattice register: det(Jacobian)' }));
     }
   }
   await Promise.all(outputs);
