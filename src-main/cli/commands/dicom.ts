@@ -61,6 +61,7 @@ export const commands: CommandTable = {
           `#${s.id}  series ${s.seriesNumber ?? '-'}  ${s.modality || '?'}  "${s.description}"  ${dims}  spacing ${fmtVec(s.spacing)} mm  ${s.orientation}  ${s.fileCount} file${s.fileCount === 1 ? '' : 's'}  uid ${s.seriesInstanceUid}`,
         );
         for (const w of s.warnings) io.out(`    warning: ${w}`);
+        for (const n of s.notes ?? []) io.out(`    note: ${n}`);
       }
       return scan.series.length ? 0 : 1;
     },
