@@ -257,7 +257,7 @@ export function readHeaderSync(file: string): HeaderResult {
  * which their decoders return as RGB; uncompressed YBR_FULL is converted). Anything else
  * gets a note naming what it is.
  */
-function unsupportedColour(samples: number, bitsAllocated: number, photometric: string): string | null {
+export function unsupportedColour(samples: number, bitsAllocated: number, photometric: string): string | null {
   if (samples === 1) return photometric === 'PALETTE COLOR' ? 'palette-colour image (PALETTE COLOR) skipped: not supported' : null;
   const what = `colour image (${samples} samples per pixel, ${photometric || 'no PhotometricInterpretation'}, ${bitsAllocated}-bit)`;
   if (samples !== 3) return `${what} skipped: only greyscale and 3-sample RGB images are converted`;
@@ -273,7 +273,10 @@ function describe(file: string, ds: DataSet, size: number): HeaderResult {
   const skipKind = nonImageKind(sopClassUid, modality);
   if (skipKind) return { kind: 'skip', note: `${skipKind} skipped (not an image)` };
   if (!pix) {
-    if (!str(ds, 'x00280010')) return { kind: 'skip', note: `non-image DICOM object${modality ? ` (modality ${modality})` : ''} skipped` };
+    // An image storage class (non-image ones were skipped above) without pixels is a
+    // broken file (cut off inside its header), not an object to skip quietly.
+    const imageClass = sopClassUid.startsWith('1.2.840.10008.5.1.4.1.1.');
+    if (!str(ds, 'x00280010') && !imageClass) return { kind: 'skip', note: `non-image DICOM object${modality ? ` (modality ${modality})` : ''} skipped` };
     return { kind: 'problem', problem: 'no pixel data (file truncated before the image?)' };
   }
   const ts = str(ds, 'x00020010') || '1.2.840.10008.1.2';
