@@ -65,3 +65,10 @@ describe('RGB layers', () => {
     expect(Array.from(back.data)).toEqual(Array.from(v.data));
   });
 });
+
+describe('processing refuses colour volumes with the reason', () => {
+  it('threshold on an RGB volume', async () => {
+    const { runProcessingJob } = await import('../src-shared/processing/jobs');
+    expect(() => runProcessingJob('processing.threshold', { lower: 10 }, [rgbVolume()])).toThrow(/colour \(RGB\) images cannot be processed/);
+  });
+});
