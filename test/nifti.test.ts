@@ -418,10 +418,16 @@ describe('parseNifti1 errors', () => {
     const b = good();
     expect(() => parseNifti1(b.subarray(0, b.byteLength - 1))).toThrow(/truncated.*4×3×2×1 int16.*399 bytes/);
   });
-  it('RGB and complex datatypes', () => {
+  it('RGB24 is read as 3 samples per voxel (and says so when truncated); complex is not supported', () => {
     const b = good();
     new DataView(b.buffer).setInt16(70, 128, true);
-    expect(() => parseNifti1(b)).toThrow(/RGB24.*not supported/);
+    // good() holds 4×3×2 int16 = 48 bytes: too short for 4×3×2 RGB24 (72 bytes).
+    expect(() => parseNifti1(b)).toThrow(/truncated.*424 bytes/);
+    const rgb = new Uint8Array(352 + 72);
+    rgb.set(b.subarray(0, 352));
+    for (let i = 0; i < 72; i++) rgb[352 + i] = i;
+    const v = parseNifti1(rgb).volume;
+    expect([v.voxelType, v.components, v.data.length, v.data[5]]).toEqual(['uint8', 3, 72, 5]);
     new DataView(b.buffer).setInt16(70, 32, true);
     expect(() => parseNifti1(b)).toThrow(/complex64.*not supported/);
     new DataView(b.buffer).setInt16(70, 99, true);

@@ -16,6 +16,7 @@ import { decodeCompressedFrame, isSupportedCompressed, TS, TS_NAMES } from './co
 import { parseDataSet, readFileStart } from './read-header';
 import { dicomTagLines } from './tag-dictionary';
 import { checkVolumeBudget } from '../fs/memory-budget';
+import { displayScaling } from './philips-scaling';
 
 export interface LoadOptions {
   onProgress?: (done: number, total: number) => void;
@@ -27,6 +28,12 @@ export interface LoadOptions {
    * in cache; the returned geometry is flipped to match. Default false (DICOM order).
    */
   flipRows?: boolean;
+  /**
+   * Slope/intercept of each record's real values. Default: its RescaleSlope/Intercept
+   * (the DICOM display values; the real-world value mapping where the file has no
+   * rescale). Conversion passes philips-scaling's recordScaling.
+   */
+  scaling?: (r: ImageRecord) => { slope: number; intercept: number };
 }
 
 type IntArray = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
@@ -79,7 +86,9 @@ export async function assembleVolume(group: VolumeGroup, opts: LoadOptions = {})
   const frames = group.frames;
   const sliceVox = nx * ny;
   const storedType = storedVoxelType(r0);
-  const bpv = bytesPerVoxel(storedType);
+  // Colour: three interleaved samples per voxel; `bpv` counts the bytes of a whole voxel.
+  const spp = r0.samplesPerPixel === 3 ? 3 : 1;
+  const bpv = bytesPerVoxel(storedType) * spp;
   const total = sliceVox * nz * frames;
   const need = total * bpv;
   checkVolumeBudget(need, `volume of ${nx}×${ny}×${nz}${frames > 1 ? `×${frames}` : ''} ${storedType}`);
@@ -95,7 +104,7 @@ export async function assembleVolume(group: VolumeGroup, opts: LoadOptions = {})
   } catch {
     throw new Error(`not enough memory for a ${(need / 2 ** 30).toFixed(2)} GiB volume (${nx}×${ny}×${nz}${frames > 1 ? `×${frames}` : ''})`);
   }
-  const stored = new VOXEL_ARRAY[storedType](backing.buffer, backing.byteOffset, total) as IntArray;
+  const stored = new VOXEL_ARRAY[storedType](backing.buffer, backing.byteOffset, total * spp) as IntArray;
   const flip = opts.flipRows === true;
   const rowTmp = new Uint8Array(nx * bpv);
   const sliceScratch = new Uint8Array(sliceVox * bpv);
@@ -119,8 +128,9 @@ export async function assembleVolume(group: VolumeGroup, opts: LoadOptions = {})
   let done = 0;
   opts.onProgress?.(0, fileList.length);
 
-  const storedFrameBytes = (r: ImageRecord) => (r.rows * r.columns * r.bitsAllocated) / 8;
+  const storedFrameBytes = (r: ImageRecord) => (r.rows * r.columns * r.bitsAllocated * spp) / 8;
   const placeSlice = (src: Uint8Array, r: ImageRecord, tile: number, t: number, k: number) => {
+    if (spp === 3) src = toInterleavedRgb(src, r, sliceVox);
     const dst = (t * nz + k) * sliceVox * bpv;
     if (tile < 0) {
       bytes.set(src.subarray(0, sliceVox * bpv), dst);
@@ -147,7 +157,7 @@ export async function assembleVolume(group: VolumeGroup, opts: LoadOptions = {})
         const cache = new Map<number, Uint8Array>();
         for (const { t, k, ref } of items) {
           const pos = r.pixelOffset + ref.record.frame * fb;
-          if (ref.tile < 0 && fb === sliceVox * bpv) {
+          if (ref.tile < 0 && fb === sliceVox * bpv && !needsRgbConversion(ref.record, spp)) {
             const start = (t * nz + k) * sliceVox * bpv;
             if (flip) {
               // Through a cache-resident scratch slice: one pass writing rows reversed.
@@ -219,7 +229,7 @@ export async function assembleVolume(group: VolumeGroup, opts: LoadOptions = {})
 
   // Bits and photometric, per slice (records can differ in HighBit etc. only rarely, but cheaply handled).
   const needFix = (r: ImageRecord) => r.bitsStored < r.bitsAllocated || r.highBit + 1 !== r.bitsStored || r.photometric === 'MONOCHROME1';
-  for (let t = 0; t < frames; t++)
+  for (let t = 0; t < frames && spp === 1; t++)
     for (let k = 0; k < nz; k++) {
       const rec = group.slices[t][k].record;
       if (needFix(rec)) fixStoredBits(stored.subarray((t * nz + k) * sliceVox, (t * nz + k + 1) * sliceVox) as IntArray, rec);
@@ -229,22 +239,29 @@ export async function assembleVolume(group: VolumeGroup, opts: LoadOptions = {})
   // Rescale: one slope/intercept for the volume, or real values in float32.
   let data: VoxelArray = stored;
   let voxelType: VoxelType = storedType;
-  let slope = r0.rescaleSlope;
-  let inter = r0.rescaleIntercept;
-  const differ = group.slices.some((vol) => vol.some((s) => s.record.rescaleSlope !== slope || s.record.rescaleIntercept !== inter));
+  const scaleOf = opts.scaling ?? displayScaling;
+  let { slope, intercept: inter } = scaleOf(r0);
+  const differ =
+    spp === 1 &&
+    group.slices.some((vol) =>
+      vol.some((s) => {
+        const x = scaleOf(s.record);
+        return x.slope !== slope || x.intercept !== inter;
+      }),
+    );
   if (differ) {
     const f = new Float32Array(total);
     for (let t = 0; t < frames; t++)
       for (let k = 0; k < nz; k++) {
-        const rec = group.slices[t][k].record;
+        const { slope: rs, intercept: ri } = scaleOf(group.slices[t][k].record);
         const o = (t * nz + k) * sliceVox;
-        for (let i = 0; i < sliceVox; i++) f[o + i] = stored[o + i] * rec.rescaleSlope + rec.rescaleIntercept;
+        for (let i = 0; i < sliceVox; i++) f[o + i] = stored[o + i] * rs + ri;
       }
     data = f;
     voxelType = 'float32';
     slope = 1;
     inter = 0;
-    warnings.push('rescale slope/intercept differ between slices: the volume holds real values as float32');
+    if (!opts.scaling) warnings.push('rescale slope/intercept differ between slices: the volume holds real values as float32');
   }
 
   const metadata = await seriesMetadata(group, opts.tags !== false);
@@ -264,11 +281,45 @@ export async function assembleVolume(group: VolumeGroup, opts: LoadOptions = {})
     voxelType,
     frames,
     frameSpacing: frames > 1 ? frameSpacingSeconds(group) : 0,
-    rescaleSlope: slope,
-    rescaleIntercept: inter,
+    rescaleSlope: spp === 1 ? slope : 1,
+    rescaleIntercept: spp === 1 ? inter : 0,
     metadata,
   };
+  if (spp === 3) volume.components = 3;
   return { volume, warnings };
+}
+
+/** Planar colour (PlanarConfiguration 1) or uncompressed YBR_FULL needs converting to interleaved RGB. */
+function needsRgbConversion(r: ImageRecord, spp: number): boolean {
+  return spp === 3 && ((r.planarConfiguration === 1 && !r.encapsulated) || (r.photometric === 'YBR_FULL' && !r.encapsulated));
+}
+
+/**
+ * One frame's colour samples as interleaved RGB (R,G,B per pixel, NIfTI RGB24's order).
+ * Decoders of compressed frames already return interleaved RGB; uncompressed frames may
+ * be planar (RRR…GGG…BBB) or YBR_FULL (converted with the JPEG/ITU-R BT.601 full-range
+ * equations of DICOM PS3.3 C.7.6.3.1.2).
+ */
+export function toInterleavedRgb(src: Uint8Array, r: ImageRecord, n: number): Uint8Array {
+  if (!needsRgbConversion(r, 3)) return src;
+  const out = new Uint8Array(n * 3);
+  const planar = r.planarConfiguration === 1;
+  for (let i = 0; i < n; i++) {
+    const a = planar ? src[i] : src[3 * i];
+    const b = planar ? src[n + i] : src[3 * i + 1];
+    const c = planar ? src[2 * n + i] : src[3 * i + 2];
+    if (r.photometric === 'YBR_FULL') {
+      const clamp = (x: number) => (x < 0 ? 0 : x > 255 ? 255 : Math.round(x));
+      out[3 * i] = clamp(a + 1.402 * (c - 128));
+      out[3 * i + 1] = clamp(a - 0.344136 * (b - 128) - 0.714136 * (c - 128));
+      out[3 * i + 2] = clamp(a + 1.772 * (b - 128));
+    } else {
+      out[3 * i] = a;
+      out[3 * i + 1] = b;
+      out[3 * i + 2] = c;
+    }
+  }
+  return out;
 }
 
 function frameSpacingSeconds(g: VolumeGroup): number {

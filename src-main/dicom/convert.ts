@@ -11,6 +11,7 @@ import type { Volume } from '../../src-shared/image/volume';
 import type { DicomScan, DicomSeriesSummary, FileProblem } from './types';
 import { scanDicom, scanState } from './scan';
 import { assembleVolume } from './assemble';
+import { recordScaling } from './philips-scaling';
 import { canStream, streamGroupToNifti } from './stream-nifti';
 import { dcm2niixBaseName, dcm2niixDescription, sidecar, toDcm2niixLayout } from './dcm2niix-compat';
 
@@ -81,14 +82,16 @@ export async function convertDicom(inputs: string[], outDir: string, opts: Conve
       const nifti = join(outDir, base + ext);
       let out: Volume;
       let warnings: string[];
+      // Images without any orientation/position: say "unknown" (code 0) like dcm2niix.
+      const codes = group.geometryKnown ? { sformCode: 1, qformCode: 1 } : { sformCode: 0, qformCode: 0 };
       if (!opts.gzip && canStream(group)) {
         // Uncompressed output of plain slices: streamed, the volume is never in memory.
-        ({ volume: out, warnings } = await streamGroupToNifti(group, nifti, dcm2niixDescription(group)));
+        ({ volume: out, warnings } = await streamGroupToNifti(group, nifti, dcm2niixDescription(group), codes));
       } else {
-        const loaded = await assembleVolume(group, { signal: opts.signal, flipRows: true, tags: false });
+        const loaded = await assembleVolume(group, { signal: opts.signal, flipRows: true, tags: false, scaling: recordScaling });
         warnings = loaded.warnings;
         out = toDcm2niixLayout(loaded.volume, group, true);
-        await writeNiftiFile(nifti, out, { description: dcm2niixDescription(group), gzip: !!opts.gzip, sformCode: 1, qformCode: 1 });
+        await writeNiftiFile(nifti, out, { description: dcm2niixDescription(group), gzip: !!opts.gzip, ...codes });
       }
       let json: string | undefined;
       if (opts.sidecar !== false) {

@@ -3,17 +3,19 @@
  * - voxel order: rows stored bottom-up (dcm2niix flips the DICOM row axis), and MR 3D
  *   acquisitions reoriented to the closest RAS orientation (dcm2niix's nii_setOrtho);
  * - scaling: Philips "precise" values (private scale slope 2005,100E), as dcm2niix's
- *   default -p y;
+ *   default -p y (philips-scaling.ts; applied by the assembler / streamer);
  * - file names (%f_%p_%t_%s plus split suffixes), descrip and a JSON sidecar.
  */
 import { basename, dirname } from 'node:path';
 import { flipAxisGeometry } from '../../src-shared/geometry/geometry';
-import { VOXEL_ARRAY, type Mat3, type Vec3, type Volume, type VoxelArray } from '../../src-shared/image/volume';
+import { VOXEL_ARRAY, componentsOf, type Mat3, type Vec3, type Volume, type VoxelArray } from '../../src-shared/image/volume';
+import { scalingSidecarFields } from './philips-scaling';
 import type { VolumeGroup } from './split';
 
 /** Flips the row axis (j) of every slice in place and updates the geometry. */
 export function flipRowsInPlace(v: Volume): Volume {
-  const [nx, ny, nz] = v.dims;
+  const [nx0, ny, nz] = v.dims;
+  const nx = nx0 * componentsOf(v); // samples per row
   const data = v.data;
   const tmp = new (data.constructor as { new (n: number): VoxelArray })(nx);
   const slices = nz * v.frames;
@@ -60,14 +62,16 @@ export function reorientToRas(v: Volume): Volume {
   let start = 0;
   for (let n = 0; n < 3; n++) if (flip[n]) start += (outDims[n] - 1) * inStride[best[n]];
   const nvox = inDims[0] * inDims[1] * inDims[2];
-  const out = new VOXEL_ARRAY[v.voxelType](nvox * v.frames);
+  const nc = componentsOf(v);
+  const out = new VOXEL_ARRAY[v.voxelType](nvox * v.frames * nc);
   for (let t = 0; t < v.frames; t++) {
-    const src = v.data.subarray(t * nvox, (t + 1) * nvox);
-    let o = t * nvox;
+    const src = v.data.subarray(t * nvox * nc, (t + 1) * nvox * nc);
+    let o = t * nvox * nc;
     for (let k = 0; k < outDims[2]; k++)
       for (let j = 0; j < outDims[1]; j++) {
         let p = start + k * step[2] + j * step[1];
-        for (let i = 0; i < outDims[0]; i++, p += step[0]) out[o++] = src[p];
+        if (nc === 1) for (let i = 0; i < outDims[0]; i++, p += step[0]) out[o++] = src[p];
+        else for (let i = 0; i < outDims[0]; i++, p += step[0]) for (let c = 0; c < nc; c++) out[o++] = src[p * nc + c];
       }
   }
   // Geometry: world of output (0,0,0) is the input voxel at `start`.
@@ -88,12 +92,7 @@ export function toDcm2niixLayout(v: Volume, group: VolumeGroup, rowsFlipped = fa
   let out = rowsFlipped ? v : flipRowsInPlace(v);
   const r = group.records[0];
   if (r.modality === 'MR' && r.mrAcquisitionType === '3D' && out.dims[2] > 1 && out.frames === 1) out = reorientToRas(out);
-  // Philips precise scaling: real = (stored·RS + RI) / (RS·SS).
-  const ss = r.philipsScaleSlope;
-  if (/philips/i.test(r.manufacturer) && ss && Number.isFinite(ss) && out.voxelType !== 'float32') {
-    const rs = out.rescaleSlope;
-    out = { ...out, rescaleSlope: 1 / ss, rescaleIntercept: out.rescaleIntercept / (rs * ss) };
-  }
+  // Scaling (Philips precise values …) is chosen when assembling: see philips-scaling.ts.
   return out;
 }
 
@@ -179,7 +178,7 @@ export function sidecar(group: VolumeGroup, v: Volume, warnings: string[], versi
     DecayCorrection: m.DecayCorrection,
     RescaleSlope: r.rescaleSlope !== 1 ? r.rescaleSlope : undefined,
     RescaleIntercept: r.rescaleIntercept !== 0 ? r.rescaleIntercept : undefined,
-    PhilipsScaleSlope: r.philipsScaleSlope ?? undefined,
+    ...scalingSidecarFields(r),
     GantryTiltDegrees: group.shearDeg > 0.05 ? Number(group.shearDeg.toFixed(3)) : undefined,
     ImageOrientationPatientDICOM: r.iop ?? undefined,
     NumberOfVolumes: v.frames > 1 ? v.frames : undefined,

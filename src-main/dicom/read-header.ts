@@ -252,6 +252,20 @@ export function readHeaderSync(file: string): HeaderResult {
   }
 }
 
+/**
+ * Colour images we convert: 8-bit, 3 samples, RGB (or YBR as JPEG / JPEG 2000 store RGB,
+ * which their decoders return as RGB; uncompressed YBR_FULL is converted). Anything else
+ * gets a note naming what it is.
+ */
+export function unsupportedColour(samples: number, bitsAllocated: number, photometric: string): string | null {
+  if (samples === 1) return photometric === 'PALETTE COLOR' ? 'palette-colour image (PALETTE COLOR) skipped: not supported' : null;
+  const what = `colour image (${samples} samples per pixel, ${photometric || 'no PhotometricInterpretation'}, ${bitsAllocated}-bit)`;
+  if (samples !== 3) return `${what} skipped: only greyscale and 3-sample RGB images are converted`;
+  if (bitsAllocated !== 8) return `${what} skipped: only 8-bit RGB is converted (NIfTI RGB24)`;
+  if (!['RGB', 'YBR_FULL', 'YBR_FULL_422', 'YBR_RCT', 'YBR_ICT', ''].includes(photometric)) return `${what} skipped: photometric interpretation not supported`;
+  return null;
+}
+
 function describe(file: string, ds: DataSet, size: number): HeaderResult {
   const sopClassUid = str(ds, 'x00080016') || str(ds, 'x00020002');
   const modality = str(ds, 'x00080060');
@@ -259,7 +273,10 @@ function describe(file: string, ds: DataSet, size: number): HeaderResult {
   const skipKind = nonImageKind(sopClassUid, modality);
   if (skipKind) return { kind: 'skip', note: `${skipKind} skipped (not an image)` };
   if (!pix) {
-    if (!str(ds, 'x00280010')) return { kind: 'skip', note: `non-image DICOM object${modality ? ` (modality ${modality})` : ''} skipped` };
+    // An image storage class (non-image ones were skipped above) without pixels is a
+    // broken file (cut off inside its header), not an object to skip quietly.
+    const imageClass = sopClassUid.startsWith('1.2.840.10008.5.1.4.1.1.');
+    if (!str(ds, 'x00280010') && !imageClass) return { kind: 'skip', note: `non-image DICOM object${modality ? ` (modality ${modality})` : ''} skipped` };
     return { kind: 'problem', problem: 'no pixel data (file truncated before the image?)' };
   }
   const ts = str(ds, 'x00020010') || '1.2.840.10008.1.2';
@@ -271,7 +288,8 @@ function describe(file: string, ds: DataSet, size: number): HeaderResult {
   if (!rows || !columns) return { kind: 'problem', problem: 'image without Rows/Columns' };
   if (![8, 16, 32].includes(bitsAllocated)) return { kind: 'problem', problem: `unsupported BitsAllocated ${bitsAllocated}` };
   const imageType = str(ds, 'x00080008').toUpperCase().split('\\').map((s) => s.trim()).filter(Boolean);
-  if (samplesPerPixel !== 1) return { kind: 'skip', note: `colour image (${samplesPerPixel} samples per pixel, ${str(ds, 'x00280004')}) skipped: only greyscale volumes are converted` };
+  const colourProblem = unsupportedColour(samplesPerPixel, bitsAllocated, str(ds, 'x00280004').toUpperCase());
+  if (colourProblem) return { kind: 'skip', note: colourProblem };
   const encapsulated = pix.hadUndefinedLength === true || isEncapsulated(ts);
   const frameBytes = (rows * columns * samplesPerPixel * bitsAllocated) / 8;
   if (!encapsulated) {
@@ -318,7 +336,7 @@ function describe(file: string, ds: DataSet, size: number): HeaderResult {
     highBit: us(ds, 'x00280102') ?? bitsAllocated - 1,
     pixelRepresentation: us(ds, 'x00280103') ?? 0,
     samplesPerPixel,
-    photometric: str(ds, 'x00280004').toUpperCase() || 'MONOCHROME2',
+    photometric: str(ds, 'x00280004').toUpperCase() || (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2'),
     planarConfiguration: us(ds, 'x00280006') ?? 0,
     iop: nums(ds, 'x00200037'),
     ipp: (nums(ds, 'x00200032') as Vec3 | null) ?? null,
@@ -328,6 +346,8 @@ function describe(file: string, ds: DataSet, size: number): HeaderResult {
     rescaleSlope: num(ds, 'x00281053') ?? 1,
     rescaleIntercept: num(ds, 'x00281052') ?? 0,
     philipsScaleSlope: fl(ds, 'x2005100e'),
+    rwvSlope: fl(item(ds, 'x00409096'), 'x00409225'),
+    rwvIntercept: fl(item(ds, 'x00409096'), 'x00409224'),
     echoTime: num(ds, 'x00180081'),
     echoNumber: num(ds, 'x00180086'),
     acquisitionNumber: num(ds, 'x00200012'),
@@ -399,6 +419,11 @@ function describe(file: string, ds: DataSet, size: number): HeaderResult {
       r.rescaleSlope = num(pvt, 'x00281053') ?? r.rescaleSlope;
       r.rescaleIntercept = num(pvt, 'x00281052') ?? r.rescaleIntercept;
       if (r.rescaleSlope === 0) r.rescaleSlope = 1;
+    }
+    const rwv = group('x00409096');
+    if (rwv) {
+      r.rwvSlope = fl(rwv, 'x00409225') ?? r.rwvSlope;
+      r.rwvIntercept = fl(rwv, 'x00409224') ?? r.rwvIntercept;
     }
     const echo = group('x00189114');
     r.echoTime = fl(echo, 'x00189082') ?? r.echoTime;

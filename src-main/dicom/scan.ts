@@ -143,6 +143,7 @@ function summarise(id: string, g: VolumeGroup): DicomSeriesSummary {
     orientation: orientationName(g.direction),
     fileCount: files.size,
     warnings: [...g.warnings],
+    ...(g.notes.length ? { notes: [...g.notes] } : {}),
     patientName: (m.PatientName ?? '').replace(/\^+/g, ' ').trim(),
     patientId: m.PatientID ?? '',
     studyDate: m.StudyDate ?? '',

@@ -9,6 +9,8 @@
  */
 import type { Mat3, Vec3 } from '../../src-shared/image/volume';
 import type { ImageRecord } from './types';
+import { describeScaling } from './philips-scaling';
+import { complexKind, describeImageTypes, sharedNumberEchoSuffixes } from './image-types';
 
 export interface SliceRef {
   record: ImageRecord;
@@ -38,6 +40,10 @@ export interface VolumeGroup {
   slicePositions: number[];
   /** Angle between the slice stacking direction and the plane normal, degrees. */
   shearDeg: number;
+  /** Things a user should know that are not problems (scaling chosen, colour, split); listed by lattice info. */
+  notes: string[];
+  /** False when the images carry no orientation/position at all (written with sform/qform code 0). */
+  geometryKnown: boolean;
 }
 
 const cross = (a: number[], b: number[]): Vec3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
@@ -50,6 +56,13 @@ const fmt = (x: number, d = 2): string => String(Number(x.toFixed(d)));
 function isPhase(r: ImageRecord): boolean {
   const t = [...r.imageType, ...r.frameType];
   return t.includes('P') || t.includes('PHASE');
+}
+
+/** dcm2niix's _real / _imaginary (not for a Philips B0 map stored as REAL: that is _fieldmaphz). */
+function complexSuffix(r: ImageRecord): string {
+  if (isFieldMapHz(r)) return '';
+  const kind = complexKind(r);
+  return kind === 'real' ? '_real' : kind === 'imaginary' ? '_imaginary' : '';
 }
 
 function echoKey(r: ImageRecord): string {
@@ -65,7 +78,7 @@ function splitKey(r: ImageRecord): string {
   const iop = r.iop ? r.iop.map((v) => v.toFixed(4)).join(',') : 'none';
   const ps = r.pixelSpacing ? r.pixelSpacing.map((v) => v.toFixed(4)).join(',') : '';
   const bits = `${r.bitsAllocated}/${r.bitsStored}/${r.highBit}/${r.pixelRepresentation}`;
-  return [r.rows, r.columns, bits, iop, ps, echoKey(r), r.imageType.join('\\'), r.frameType.join('\\'), r.mosaicCount].join('|');
+  return [r.rows, r.columns, bits, r.samplesPerPixel, iop, ps, echoKey(r), r.imageType.join('\\'), r.frameType.join('\\'), r.mosaicCount].join('|');
 }
 
 function compareTime(a: ImageRecord, b: ImageRecord): number {
@@ -111,6 +124,13 @@ export function splitIntoVolumes(records: ImageRecord[]): VolumeGroup[] {
     const suffixes = splitSuffixes(groups);
     groups.forEach((g, i) => out.push(buildGroup(`${uid}#${i}`, g, suffixes[i], groups.length)));
   }
+  sharedNumberEchoSuffixes(out);
+  for (const g of out) {
+    const sc = describeScaling(g.records);
+    g.notes.push(...sc.notes);
+    g.warnings.push(...sc.warnings);
+    g.notes.push(...describeImageTypes(g));
+  }
   // Order like a PACS list: by series number, then UID.
   out.sort((a, b) => (a.records[0].seriesNumber ?? 1e12) - (b.records[0].seriesNumber ?? 1e12) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return out;
@@ -121,7 +141,7 @@ export function splitIntoVolumes(records: ImageRecord[]): VolumeGroup[] {
  * appearance when the echo numbers are equal), _ph, _fieldmaphz, else _i<first instance>.
  */
 function splitSuffixes(groups: ImageRecord[][]): string[] {
-  if (groups.length === 1) return [(isPhase(groups[0][0]) ? '_ph' : '') + (isFieldMapHz(groups[0][0]) ? '_fieldmaphz' : '')];
+  if (groups.length === 1) return [(isPhase(groups[0][0]) ? '_ph' : '') + complexSuffix(groups[0][0]) + (isFieldMapHz(groups[0][0]) ? '_fieldmaphz' : '')];
   const echoes = [...new Set(groups.map((g) => echoKey(g[0])))];
   const echoNumbers = new Set(groups.map((g) => g[0].echoNumber));
   return groups.map((g) => {
@@ -129,6 +149,7 @@ function splitSuffixes(groups: ImageRecord[][]): string[] {
     let s = '';
     if (echoes.length > 1) s += `_e${echoNumbers.size === echoes.length && r.echoNumber != null ? r.echoNumber : echoes.indexOf(echoKey(r)) + 1}`;
     if (isPhase(r)) s += '_ph';
+    s += complexSuffix(r);
     if (isFieldMapHz(r)) s += '_fieldmaphz';
     return s;
   }).map((s, i, all) =>
@@ -143,6 +164,7 @@ function buildGroup(key: string, records: ImageRecord[], suffix: string, nParts:
   // Localizers are converted (as dcm2niix does) but flagged: they are not a diagnostic volume.
   if (r0.imageType.includes('LOCALIZER')) warnings.push('localizer (scout) image');
   if (nParts > 1) warnings.push(`series split into ${nParts} volumes (different ${describeSplit(records)}); this one is '${suffix.replace(/^_/, '')}'`);
+  const geometryKnown = records.some((r) => r.iop) || records.some((r) => r.ipp);
   let iop = r0.iop;
   if (!iop) {
     iop = [1, 0, 0, 0, 1, 0];
@@ -202,6 +224,13 @@ function buildGroup(key: string, records: ImageRecord[], suffix: string, nParts:
       // Gantry tilt: the slice axis is the actual step between positions (exact shear).
       kspacing = vlen;
       kdir = [v[0] / vlen, v[1] / vlen, v[2] / vlen];
+    } else if (first.numberOfFrames > 1 && slices[0].every((s) => s.record.file === first.file)) {
+      // One multi-frame (enhanced) file: frame positions are often rounded (e.g. to
+      // 0.1 µm–0.1 mm), so the distance between the first two frames can be 5e-5 mm off
+      // per slice (1.6 µm at the 33rd slice of siemens_xa30_enh_fmap_2echo). The mean
+      // step along the normal keeps every frame within its rounding of its position;
+      // dcm2niix's enhanced sform agrees (it uses the declared spacing, 3.4 mm there).
+      kspacing = (pos[n - 1] - pos[0]) / (n - 1);
     } else {
       // Like dcm2niix: slice axis along the plane normal, spacing = distance between the
       // first two slices (keeps us within 1e-6 mm of its sform; mean spacing would drift
@@ -235,6 +264,8 @@ function buildGroup(key: string, records: ImageRecord[], suffix: string, nParts:
     suffix,
     slicePositions: pos,
     shearDeg,
+    notes: [],
+    geometryKnown,
   };
 }
 
@@ -317,6 +348,8 @@ function buildMosaic(
     suffix,
     slicePositions: pos,
     shearDeg: 0,
+    notes: [],
+    geometryKnown: true,
   };
 }
 

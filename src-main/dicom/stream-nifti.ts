@@ -16,6 +16,7 @@ import type { VolumeGroup } from './split';
 import { fixStoredBits, storedVoxelType, swapBytesInPlace } from './pixels';
 import { TS } from './codecs/index';
 import { toDcm2niixLayout } from './dcm2niix-compat';
+import { recordScaling, scalingVaries } from './philips-scaling';
 
 type IntArray = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
 
@@ -24,12 +25,12 @@ export function canStream(group: VolumeGroup): boolean {
   const r0 = group.records[0];
   if (group.mosaic) return false;
   if (r0.modality === 'MR' && r0.mrAcquisitionType === '3D' && group.dims[2] > 1 && group.frames === 1) return false; // reoriented
+  if (r0.samplesPerPixel !== 1) return false; // colour: planar/YBR conversion in the assembler
+  if (scalingVaries(group.records)) return false; // float32 real values
   return group.records.every(
     (r) =>
       !r.encapsulated &&
       r.transferSyntax !== TS.deflatedLE &&
-      r.rescaleSlope === r0.rescaleSlope &&
-      r.rescaleIntercept === r0.rescaleIntercept &&
       r.bitsAllocated === r0.bitsAllocated &&
       r.pixelRepresentation === r0.pixelRepresentation,
   );
@@ -51,19 +52,24 @@ function headerVolume(group: VolumeGroup): Volume {
     voxelType: type,
     frames: group.frames,
     frameSpacing: group.frames > 1 && r0.repetitionTime ? r0.repetitionTime / 1000 : 0,
-    rescaleSlope: r0.rescaleSlope,
-    rescaleIntercept: r0.rescaleIntercept,
+    rescaleSlope: recordScaling(r0).slope,
+    rescaleIntercept: recordScaling(r0).intercept,
     metadata: {},
   };
   return toDcm2niixLayout(v, group, true);
 }
 
-export async function streamGroupToNifti(group: VolumeGroup, path: string, description: string): Promise<{ volume: Volume; warnings: string[] }> {
+export async function streamGroupToNifti(
+  group: VolumeGroup,
+  path: string,
+  description: string,
+  codes: { sformCode: number; qformCode: number } = { sformCode: 1, qformCode: 1 },
+): Promise<{ volume: Volume; warnings: string[] }> {
   const warnings = [...group.warnings];
   const r0 = group.records[0];
   if (r0.photometric === 'MONOCHROME1') warnings.push('MONOCHROME1 image: stored values inverted so that higher values are brighter');
   const volume = headerVolume(group);
-  const header = encodeNifti1Header(volume, { description, sformCode: 1, qformCode: 1 });
+  const header = encodeNifti1Header(volume, { description, ...codes });
   const [nx, ny] = group.dims;
   const bpv = bytesPerVoxel(volume.voxelType);
   const rowBytes = nx * bpv;

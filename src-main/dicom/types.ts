@@ -73,6 +73,9 @@ export interface ImageRecord extends PixelLocation {
   rescaleIntercept: number;
   /** Philips private MR scale slope (2005,100E), for dcm2niix-compatible precise scaling. */
   philipsScaleSlope: number | null;
+  /** Real World Value Mapping (0040,9096) slope/intercept of the first item, when present. */
+  rwvSlope?: number | null;
+  rwvIntercept?: number | null;
   echoTime: number | null;
   echoNumber: number | null;
   acquisitionNumber: number | null;

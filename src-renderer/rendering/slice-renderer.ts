@@ -23,6 +23,7 @@ import type { Mat4, Vec3, Volume } from '../../src-shared/image/volume';
 import { type SliceGrid, gridToWorld, sliceGrid, worldToGrid, type Convention, type ViewName } from './slice-geometry';
 import { extractSlice, windowLevelToRgba } from './slice-extract';
 import { blendLayer, checkerLayer, lutToRgba, samplePlane } from './layer-plane';
+import { isRgb, rgbChannels, rgbToRgba } from './rgb-plane';
 
 /** One non-main layer (or the main image with a colour map) to draw on the plane. */
 export interface PlaneLayer {
@@ -104,7 +105,9 @@ export class SliceRenderer {
   private keyLook = '';
   private gridVersion = 0;
   /** Resampled planes of non-main layers, by volume (buffers reused). */
-  private samples = new Map<Volume, { values: Float32Array; key: string }>();
+  private samples = new Map<Volume, { values: Float32Array; key: string; rgb?: Float32Array[] }>();
+  /** R, G, B planes of a colour main image (null for scalar images). */
+  private rgbValues: Float32Array[] | null = null;
   private readonly lutIds = new WeakMap<Uint8ClampedArray, number>();
   private nextLutId = 1;
   /** Pixels the overlays coloured in the last composite (for tests and the status). */
@@ -159,8 +162,18 @@ export class SliceRenderer {
     const depth = s.cursor[0] * n[0] + s.cursor[1] * n[1] + s.cursor[2] * n[2];
     let remap = false;
     const baseIsMain = !s.base || s.base.volume === v;
-    if (depth !== this.keyDepth || s.frame !== this.keyFrame) {
-      extractSlice(v, grid, s.cursor, this.values!, s.frame);
+    if (depth !== this.keyDepth || s.frame !== this.keyFrame || (isRgb(v) && !this.rgbValues)) {
+      if (isRgb(v)) {
+        // Colour: the three channel planes (drawn directly, no LUT).
+        const ch = rgbChannels(v);
+        const n = grid.width * grid.height;
+        if (!this.rgbValues || this.rgbValues[0].length !== n) this.rgbValues = [this.values!, new Float32Array(n), new Float32Array(n)];
+        this.rgbValues[0] = this.values!;
+        ch.forEach((c, i) => extractSlice(c, grid, s.cursor, this.rgbValues![i], s.frame));
+      } else {
+        this.rgbValues = null;
+        extractSlice(v, grid, s.cursor, this.values!, s.frame);
+      }
       this.keyDepth = depth;
       this.keyFrame = s.frame;
       remap = true;
@@ -174,8 +187,10 @@ export class SliceRenderer {
       const key = `${planeKey} ${l.isLabel ? 'n' : 'l'} ${l.worldTransform ? l.worldTransform.join(',') : 'id'}`;
       let e = this.samples.get(l.volume);
       if (e && e.key === key) continue;
-      const values = samplePlane(l.volume, grid, s.cursor, l.isLabel ? 'nearest' : 'linear', s.frame, e?.values, l.worldTransform);
-      e = { values, key };
+      const values = samplePlane(isRgb(l.volume) ? rgbChannels(l.volume)[0] : l.volume, grid, s.cursor, l.isLabel ? 'nearest' : 'linear', s.frame, e?.values, l.worldTransform);
+      // Colour layers: G and B planes too.
+      const rgb = isRgb(l.volume) ? [values, ...[1, 2].map((c) => samplePlane(rgbChannels(l.volume)[c], grid, s.cursor, 'linear', s.frame, e?.rgb?.[c], l.worldTransform))] : undefined;
+      e = { values, key, rgb };
       this.samples.set(l.volume, e);
       remap = true;
     }
@@ -184,7 +199,12 @@ export class SliceRenderer {
     const lookKey = `${s.window} ${s.level} | ${s.base ? look(s.base) : 'grey'} | ${(s.overlays ?? []).map(look).join(' ; ')}`;
     if (remap || lookKey !== this.keyLook) {
       const rgba = this.rgba!.data;
-      if (!s.base) {
+      const baseRgb = s.base && !baseIsMain ? this.samples.get(s.base.volume)?.rgb : undefined;
+      if (this.rgbValues && (!s.base || baseIsMain)) {
+        rgbToRgba(this.rgbValues[0], this.rgbValues[1], this.rgbValues[2], rgba);
+      } else if (baseRgb) {
+        rgbToRgba(baseRgb[0], baseRgb[1], baseRgb[2], rgba);
+      } else if (!s.base) {
         windowLevelToRgba(this.values!, v.rescaleSlope, v.rescaleIntercept, s.window, s.level, rgba);
       } else if (baseIsMain) {
         lutToRgba(this.values!, { slope: v.rescaleSlope, intercept: v.rescaleIntercept, window: s.base.window, level: s.base.level, lut: s.base.lut }, rgba);
@@ -200,6 +220,11 @@ export class SliceRenderer {
           continue;
         }
         if (o.opacity <= 0) continue;
+        const orgb = this.samples.get(o.volume)!.rgb;
+        if (orgb) {
+          touched += rgbToRgba(orgb[0], orgb[1], orgb[2], rgba, Math.min(o.opacity, 0.999));
+          continue;
+        }
         touched += blendLayer(this.samples.get(o.volume)!.values, { slope: 1, intercept: 0, window: o.window, level: o.level, lut: o.lut }, o.opacity, o.isLabel, rgba);
       }
       this.overlayPixels = touched;

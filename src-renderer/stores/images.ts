@@ -101,6 +101,7 @@ export function unitsFor(modality: string, metadata: Volume['metadata']): string
 /** Integer images with few distinct values (≤ 32 in a sample) are taken for label maps. */
 export function looksLikeLabels(v: Volume): boolean {
   if (v.voxelType === 'float32' || v.voxelType === 'float64') return false;
+  if (v.components && v.components > 1) return false; // colour: drawn as it is
   const n = v.dims[0] * v.dims[1] * v.dims[2];
   const stride = Math.max(1, Math.floor(n / 200_000));
   const seen = new Set<number>();

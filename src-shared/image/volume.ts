@@ -42,8 +42,14 @@ export interface ImageGeometry {
 export type MetadataValue = string | number | boolean | null | number[] | string[];
 
 export interface Volume extends ImageGeometry {
-  /** Stored voxel values (before rescale), length = dims[0]*dims[1]*dims[2]*frames. */
+  /** Stored voxel values (before rescale), length = dims[0]*dims[1]*dims[2]*frames*components. */
   data: VoxelArray;
+  /**
+   * Samples per voxel, interleaved (voxel v's samples at data[v*components + c]). Absent
+   * or 1 for scalar images; 3 for colour (RGB, uint8: NIfTI RGB24). Colour values are
+   * shown as they are (no rescale, no colour map).
+   */
+  components?: number;
   voxelType: VoxelType;
   /** Number of 3D volumes stored one after another (4D series); 1 for a plain 3D image. */
   frames: number;
@@ -84,6 +90,11 @@ export function voxelTypeOf(a: VoxelArray): VoxelType {
 
 export function voxelCount(g: Pick<ImageGeometry, 'dims'>): number {
   return g.dims[0] * g.dims[1] * g.dims[2];
+}
+
+/** Samples per voxel (1 for scalar images, 3 for RGB). */
+export function componentsOf(v: Pick<Volume, 'components'>): number {
+  return v.components && v.components > 1 ? v.components : 1;
 }
 
 export const IDENTITY3: Mat3 = [1, 0, 0, 0, 1, 0, 0, 0, 1];

@@ -291,6 +291,8 @@ export interface SeriesSummary {
   orientation: string;
   fileCount: number;
   warnings: string[];
+  /** What a user should know that is not a problem (scaling chosen, colour, image type). */
+  notes?: string[];
   patientName: string;
   patientId: string;
   studyDate: string;

@@ -32,6 +32,8 @@ export interface VolumeHeader {
   voxelType: VoxelType;
   frames: number;
   frameSpacing?: number;
+  /** Samples per voxel when > 1 (3: RGB, interleaved). */
+  components?: number;
   rescaleSlope: number;
   rescaleIntercept: number;
   metadata: Record<string, MetadataValue>;
@@ -46,8 +48,8 @@ export interface WireVolume {
   data: ArrayBuffer;
 }
 
-export function expectedByteLength(h: Pick<VolumeHeader, 'dims' | 'frames' | 'voxelType'>): number {
-  return h.dims[0] * h.dims[1] * h.dims[2] * Math.max(1, h.frames) * VOXEL_ARRAY[h.voxelType].BYTES_PER_ELEMENT;
+export function expectedByteLength(h: Pick<VolumeHeader, 'dims' | 'frames' | 'voxelType' | 'components'>): number {
+  return h.dims[0] * h.dims[1] * h.dims[2] * Math.max(1, h.frames) * Math.max(1, h.components ?? 1) * VOXEL_ARRAY[h.voxelType].BYTES_PER_ELEMENT;
 }
 
 /**
@@ -72,6 +74,7 @@ export function headerOf(id: string, name: string, v: Volume, source?: VolumeSou
     voxelType: v.voxelType,
     frames: v.frames,
     ...(v.frameSpacing !== undefined ? { frameSpacing: v.frameSpacing } : {}),
+    ...(v.components && v.components > 1 ? { components: v.components } : {}),
     rescaleSlope: v.rescaleSlope,
     rescaleIntercept: v.rescaleIntercept,
     metadata: v.metadata,
@@ -105,6 +108,7 @@ export function fromWireVolume(wire: WireVolume): Volume {
     voxelType: h.voxelType,
     frames: h.frames,
     ...(h.frameSpacing !== undefined ? { frameSpacing: h.frameSpacing } : {}),
+    ...(h.components && h.components > 1 ? { components: h.components } : {}),
     rescaleSlope: h.rescaleSlope,
     rescaleIntercept: h.rescaleIntercept,
     metadata: h.metadata,

@@ -121,10 +121,12 @@ const DATATYPE_CODE: Record<VoxelType, number> = {
   uint32: 768,
 };
 
+/** NIFTI_TYPE_RGB24: 3 interleaved uint8 samples per voxel (Volume.components = 3). */
+const DT_RGB24 = 128;
+
 const UNSUPPORTED_DATATYPES: Record<number, string> = {
   1: 'binary (1 bit)',
   32: 'complex64',
-  128: 'RGB24',
   1024: 'int64',
   1280: 'uint64',
   1536: 'float128',
@@ -307,12 +309,13 @@ const PLATFORM_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] ==
  * invalid dims. Used by parseNifti1 and by streaming readers to size their buffer.
  */
 export function nifti1Layout(header: Nifti1Header) {
-  const info = DATATYPES[header.datatype];
+  const components = header.datatype === DT_RGB24 ? 3 : 1;
+  const info = components === 3 ? DATATYPES[2] : DATATYPES[header.datatype];
   if (!info) {
     const name = UNSUPPORTED_DATATYPES[header.datatype];
     throw new NiftiFormatError(
       name
-        ? `NIfTI datatype ${header.datatype} (${name}) is not supported; supported: uint8, int8, int16, uint16, int32, uint32, float32, float64`
+        ? `NIfTI datatype ${header.datatype} (${name}) is not supported; supported: uint8, int8, int16, uint16, int32, uint32, float32, float64, RGB24`
         : `unknown NIfTI datatype code ${header.datatype}`,
     );
   }
@@ -328,13 +331,14 @@ export function nifti1Layout(header: Nifti1Header) {
   const dim5 = size(5);
   const frames = dim4 * dim5 * size(6) * size(7);
   const bpv = VOXEL_ARRAY[info.type].BYTES_PER_ELEMENT;
-  const nvox = dims[0] * dims[1] * dims[2] * frames;
+  // Samples, not voxels, for RGB24 (three uint8 per voxel).
+  const nvox = dims[0] * dims[1] * dims[2] * frames * components;
   if (!Number.isFinite(header.vox_offset) || header.vox_offset < 0) {
     throw new NiftiFormatError(`invalid vox_offset ${header.vox_offset}`);
   }
   // A single-file NIfTI's data cannot start inside the header; 0 (seen from some old writers) means 352.
   const voxOffset = Math.max(NIFTI1_VOX_OFFSET, Math.floor(header.vox_offset));
-  return { info, ndim, dims, dim4, dim5, frames, nvox, bpv, voxOffset, byteLength: voxOffset + nvox * bpv };
+  return { info, ndim, dims, dim4, dim5, frames, nvox, bpv, components, voxOffset, byteLength: voxOffset + nvox * bpv };
 }
 
 /**
@@ -344,7 +348,7 @@ export function nifti1Layout(header: Nifti1Header) {
  */
 export function parseNifti1(bytes: Uint8Array): { header: Nifti1Header; volume: Volume } {
   const header = parseNifti1Header(bytes);
-  const { info, ndim, dims, dim4, dim5, frames, nvox, bpv, voxOffset, byteLength: need } = nifti1Layout(header);
+  const { info, ndim, dims, dim4, dim5, frames, nvox, bpv, components, voxOffset, byteLength: need } = nifti1Layout(header);
   if (bytes.byteLength < need) {
     throw new NiftiFormatError(
       `file is truncated: header says ${dims.join('×')}×${frames} ${info.type} voxels from byte ${voxOffset} (${need} bytes), but there are only ${bytes.byteLength} bytes`,
@@ -370,7 +374,7 @@ export function parseNifti1(bytes: Uint8Array): { header: Nifti1Header; volume: 
 
   let slope = header.scl_slope;
   let inter = header.scl_inter;
-  if (!Number.isFinite(slope) || slope === 0) {
+  if (!Number.isFinite(slope) || slope === 0 || components > 1) {
     slope = 1;
     inter = 0;
   } else if (!Number.isFinite(inter)) {
@@ -405,6 +409,7 @@ export function parseNifti1(bytes: Uint8Array): { header: Nifti1Header; volume: 
     rescaleIntercept: inter,
     metadata,
   };
+  if (components > 1) volume.components = components;
   return { header, volume };
 }
 
@@ -418,14 +423,18 @@ function isTrivialRescale(slope: number, inter: number): boolean {
  * caller writes volume.data's bytes right after (no copy).
  */
 export function encodeNifti1Header(volume: Volume, opts: NiftiWriteOptions = {}): Uint8Array {
-  const code = DATATYPE_CODE[volume.voxelType];
+  const components = volume.components && volume.components > 1 ? volume.components : 1;
+  if (components > 1 && !(components === 3 && volume.voxelType === 'uint8')) {
+    throw new Error(`cannot write ${components}-sample ${volume.voxelType} voxels to NIfTI (only 8-bit RGB, as RGB24)`);
+  }
+  const code = components === 3 ? DT_RGB24 : DATATYPE_CODE[volume.voxelType];
   if (code === undefined) throw new Error(`cannot write voxel type ${volume.voxelType} to NIfTI`);
-  const bitpix = DATATYPES[code].bitpix;
+  const bitpix = components === 3 ? 24 : DATATYPES[code].bitpix;
   const [nx, ny, nz] = volume.dims;
   const frames = volume.frames ?? 1;
-  const expected = nx * ny * nz * frames;
+  const expected = nx * ny * nz * frames * components;
   if (volume.data.length !== expected) {
-    throw new Error(`volume data length ${volume.data.length} does not match ${nx}×${ny}×${nz}×${frames} = ${expected}`);
+    throw new Error(`volume data length ${volume.data.length} does not match ${nx}×${ny}×${nz}×${frames}${components > 1 ? `×${components}` : ''} = ${expected}`);
   }
   for (const d of [nx, ny, nz, frames]) {
     if (!(Number.isInteger(d) && d >= 1 && d <= 32767)) throw new Error(`NIfTI-1 cannot store a dimension of ${d} (1..32767)`);

@@ -169,6 +169,8 @@ export function runProcessingJob(kind: string, params: unknown, inputs: Volume[]
   if (!k) throw new Error(`unknown processing job '${kind}'`);
   const [lo, hi] = k.inputs;
   if (inputs.length < lo || inputs.length > hi) throw new Error(`${kind}: expects ${lo === hi ? lo : `${lo}–${hi}`} input volume(s), got ${inputs.length}`);
+  // The operations work on one value per voxel; colour volumes hold three (Volume.components).
+  if (inputs.some((v) => (v.components ?? 1) > 1)) throw new Error(`${kind}: colour (RGB) images cannot be processed (the operations work on greyscale images)`);
   const parsed = k.params.safeParse(params ?? {});
   if (!parsed.success) throw new Error(`${kind}: invalid parameters: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(params)'}: ${i.message}`).join('; ')}`);
   return k.run(parsed.data, inputs, opts);

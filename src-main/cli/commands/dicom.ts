@@ -61,6 +61,7 @@ export const commands: CommandTable = {
           `#${s.id}  series ${s.seriesNumber ?? '-'}  ${s.modality || '?'}  "${s.description}"  ${dims}  spacing ${fmtVec(s.spacing)} mm  ${s.orientation}  ${s.fileCount} file${s.fileCount === 1 ? '' : 's'}  uid ${s.seriesInstanceUid}`,
         );
         for (const w of s.warnings) io.out(`    warning: ${w}`);
+        for (const n of s.notes ?? []) io.out(`    note: ${n}`);
       }
       return scan.series.length ? 0 : 1;
     },
@@ -96,6 +97,7 @@ export const commands: CommandTable = {
       for (const c of res.converted) {
         io.out(`${c.nifti}  (series ${c.series.seriesNumber ?? '-'}, ${fmtVec(c.series.dims, 0)}${c.series.frames > 1 ? `×${c.series.frames}` : ''})`);
         for (const w of c.warnings) io.out(`    warning: ${w}`);
+        for (const n of c.series.notes ?? []) io.out(`    note: ${n}`);
       }
       io.out(`converted ${res.converted.length} of ${selectSeries(res.scan, flags.get('--series')).chosen.length} series in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
       if (res.selectionErrors.length && !res.converted.length) return 2;
