@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { InlineSlabExecutor, type SlabExecutor } from '../../src-shared/analysis/kernels';
+import { InlineSlabExecutor, runKernel, type SlabExecutor } from '../../src-shared/analysis/kernels';
 import { defaultThreadCount, WorkerPoolExecutor } from '../registration/pool';
 
 /** The built kernel worker, seen from the CLI bundle, another worker bundle or the TypeScript sources. */
@@ -32,7 +32,7 @@ export function createAnalysisExecutor(threads = defaultThreadCount()): Closable
     const inline = new InlineSlabExecutor();
     return Object.assign(inline, { close: async () => undefined });
   }
-  const pool = new WorkerPoolExecutor(threads, script);
+  const pool = new WorkerPoolExecutor(threads, script, runKernel as never);
   // The pool's op names are typed for the registration kernels; the protocol is the same.
   return {
     threads: pool.threads,
