@@ -53,6 +53,7 @@ export const useAnalysisStore = defineStore('analysis', () => {
   const labelStats = shallowRef<{ rows: LabelStat[]; labels: string; image: string | null } | null>(null);
 
   // Defaults: the main image for image inputs, the newest masks for mask inputs.
+  let knownMasks = new Set<string>();
   watch(
     () => tools.layers,
     (ls: ToolLayer[]) => {
@@ -71,6 +72,16 @@ export const useAnalysisStore = defineStore('analysis', () => {
       f.compare.a = fix(f.compare.a, prev || last);
       f.compare.b = fix(f.compare.b, last);
       f.stats.labels = fix(f.stats.labels, last);
+      // A new mask (the result of an operation) becomes the mask input; compare it with the one before.
+      const fresh = masks.filter((id) => !knownMasks.has(id));
+      if (knownMasks.size && fresh.length) {
+        const id = fresh[fresh.length - 1];
+        if (f.compare.b !== id) f.compare.a = f.compare.b || f.compare.a;
+        f.compare.b = id;
+        f.distance.source = id;
+        f.stats.labels = id;
+      }
+      knownMasks = new Set(masks);
       f.stats.image = f.stats.image && ids.has(f.stats.image) ? f.stats.image : main;
     },
     { immediate: true, flush: 'sync' },
