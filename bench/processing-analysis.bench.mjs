@@ -36,7 +36,7 @@ const opt = { executor: pool };
 const T = `${pool.threads} threads`;
 const rows = [];
 const gauss = await best(REPS, () => A.filterVolume(ct, { filter: 'gaussian', sigmaMm: 2 }, opt));
-rows.push(['gaussian σ=2 mm', gauss, 2000, '(float32 out, radius 4σ: 9, 9, 4 voxels)']);
+rows.push(['gaussian σ=2 mm', gauss, 2000, '(float32 out, radius 3σ: 7, 7, 3 voxels)']);
 const med = await best(REPS, () => A.filterVolume(ct, { filter: 'median', radius: 1 }, opt));
 rows.push(['median r=1 (3×3×3)', med, 2000, '(int16: sliding histogram)']);
 const edt = await best(REPS, () => A.distanceTransform(body, { mode: 'outside' }, opt));

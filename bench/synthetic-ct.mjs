@@ -1,5 +1,5 @@
 // The 512×512×300 int16 synthetic CT of the processing benchmarks (processing*.bench.mjs).
-export const NX = 512, NY = 512, NZ = 300;
+export const NX = 512, NY = 512, NZ = Number(process.env.BENCH_NZ ?? 300);
 export const N = NX * NY * NZ;
 
 /** CT-like: air −1000 around an elliptic body (soft tissue ~40 HU), lungs, a spine, noise. */

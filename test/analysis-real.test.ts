@@ -100,7 +100,7 @@ describe.skipIf(!havePython || !existsSync(CT))('analysis vs scipy / scikit-imag
 sig = [s / h for s, h in zip(A['sigmaMm'][::-1], sp)]
 g = f.copy()
 for ax in range(3):
-    r = int(np.ceil(4 * sig[ax]))
+    r = max(1, int(np.ceil(3 * sig[ax])))
     g = ndi.gaussian_filter1d(g, sig[ax], axis=ax, mode='nearest', truncate=r / sig[ax])
 gz, gy, gx = np.gradient(f, *sp)
 world = [D[c, 0] * gx + D[c, 1] * gy + D[c, 2] * gz for c in range(3)]

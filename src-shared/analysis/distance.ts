@@ -41,9 +41,11 @@ export async function squaredDistanceToFeatures(
   for (let i = 0; i < feature.length; i++) b[i] = feature[i] ? 0 : Infinity;
   const df = (f1 - f0) / 3;
   const d = [...dims] as [number, number, number];
+  let first = true; // the first pass sees the binary map (0 / +∞): a cheaper scan does it
   for (let axis = 0 as 0 | 1 | 2; axis < 3; axis++) {
     if (dims[axis] === 1) continue;
-    await runChunked(ex, 'edtPass', { buf: name, dims: d, axis, spacing: spacing[axis] }, axis === 2 ? dims[1] : dims[2], opts, f0 + axis * df, f0 + (axis + 1) * df, 'Distance transform');
+    await runChunked(ex, 'edtPass', { buf: name, dims: d, axis, spacing: spacing[axis], binary: first && axis === 0 }, axis === 2 ? dims[1] : dims[2], opts, f0 + axis * df, f0 + (axis + 1) * df, 'Distance transform');
+    first = false;
   }
   return ex.get(name);
 }

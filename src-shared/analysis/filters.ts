@@ -5,8 +5,8 @@
  * - Edges replicate the border voxel (scipy mode='nearest', ITK's zero-flux Neumann).
  * - mean / median: the box of (2r+1) voxels per axis (radius r in voxels, per axis);
  *   = ndi.uniform_filter / ndi.median_filter(size=2r+1, mode='nearest').
- * - gaussian: σ in mm per axis (σ/spacing voxels), kernel truncated at 4σ (scipy's default
- *   truncate; radius ceil(4σ) voxels), normalised; separable.
+ * - gaussian: σ in mm per axis (σ/spacing voxels), kernel truncated at 3σ (as the registration's
+ *   smoothing; radius ceil(3σ) voxels, 99.7 % of the mass), normalised; separable.
  * - gradients: central differences in mm (one-sided at the edges, like numpy.gradient),
  *   'gradient-x/y/z' are the WORLD (LPS) components, i.e. the index-axis derivatives turned
  *   by the direction cosines (ITK's GradientImageFilter with UseImageDirection);
@@ -169,7 +169,7 @@ export async function medianFilter(vol: Volume, radius: Vec3, opts: AnalysisOpti
   }
 }
 
-/** Separable Gaussian, σ in mm per axis, truncated at 4σ (the registration's kernels). */
+/** Separable Gaussian, σ in mm per axis, truncated at 3σ (the registration's kernels). */
 export async function gaussianFilter(vol: Volume, sigmaMm: Vec3, opts: AnalysisOptions = {}): Promise<Float32Array> {
   const n = voxelCount(vol);
   const dims = [...vol.dims] as Vec3;
@@ -179,7 +179,7 @@ export async function gaussianFilter(vol: Volume, sigmaMm: Vec3, opts: AnalysisO
   realValues(vol, ex.alloc(a, n));
   ex.alloc(b, n);
   try {
-    const truncate = 4;
+    const truncate = 3;
     await runChunked(ex, 'smoothXY', { src: a, dst: a, dims, sigma, truncate }, dims[2], opts, 0, 0.6, 'Gaussian filter');
     await runChunked(ex, 'smoothZ', { src: a, dst: b, dims, sigma, truncate }, dims[2], opts, 0.6, 0.95, 'Gaussian filter');
     // A plain copy: the executor's buffers may be shared memory, which cannot leave the process.

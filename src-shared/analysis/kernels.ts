@@ -30,7 +30,7 @@ export interface KernelArgMap {
    * place on `buf` (0 at features, +Infinity elsewhere before the first pass), along `axis`
    * with `spacing` mm. Slabs: of k for axes 0 and 1, of j for axis 2.
    */
-  edtPass: { buf: string; dims: Dims; axis: 0 | 1 | 2; spacing: number; offset?: number };
+  edtPass: { buf: string; dims: Dims; axis: 0 | 1 | 2; spacing: number; offset?: number; binary?: boolean };
 }
 export type KernelName = keyof KernelArgMap;
 
@@ -72,7 +72,7 @@ export const KERNELS: { [K in KernelName]: KernelFn<K> } = {
     return 0;
   },
   edtPass(b, a, k0, k1) {
-    edtPassSlab(buf(b, a.buf), a.dims, a.axis, a.spacing, k0 + (a.offset ?? 0), k1 + (a.offset ?? 0));
+    edtPassSlab(buf(b, a.buf), a.dims, a.axis, a.spacing, k0 + (a.offset ?? 0), k1 + (a.offset ?? 0), a.binary ?? false);
     return 0;
   },
 };
@@ -160,11 +160,11 @@ export function medianHistSlab(src: Float32Array, dst: Float32Array, dims: Dims,
         for (let t = 0; t < R; t++) {
           const r = rows[t];
           const vo = (src[r + cOut] - lo) | 0;
-          hist[vo]--;
-          if (vo < m) lt--;
           const vi = (src[r + cIn] - lo) | 0;
+          hist[vo]--;
           hist[vi]++;
-          if (vi < m) lt++;
+          // Branch-free (noise makes these comparisons unpredictable): (v − m) >>> 31 = (v < m).
+          lt += ((vi - m) >>> 31) - ((vo - m) >>> 31);
         }
       }
       // Empty the histogram: remove the last window (i = nx − 1).
@@ -267,7 +267,7 @@ export function edt1d(f: Float64Array, n: number, s: number, d: Float64Array, v:
 /** Lines gathered per block: strided lines are copied B at a time so that reads are contiguous. */
 const BLOCK = 16;
 
-export function edtPassSlab(data: Float32Array, dims: Dims, axis: 0 | 1 | 2, s: number, k0: number, k1: number): void {
+export function edtPassSlab(data: Float32Array, dims: Dims, axis: 0 | 1 | 2, s: number, k0: number, k1: number, binary = false): void {
   const [nx, ny, nz] = dims;
   const plane = nx * ny;
   const n = dims[axis];
@@ -291,7 +291,25 @@ export function edtPassSlab(data: Float32Array, dims: Dims, axis: 0 | 1 | 2, s: 
       for (let t = 0; t < count; t++) data[o + t] = f[t * n + q];
     }
   };
-  if (axis === 0) {
+  if (axis === 0 && binary) {
+    // First pass of a binary feature map: the 1D distance to the nearest feature along the
+    // row by two scans, no parabolas needed (f is 0 or +∞ here).
+    for (let k = k0; k < k1; k++)
+      for (let j = 0; j < ny; j++) {
+        const o = (k * ny + j) * nx;
+        let last = -Infinity;
+        for (let i = 0; i < nx; i++) {
+          if (data[o + i] === 0) last = i;
+          d[i] = i - last;
+        }
+        last = Infinity;
+        for (let i = nx - 1; i >= 0; i--) {
+          if (data[o + i] === 0) last = i;
+          const g = Math.min(d[i], last - i) * s;
+          data[o + i] = g * g;
+        }
+      }
+  } else if (axis === 0) {
     const fl = f.subarray(0, n);
     for (let k = k0; k < k1; k++)
       for (let j = 0; j < ny; j++) {

@@ -37,7 +37,7 @@ const filter = verb(
     'The output is a float32 image of real values on the input grid. Edges replicate the',
     'border voxel (scipy mode="nearest").',
     '  mean, median            box of (2R+1) voxels per axis: --radius R | Ri,Rj,Rk (default 1)',
-    '  gaussian                --sigma-mm S | Si,Sj,Sk  σ in mm per axis (default 1), truncated at 4σ',
+    '  gaussian                --sigma-mm S | Si,Sj,Sk  σ in mm per axis (default 1), truncated at 3σ',
     '  gradient-magnitude      |∇f| in value/mm (central differences, one-sided at the edges)',
     '  gradient-x|y|z          world (LPS) components of ∇f: x = patient left, y = posterior, z = superior',
     '  laplacian               Σ ∂²f/∂axis² in value/mm²',
