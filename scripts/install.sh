@@ -16,9 +16,10 @@ if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 # chromium          end-to-end tests (playwright-core drives /usr/bin/chromium; nothing is downloaded)
 # python3-nibabel   checks that nibabel reads the NIfTI files we write
 # python3-scipy     cross-checks the processing operations on real data (scipy.ndimage)
+# python3-skimage   cross-checks the analysis operations (equalisation, Chan–Vese: scikit-image)
 # dcm2niix, pigz    the converter we compare against (tests and bench) and the gzip it uses
 # fonts-dejavu-core text in the UI and screenshots
-pkgs=(chromium python3-nibabel python3-numpy python3-scipy dcm2niix pigz fonts-dejavu-core)
+pkgs=(chromium python3-nibabel python3-numpy python3-scipy python3-skimage dcm2niix pigz fonts-dejavu-core)
 if [ "${1:-}" = "--bench" ]; then
   # ../shared/bench/registration harness and its peers
   pkgs+=(plastimatch elastix time python3-skimage python3-pydicom)

@@ -17,6 +17,7 @@ const groups: Array<() => Promise<{ commands: CommandTable }>> = [
   () => import('./commands/dicom'),
   () => import('./commands/processing'),
   () => import('./commands/register'),
+  () => import('./commands/analysis'),
 ];
 
 async function findCommand(verb: string): Promise<CliCommand | undefined> {

@@ -8,6 +8,7 @@
  * { canStopEarly: true }: job.cancel { keep: true } then finishes it instead of cancelling.
  */
 import { processingJobKinds } from '../../src-shared/processing/jobs';
+import { analysisJobKinds } from '../../src-shared/analysis/jobs';
 
 export interface JobKindOptions {
   /** The handler ends early with its result so far when ctx.finish is requested. */
@@ -41,6 +42,8 @@ export function registeredJobKinds(): string[] {
 }
 
 for (const k of Object.keys(processingJobKinds)) registerJobKind(k, 'processing');
+// Image analysis (filters, distance maps, mask comparison…: src-shared/analysis/jobs.ts).
+for (const k of Object.keys(analysisJobKinds)) registerJobKind(k, 'analysis');
 // Diagnostics served by the processing worker (used by the tests of the runner).
 registerJobKind('diagnostics.crash', 'processing');
 registerJobKind('diagnostics.sleep', 'processing');

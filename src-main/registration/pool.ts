@@ -50,7 +50,16 @@ export class WorkerPoolExecutor implements Executor {
   /** Wall time per op name (ms), for profiling (LATTICE_PROFILE=1 prints it from the CLI). */
   readonly opTimes = new Map<string, number>();
 
-  constructor(threads: number, script: string) {
+  /**
+   * @param script the worker program (it answers the messages below with its own op table)
+   * @param runLocal runs the calling thread's slab: the same op table as the script's
+   *   (the registration kernels by default; the analysis kernels reuse this pool with theirs)
+   */
+  constructor(
+    threads: number,
+    script: string,
+    private readonly runLocal: (b: Buffers, op: string, args: unknown, k0: number, k1: number) => number | number[] = runOp as never,
+  ) {
     this.threads = Math.max(1, threads);
     for (let t = 0; t < this.threads - 1; t++) {
       const w = new Worker(script);
@@ -107,7 +116,7 @@ export class WorkerPoolExecutor implements Executor {
       );
     }
     const [k0, k1] = parts[parts.length - 1];
-    const mine = runOp(this.bufs, op, args, k0, k1);
+    const mine = this.runLocal(this.bufs, op, args, k0, k1);
     const others = await Promise.all(results);
     others.push(mine);
     this.opTimes.set(op, (this.opTimes.get(op) ?? 0) + performance.now() - t0);

@@ -40,13 +40,17 @@ export interface JobCatalog {
 
 /** The kinds registered with the job runner (src-main/jobs/kinds.ts), with the processing schemas. */
 export async function defaultJobCatalog(): Promise<JobCatalog> {
-  const [{ registeredJobKinds, jobKindCanStopEarly }, { processingJobKinds }] = await Promise.all([import('../jobs/kinds'), import('../../src-shared/processing/jobs')]);
+  const [{ registeredJobKinds, jobKindCanStopEarly }, { processingJobKinds }, { analysisJobKinds }] = await Promise.all([
+    import('../jobs/kinds'),
+    import('../../src-shared/processing/jobs'),
+    import('../../src-shared/analysis/jobs'),
+  ]);
   return {
     kinds: () => registeredJobKinds().filter((k) => !k.startsWith('diagnostics.')),
     info(kind) {
       // diagnostics.* (crash, sleep) exist for the runner's own tests: never for a client.
       if (kind.startsWith('diagnostics.') || !registeredJobKinds().includes(kind)) return undefined;
-      const p = processingJobKinds[kind];
+      const p = processingJobKinds[kind] ?? analysisJobKinds[kind];
       const info: JobKindInfo = p ? { params: p.params, inputs: p.inputs } : {};
       if (jobKindCanStopEarly(kind)) info.canStopEarly = true;
       return info;

@@ -375,7 +375,7 @@ export const useToolsStore = defineStore('tools', () => {
    * Runs one operation as a host job and adds its outputs as layers. Returns the new layer ids
    * (empty on failure or cancel; the message is in `error`).
    */
-  async function run(label: string, kind: ProcessingJobKind, params: Record<string, unknown>, inputs: ToolLayer[], outputs: Output[], note?: (r: Record<string, unknown> | undefined) => string | null): Promise<string[]> {
+  async function run(label: string, kind: ProcessingJobKind | `analysis.${string}`, params: Record<string, unknown>, inputs: ToolLayer[], outputs: Output[], note?: (r: Record<string, unknown> | undefined) => string | null): Promise<string[]> {
     if (running.value) return [];
     error.value = null;
     lastNote.value = null;
@@ -398,7 +398,8 @@ export const useToolsStore = defineStore('tools', () => {
         added.push(layersSink().add(vol, { ...o, hostId: r.volumes[i].id }));
       });
       notifyLayersChanged();
-      undoStack.value = [...undoStack.value, { label, added, replaced: [] }];
+      // An operation that only measures (no layers) leaves nothing to undo.
+      if (added.length) undoStack.value = [...undoStack.value, { label, added, replaced: [] }];
       lastNote.value = note?.(r.result) ?? null;
       return added;
     } catch (e) {
@@ -829,6 +830,9 @@ export const useToolsStore = defineStore('tools', () => {
     cropWholeImage,
     setPreviewEnabled,
     updatePreview,
+    /** For other tool sections (stores/analysis.ts): run a job with this panel's progress, cancel, errors and undo. */
+    runOperation: run,
+    layerOf: layer,
   };
 });
 

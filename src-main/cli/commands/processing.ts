@@ -14,15 +14,15 @@ import { ThreadJobRunner } from '../../jobs/thread-runner';
 import { JobCancelledError } from '../../jobs/types';
 import { radiusFromMm } from '../../../src-shared/processing/morphology';
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
-interface Parsed {
+export interface Parsed {
   positional: string[];
   flags: Map<string, string | true>;
 }
 
 /** --name value, --name=value, or a bare --flag; `valued` lists the options that take a value. */
-function parse(verb: string, args: string[], valued: string[], bare: string[]): Parsed {
+export function parse(verb: string, args: string[], valued: string[], bare: string[]): Parsed {
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
   const alias: Record<string, string> = { '-o': '--out' };
@@ -44,7 +44,7 @@ function parse(verb: string, args: string[], valued: string[], bare: string[]): 
   return { positional, flags };
 }
 
-function num(p: Parsed, name: string): number | undefined {
+export function num(p: Parsed, name: string): number | undefined {
   const v = p.flags.get(name);
   if (v === undefined) return undefined;
   const x = Number(v);
@@ -52,14 +52,14 @@ function num(p: Parsed, name: string): number | undefined {
   return x;
 }
 
-function str(p: Parsed, name: string, allowed?: string[]): string | undefined {
+export function str(p: Parsed, name: string, allowed?: string[]): string | undefined {
   const v = p.flags.get(name);
   if (v === undefined) return undefined;
   if (v === true || (allowed && !allowed.includes(v))) throw new UsageError(`${name} must be one of ${allowed?.join(', ')}, got '${v}'`);
   return v;
 }
 
-function outPath(p: Parsed, inputs: string[]): string {
+export function outPath(p: Parsed, inputs: string[]): string {
   const o = p.flags.get('--out');
   if (typeof o !== 'string') throw new UsageError('give the output file with -o <file.nii[.gz]>');
   if (!/\.nii(\.gz)?$/i.test(o)) throw new UsageError(`output ${o}: the name must end in .nii or .nii.gz`);
@@ -67,20 +67,20 @@ function outPath(p: Parsed, inputs: string[]): string {
   return o;
 }
 
-function inputs(p: Parsed, n: number, names: string[]): string[] {
+export function inputs(p: Parsed, n: number, names: string[]): string[] {
   if (p.positional.length < n) throw new UsageError(`missing ${names.slice(p.positional.length).join(' and ')}`);
   if (p.positional.length > n) throw new UsageError(`unexpected argument '${p.positional[n]}'`);
   return p.positional;
 }
 
-async function read(path: string, io: CliIO, firstFrameOnly = false): Promise<Volume> {
+export async function read(path: string, io: CliIO, firstFrameOnly = false): Promise<Volume> {
   const { volume } = await readNiftiFile(path);
   if (firstFrameOnly && volume.frames > 1) io.err(`note: ${path} has ${volume.frames} volumes; only the first is used`);
   return volume;
 }
 
 /** Runs one job with progress on stderr (when it is a terminal) and Ctrl-C to cancel. */
-async function runJob(kind: string, params: unknown, vols: Volume[], p: Parsed, io: CliIO) {
+export async function runJob(kind: string, params: unknown, vols: Volume[], p: Parsed, io: CliIO) {
   const runner = new ThreadJobRunner();
   const ac = new AbortController();
   const onSigint = () => ac.abort();
@@ -109,7 +109,7 @@ function fmt(v: number[], d = 4): string {
 }
 
 /** Wraps a verb: usage errors → 2, cancellation → 130, other errors → 1, all prefixed. */
-function verb(name: string, summary: string, usage: string[], body: (args: string[], io: CliIO) => Promise<number>): CliCommand {
+export function verb(name: string, summary: string, usage: string[], body: (args: string[], io: CliIO) => Promise<number>): CliCommand {
   return {
     summary,
     usage: usage.join('\n'),
@@ -133,7 +133,7 @@ function verb(name: string, summary: string, usage: string[], body: (args: strin
 }
 
 /** Prefixes job errors (grid mismatches…) with the files involved. */
-async function withFiles<T>(files: string[], f: () => Promise<T>): Promise<T> {
+export async function withFiles<T>(files: string[], f: () => Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (err) {
@@ -142,7 +142,7 @@ async function withFiles<T>(files: string[], f: () => Promise<T>): Promise<T> {
   }
 }
 
-const COMMON = ['  -o, --out <file>     output NIfTI (.nii or .nii.gz), written atomically', '  --quiet              no progress display'];
+export const COMMON = ['  -o, --out <file>     output NIfTI (.nii or .nii.gz), written atomically', '  --quiet              no progress display'];
 
 // ---------------------------------------------------------------------------------------
 

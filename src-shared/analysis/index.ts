@@ -1,0 +1,10 @@
+/** Image analysis operations (filters, equalisation, distance maps, mask comparison, label statistics, Chan–Vese). */
+export * from './common';
+export * from './kernels';
+export * from './filters';
+export * from './equalize';
+export * from './distance';
+export * from './compare-masks';
+export * from './label-stats';
+export * from './chan-vese';
+export * from './jobs';

@@ -1,0 +1,326 @@
+/**
+ * The heavy loops of the image-analysis operations as slab kernels over named Float32
+ * buffers, so that they run on every core: the same table runs inline (one thread, tests and
+ * small images) and in the kernel threads of src-main/workers/analysis-kernels.ts, whose pool
+ * is the registration's WorkerPoolExecutor (SharedArrayBuffers, the last slab on the calling
+ * thread). An op gets the slab [k0, k1) of `nSlices` (slices of k unless its comment says
+ * otherwise) plus `offset`, so a caller can run a volume in chunks (progress, cancel).
+ *
+ * Edges: every kernel replicates the border voxel (scipy mode='nearest', ITK zero-flux).
+ */
+import { gaussianHalfKernel, smoothXY, smoothZ } from '../registration/gaussian';
+
+export type Dims = [number, number, number];
+export type Buffers = Map<string, Float32Array>;
+
+export interface KernelArgMap {
+  /** Gaussian pass 1 (i and j), in place allowed; sigma in voxels, truncated at `truncate`·σ. */
+  smoothXY: { src: string; dst: string; dims: Dims; sigma: [number, number, number]; truncate: number; offset?: number };
+  /** Gaussian pass 2 (k): src → dst (distinct buffers). */
+  smoothZ: { src: string; dst: string; dims: Dims; sigma: [number, number, number]; truncate: number; offset?: number };
+  /**
+   * Median of the (2r+1) box around each voxel, src → dst, for integer-valued src within
+   * [lo, lo + bins): a sliding histogram along i (Huang), exact.
+   */
+  medianHist: { src: string; dst: string; dims: Dims; radius: [number, number, number]; lo: number; bins: number; offset?: number };
+  /** The same for any values: quickselect per voxel (slower). */
+  medianSelect: { src: string; dst: string; dims: Dims; radius: [number, number, number]; offset?: number };
+  /**
+   * One pass of the exact squared Euclidean distance transform (Felzenszwalb–Huttenlocher) in
+   * place on `buf` (0 at features, +Infinity elsewhere before the first pass), along `axis`
+   * with `spacing` mm. Slabs: of k for axes 0 and 1, of j for axis 2.
+   */
+  edtPass: { buf: string; dims: Dims; axis: 0 | 1 | 2; spacing: number; offset?: number; binary?: boolean };
+}
+export type KernelName = keyof KernelArgMap;
+
+function buf(b: Buffers, name: string): Float32Array {
+  const a = b.get(name);
+  if (!a) throw new Error(`analysis kernel: unknown buffer '${name}'`);
+  return a;
+}
+
+const kernelCache = new Map<string, Float32Array>();
+function kernel(sigma: number, truncate: number): Float32Array {
+  const key = `${sigma}/${truncate}`;
+  let k = kernelCache.get(key);
+  if (!k) kernelCache.set(key, (k = gaussianHalfKernel(sigma, truncate)));
+  return k;
+}
+
+type KernelFn<K extends KernelName> = (b: Buffers, a: KernelArgMap[K], k0: number, k1: number) => number;
+
+export const KERNELS: { [K in KernelName]: KernelFn<K> } = {
+  smoothXY(b, a, k0, k1) {
+    const o = a.offset ?? 0;
+    const kx = kernel(a.dims[0] > 1 ? a.sigma[0] : 0, a.truncate), ky = kernel(a.dims[1] > 1 ? a.sigma[1] : 0, a.truncate);
+    smoothXY(buf(b, a.src), buf(b, a.dst), a.dims[0], a.dims[1], kx, ky, k0 + o, k1 + o);
+    return 0;
+  },
+  smoothZ(b, a, k0, k1) {
+    const o = a.offset ?? 0;
+    const kz = kernel(a.dims[2] > 1 ? a.sigma[2] : 0, a.truncate);
+    smoothZ(buf(b, a.src), buf(b, a.dst), a.dims[0], a.dims[1], a.dims[2], kz, k0 + o, k1 + o);
+    return 0;
+  },
+  medianHist(b, a, k0, k1) {
+    medianHistSlab(buf(b, a.src), buf(b, a.dst), a.dims, a.radius, a.lo, a.bins, k0 + (a.offset ?? 0), k1 + (a.offset ?? 0));
+    return 0;
+  },
+  medianSelect(b, a, k0, k1) {
+    medianSelectSlab(buf(b, a.src), buf(b, a.dst), a.dims, a.radius, k0 + (a.offset ?? 0), k1 + (a.offset ?? 0));
+    return 0;
+  },
+  edtPass(b, a, k0, k1) {
+    edtPassSlab(buf(b, a.buf), a.dims, a.axis, a.spacing, k0 + (a.offset ?? 0), k1 + (a.offset ?? 0), a.binary ?? false);
+    return 0;
+  },
+};
+
+/** Runs one kernel on one slab (kernel threads and the inline executor). */
+export function runKernel(b: Buffers, op: KernelName, args: unknown, k0: number, k1: number): number {
+  const fn = KERNELS[op] as KernelFn<KernelName>;
+  if (!fn) throw new Error(`analysis: unknown kernel '${op}'`);
+  return fn(b, args as never, k0, k1);
+}
+
+/** Runs kernels over slabs; buffers made through it are visible to its threads. */
+export interface SlabExecutor {
+  readonly threads: number;
+  alloc(name: string, length: number): Float32Array;
+  get(name: string): Float32Array;
+  free(name: string): void;
+  run<K extends KernelName>(op: K, args: KernelArgMap[K], nSlices: number): Promise<unknown[]>;
+}
+
+/** One thread: every kernel runs here. */
+export class InlineSlabExecutor implements SlabExecutor {
+  readonly threads = 1;
+  private readonly bufs: Buffers = new Map();
+  alloc(name: string, length: number): Float32Array {
+    const a = new Float32Array(length);
+    this.bufs.set(name, a);
+    return a;
+  }
+  get(name: string): Float32Array {
+    return buf(this.bufs, name);
+  }
+  free(name: string): void {
+    this.bufs.delete(name);
+  }
+  async run<K extends KernelName>(op: K, args: KernelArgMap[K], nSlices: number): Promise<unknown[]> {
+    return [runKernel(this.bufs, op, args, 0, nSlices)];
+  }
+}
+
+// --------------------------------------------------------------------------------------
+// Median
+
+const clampi = (v: number, n: number) => (v < 0 ? 0 : v >= n ? n - 1 : v);
+
+/** Row starts of the (2ry+1)(2rz+1) rows around row (j, k), clamped (duplicates at edges count twice, as mode='nearest'). */
+function windowRows(j: number, k: number, nx: number, ny: number, nz: number, ry: number, rz: number, out: Int32Array): number {
+  let t = 0;
+  for (let dz = -rz; dz <= rz; dz++) {
+    const kk = clampi(k + dz, nz);
+    for (let dy = -ry; dy <= ry; dy++) out[t++] = (kk * ny + clampi(j + dy, ny)) * nx;
+  }
+  return t;
+}
+
+export function medianHistSlab(src: Float32Array, dst: Float32Array, dims: Dims, radius: Dims, lo: number, bins: number, k0: number, k1: number): void {
+  const [nx, ny, nz] = dims;
+  const [rx, ry, rz] = radius;
+  const hist = new Int32Array(bins + 1);
+  const rows = new Int32Array((2 * ry + 1) * (2 * rz + 1));
+  const total = (2 * rx + 1) * rows.length;
+  const half = (total - 1) >> 1;
+  let m = 0; // current median bin, kept between rows (neighbouring rows have similar medians)
+  for (let k = k0; k < k1; k++) {
+    for (let j = 0; j < ny; j++) {
+      const R = windowRows(j, k, nx, ny, nz, ry, rz, rows);
+      // Window at i = 0: columns clamp(-rx..rx).
+      let lt = 0; // voxels in the window with bin < m
+      for (let d = -rx; d <= rx; d++) {
+        const c = clampi(d, nx);
+        for (let t = 0; t < R; t++) {
+          const v = (src[rows[t] + c] - lo) | 0;
+          hist[v]++;
+          if (v < m) lt++;
+        }
+      }
+      const out = (k * ny + j) * nx;
+      for (let i = 0; ; ) {
+        while (lt > half) lt -= hist[--m];
+        while (lt + hist[m] <= half) lt += hist[m++];
+        dst[out + i] = m + lo;
+        if (++i === nx) break;
+        const cOut = i - 1 - rx < 0 ? 0 : i - 1 - rx;
+        const cIn = i + rx >= nx ? nx - 1 : i + rx;
+        for (let t = 0; t < R; t++) {
+          const r = rows[t];
+          const vo = (src[r + cOut] - lo) | 0;
+          const vi = (src[r + cIn] - lo) | 0;
+          hist[vo]--;
+          hist[vi]++;
+          // Branch-free (noise makes these comparisons unpredictable): (v − m) >>> 31 = (v < m).
+          lt += ((vi - m) >>> 31) - ((vo - m) >>> 31);
+        }
+      }
+      // Empty the histogram: remove the last window (i = nx − 1).
+      for (let d = -rx; d <= rx; d++) {
+        const c = clampi(nx - 1 + d, nx);
+        for (let t = 0; t < R; t++) hist[(src[rows[t] + c] - lo) | 0]--;
+      }
+    }
+  }
+}
+
+/** k-th smallest of a[0..n) (a is reordered). */
+function select(a: Float64Array, n: number, kth: number): number {
+  let l = 0, r = n - 1;
+  while (r > l) {
+    const x = a[(l + r) >> 1];
+    let i = l, j = r;
+    while (i <= j) {
+      while (a[i] < x) i++;
+      while (a[j] > x) j--;
+      if (i <= j) {
+        const t = a[i]; a[i] = a[j]; a[j] = t;
+        i++; j--;
+      }
+    }
+    if (kth <= j) r = j;
+    else if (kth >= i) l = i;
+    else break;
+  }
+  return a[kth];
+}
+
+export function medianSelectSlab(src: Float32Array, dst: Float32Array, dims: Dims, radius: Dims, k0: number, k1: number): void {
+  const [nx, ny, nz] = dims;
+  const [rx, ry, rz] = radius;
+  const rows = new Int32Array((2 * ry + 1) * (2 * rz + 1));
+  const w = new Float64Array((2 * rx + 1) * rows.length);
+  const half = (w.length - 1) >> 1;
+  for (let k = k0; k < k1; k++) {
+    for (let j = 0; j < ny; j++) {
+      const R = windowRows(j, k, nx, ny, nz, ry, rz, rows);
+      const out = (k * ny + j) * nx;
+      for (let i = 0; i < nx; i++) {
+        let n = 0;
+        for (let d = -rx; d <= rx; d++) {
+          const c = clampi(i + d, nx);
+          for (let t = 0; t < R; t++) w[n++] = src[rows[t] + c];
+        }
+        dst[out + i] = select(w, n, half);
+      }
+    }
+  }
+}
+
+// --------------------------------------------------------------------------------------
+// Exact Euclidean distance transform (Felzenszwalb & Huttenlocher, "Distance transforms of
+// sampled functions", 2012): the squared distance is separable, one lower envelope of
+// parabolas per line and axis; with spacing s the parabola of voxel p is (s·(q − p))² + f(p).
+
+/** d[q] = min_p (s·(q − p))² + f[p] for one line of length n (f may hold +Infinity). */
+export function edt1d(f: Float64Array, n: number, s: number, d: Float64Array, v: Int32Array, z: Float64Array): void {
+  let k = -1;
+  for (let q = 0; q < n; q++) {
+    const fq = f[q];
+    if (fq === Infinity) continue;
+    const xq = q * s;
+    if (k < 0) {
+      k = 0;
+      v[0] = q;
+      z[0] = -Infinity;
+      z[1] = Infinity;
+      continue;
+    }
+    // z[0] = −∞ stops the loop at k = 0: the first parabola is never removed from the left.
+    let p = v[k];
+    let x = (fq + xq * xq - (f[p] + p * s * p * s)) / (2 * (xq - p * s));
+    while (x <= z[k]) {
+      p = v[--k];
+      x = (fq + xq * xq - (f[p] + p * s * p * s)) / (2 * (xq - p * s));
+    }
+    k++;
+    v[k] = q;
+    z[k] = x;
+    z[k + 1] = Infinity;
+  }
+  if (k < 0) {
+    d.fill(Infinity, 0, n);
+    return;
+  }
+  k = 0;
+  for (let q = 0; q < n; q++) {
+    const xq = q * s;
+    while (z[k + 1] < xq) k++;
+    const p = v[k];
+    const dx = xq - p * s;
+    d[q] = dx * dx + f[p];
+  }
+}
+
+/** Lines gathered per block: strided lines are copied B at a time so that reads are contiguous. */
+const BLOCK = 16;
+
+export function edtPassSlab(data: Float32Array, dims: Dims, axis: 0 | 1 | 2, s: number, k0: number, k1: number, binary = false): void {
+  const [nx, ny, nz] = dims;
+  const plane = nx * ny;
+  const n = dims[axis];
+  const f = new Float64Array(n * BLOCK);
+  const d = new Float64Array(n);
+  const v = new Int32Array(n);
+  const z = new Float64Array(n + 1);
+  const line = (base: number, stride: number, count: number) => {
+    // gather `count` lines (base + t, step `stride`) → f[t·n + q]
+    for (let q = 0; q < n; q++) {
+      const o = base + q * stride;
+      for (let t = 0; t < count; t++) f[t * n + q] = data[o + t];
+    }
+    for (let t = 0; t < count; t++) {
+      const ft = f.subarray(t * n, t * n + n);
+      edt1d(ft, n, s, d, v, z);
+      ft.set(d);
+    }
+    for (let q = 0; q < n; q++) {
+      const o = base + q * stride;
+      for (let t = 0; t < count; t++) data[o + t] = f[t * n + q];
+    }
+  };
+  if (axis === 0 && binary) {
+    // First pass of a binary feature map: the 1D distance to the nearest feature along the
+    // row by two scans, no parabolas needed (f is 0 or +∞ here).
+    for (let k = k0; k < k1; k++)
+      for (let j = 0; j < ny; j++) {
+        const o = (k * ny + j) * nx;
+        let last = -Infinity;
+        for (let i = 0; i < nx; i++) {
+          if (data[o + i] === 0) last = i;
+          d[i] = i - last;
+        }
+        last = Infinity;
+        for (let i = nx - 1; i >= 0; i--) {
+          if (data[o + i] === 0) last = i;
+          const g = Math.min(d[i], last - i) * s;
+          data[o + i] = g * g;
+        }
+      }
+  } else if (axis === 0) {
+    const fl = f.subarray(0, n);
+    for (let k = k0; k < k1; k++)
+      for (let j = 0; j < ny; j++) {
+        const o = (k * ny + j) * nx;
+        for (let i = 0; i < nx; i++) fl[i] = data[o + i];
+        edt1d(fl, nx, s, d, v, z);
+        for (let i = 0; i < nx; i++) data[o + i] = d[i];
+      }
+  } else if (axis === 1) {
+    for (let k = k0; k < k1; k++) for (let i0 = 0; i0 < nx; i0 += BLOCK) line(k * plane + i0, nx, Math.min(BLOCK, nx - i0));
+  } else {
+    for (let j = k0; j < k1; j++) for (let i0 = 0; i0 < nx; i0 += BLOCK) line(j * nx + i0, plane, Math.min(BLOCK, nx - i0));
+  }
+}
