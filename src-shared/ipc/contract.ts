@@ -161,6 +161,16 @@ export const requestSchemas = {
       overwrite: z.boolean().optional(),
     })
     .strict(),
+  /** Writes a workspace file (JSON text, see src-shared/workspace), atomically. */
+  'workspace.save': z
+    .object({
+      path: fsPath.refine((p) => /\.json$/i.test(p), 'must end in .json'),
+      text: z.string().max(4_000_000),
+      overwrite: z.boolean().optional(),
+    })
+    .strict(),
+  /** Reads a workspace file's text (at most 4 MB). */
+  'workspace.read': z.object({ path: fsPath }).strict(),
   /**
    * Browser host only: files dropped from the desktop (the page cannot see their paths)
    * are copied into a private staging folder; call again with the same uploadId to add
@@ -311,6 +321,8 @@ export interface Results {
   'volume.release': { released: number };
   'volume.export': { path: string; bytes: number };
   'transform.save': { path: string; bytes: number };
+  'workspace.save': { path: string; bytes: number };
+  'workspace.read': { path: string; text: string };
   'upload.files': { uploadId: string; dir: string; paths: string[] };
   'job.start': { jobId: string };
   'job.cancel': { cancelled: boolean };
