@@ -105,8 +105,8 @@ describe('workspaces in the browser host (Chromium)', () => {
     await page.selectOption('[data-testid=registration-moving]', { label: 'pet' });
     await page.fill('[data-testid=registration-tx]', '6');
     await page.press('[data-testid=registration-tx]', 'Enter');
-    await page.fill('[data-testid=registration-tz]', '-2');
-    await page.press('[data-testid=registration-tz]', 'Tab');
+    await page.fill('[data-testid=registration-ty]', '4');
+    await page.press('[data-testid=registration-ty]', 'Tab');
     await page.click('[data-testid=registration-close]');
 
     // Layer inspector: the PET becomes an overlay named "FLT" in Hot at 60 %, own contrast;
