@@ -15,6 +15,7 @@ import { useLayerUiStore } from './stores/layer-ui';
 import { useRegistrationStore } from './stores/registration';
 import { useDemonsStore } from './stores/demons';
 import { useTransformFileStore } from './stores/transform-file';
+import { useWorkspaceStore } from './stores/workspace';
 
 const app = createApp(App);
 app.use(createPinia());
@@ -28,6 +29,36 @@ useLayerUiStore().setExportBackend({
   hasNativeDialogs: async () => (await api.info()).nativeDialogs,
   saveDialog: async (defaultPath) => (await api.openDialog('save-nifti', defaultPath))[0] ?? null,
   exportVolume: (hostId, path, overwrite) => api.exportVolume(hostId, path, { overwrite }),
+  // Outputs go to the folder last written to, else ~/Documents, else home (never a DICOM folder).
+  async defaultFolder() {
+    const last = await api.getSetting('output.lastFolder').catch(() => null);
+    if (typeof last === 'string' && last && (await api.listFolder(last).then(() => true, () => false))) return last;
+    const home = (await api.info()).homeDir.replace(/[\\/]+$/, '');
+    const docs = `${home}/Documents`;
+    return (await api.listFolder(docs).then(() => true, () => false)) ? docs : home;
+  },
+  rememberFolder: (folder) => api.setSetting('output.lastFolder', folder),
+});
+void useWorkspaceStore().setBackend({
+  readText: (path) => api.readWorkspace(path),
+  writeText: (path, text, overwrite) => api.saveWorkspace(path, text, overwrite),
+  exportVolume: (hostId, path, overwrite) => api.exportVolume(hostId, path, { overwrite }),
+  async openFile(path) {
+    const r = await api.openImage(path);
+    return { volume: r.volume, modality: String(r.volume.metadata.Modality ?? ''), name: r.header.name, warnings: r.warnings, hostId: r.header.id };
+  },
+  async openDicom(folder, want) {
+    const scan = await api.scanDicom([folder]);
+    const same = (a: readonly number[], b?: number[]) => !b || a.slice(0, 3).every((x, i) => x === b[i]);
+    const s =
+      scan.series.find((x) => (!want?.uid || x.seriesInstanceUid === want.uid) && same(x.dims, want?.dims)) ??
+      scan.series.find((x) => want?.uid && x.seriesInstanceUid === want.uid);
+    if (!s) throw new Error(`no series ${want?.uid ? `with UID ${want.uid} ` : ''}in ${folder} (it has ${scan.series.map((x) => x.description || x.seriesInstanceUid).join(', ') || 'no DICOM series'})`);
+    const r = await api.loadSeries(scan.scanId, s.id);
+    return { volume: r.volume, modality: String(r.volume.metadata.Modality ?? s.modality ?? ''), name: r.header.name, warnings: r.warnings, hostId: r.header.id };
+  },
+  getSetting: (k) => api.getSetting(k),
+  setSetting: (k, v) => api.setSetting(k, v),
 });
 useRegistrationStore().setBackend({
   startJob: (kind, args, inputs, onProgress) => api.startJob(kind, args, inputs, { onProgress }),

@@ -122,10 +122,12 @@ describe('export layer', () => {
         seen.push(`${h} ${p} ${overwrite}`);
         return { path: p, bytes: 1 };
       },
+      defaultFolder: async () => '/home/u/Documents',
     });
     images.addLayer(vol(), { role: 'main', name: 'CT', source: '/data/series1', hostId: 'h1' });
     await ui.startExport();
     expect(ui.exportOpen).toBe(false);
-    expect(seen).toEqual(['/data/series1/CT.nii.gz', 'h1 /out/x.nii.gz true']);
+    // Proposed in the output folder, never inside the DICOM series' folder.
+    expect(seen).toEqual(['/home/u/Documents/CT.nii.gz', 'h1 /out/x.nii.gz true']);
   });
 });

@@ -81,7 +81,7 @@ describe('registration job kinds', () => {
     const params = { transform: 'rigid' as const, metric: 'msd' as const };
     const messages: string[] = [];
     const res = await runner.run('registration.affine', params, [fixed, moving], { transfer: 'copy', onProgress: (_f, msg) => messages.push(msg) });
-    expect(messages.some((s) => /^Affine level \d\/\d, iteration \d+, metric /.test(s))).toBe(true);
+    expect(messages.some((s) => /^Rigid level \d\/\d, iteration \d+, metric /.test(s))).toBe(true);
     const direct = await registerAffine(fixed, moving, params);
     const lps = res.values!.matrixLps as number[], ras = res.values!.matrixRas as number[];
     for (let i = 0; i < 16; i++) expect(lps[i]).toBeCloseTo(direct.matrixLps[i], 6);

@@ -117,7 +117,9 @@ describe('tools store', () => {
     expect(host.calls).toEqual([{ kind: 'processing.threshold', args: { lower: 60, lowerInclusive: false, relative: false, inside: 1, outside: 0 }, inputs: ['ct'] }]);
     expect(ids).toHaveLength(1);
     const layer = images.images.find((i) => i.id === ids[0])!;
-    expect(layer.name).toBe('Threshold > 60 of CT');
+    // Short name, full provenance (issue 15 item 4).
+    expect(layer.name).toBe('Threshold > 60');
+    expect(layer.provenance).toBe('Threshold > 60 of CT');
     expect(layer.role).toBe('overlay');
     expect(layer.hostId).toBe('h1');
     const m = layer.volume;
@@ -171,7 +173,8 @@ describe('tools store', () => {
     tools.forms.morphology.shape = 'box';
     const [e] = await tools.applyMorphology();
     expect(host.calls[1]).toEqual({ kind: 'processing.morphology', args: { operation: 'erode', shape: 'box', radius: 1, iterations: 1 }, inputs: [images.images.find((i) => i.id === t)!.hostId] });
-    expect(images.images.find((i) => i.id === e)!.name).toBe('Erode (box r1) of Threshold > 60 of CT');
+    expect(images.images.find((i) => i.id === e)!.name).toBe('Erode (box r1)');
+    expect(images.images.find((i) => i.id === e)!.provenance).toBe('Erode (box r1) of Threshold > 60 of CT');
     // The 4×4×4 body eroded with a 3×3×3 box: the 2×2 interior in-plane; outside the image
     // counts as foreground (ITK's convention), so the first and last slices keep it.
     const ev = images.images.find((i) => i.id === e)!.volume;
@@ -186,7 +189,8 @@ describe('tools store', () => {
     let dc = 0;
     for (const x of dv.data) dc += x;
     expect(dc).toBe(4 * 4 * 4 - 16);
-    expect(images.images.find((i) => i.id === d)!.name).toMatch(/^Difference of /);
+    expect(images.images.find((i) => i.id === d)!.name).toBe('Difference');
+    expect(images.images.find((i) => i.id === d)!.provenance).toMatch(/^Difference of /);
     const [f] = await tools.applyFillHoles();
     expect(host.calls[3].kind).toBe('processing.fillHoles');
     const [lc] = await tools.applyLargestComponent();
@@ -338,14 +342,16 @@ describe('tools store', () => {
     expect(host.calls[0].inputs[1]).toBe('ct');
     expect(host.held.get(host.calls[0].inputs[0])).toBe(other);
     const av = images.images.find((i) => i.id === a)!;
-    expect(av.name).toBe('MR aligned to CT');
+    expect(av.name).toBe('MR aligned');
+    expect(av.provenance).toBe('MR aligned to CT');
     expect(av.volume.origin.map((x) => +x.toFixed(6))).toEqual(vol.origin.map((x) => +x.toFixed(6)));
     expect(tools.lastNote).toMatch(/^Translation .* mm \(LPS\)$/);
     tools.forms.resample.source = a;
     tools.forms.resample.interpolation = 'nearest';
     const [r] = await tools.applyResample();
     expect(host.calls[1]).toMatchObject({ kind: 'processing.resample', args: { interpolation: 'nearest', fill: 0 } });
-    expect(images.images.find((i) => i.id === r)!.name).toBe('MR aligned to CT on the grid of CT');
+    expect(images.images.find((i) => i.id === r)!.name).toBe('MR aligned resampled');
+    expect(images.images.find((i) => i.id === r)!.provenance).toBe('MR aligned to CT on the grid of CT');
   });
 
   it('a failed job leaves a clear message and no layer; cancel says cancelled; bad parameters never reach the host', async () => {
@@ -369,6 +375,9 @@ describe('tools store', () => {
     s = setup();
     s.tools.forms.morphology.source = s.images.main!.id;
     s.tools.forms.morphology.radius = -2;
+    // Mask inputs must be masks: dilating the CT "as a mask" would binarise it (issue 15 item 9).
+    await expect(s.tools.applyMorphology()).rejects.toThrow(/CT is not a mask \(label image\)/);
+    s.images.updateLayer(s.images.main!.id, { isLabel: true });
     await expect(s.tools.applyMorphology()).rejects.toThrow(/radius/);
     expect(s.host.calls).toHaveLength(0);
   });

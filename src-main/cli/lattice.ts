@@ -18,6 +18,7 @@ const groups: Array<() => Promise<{ commands: CommandTable }>> = [
   () => import('./commands/processing'),
   () => import('./commands/register'),
   () => import('./commands/analysis'),
+  () => import('./commands/workspace'),
 ];
 
 async function findCommand(verb: string): Promise<CliCommand | undefined> {

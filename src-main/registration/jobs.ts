@@ -134,7 +134,7 @@ export async function runRegistrationJob(
         signal,
         // The optimiser has no fixed iteration count: the fraction within a level only tends to 1.
         onProgress: (q) =>
-          ctx.onProgress((0.9 * (q.level - 1 + q.iteration / (q.iteration + 50))) / q.levels, `Affine level ${q.level}/${q.levels}, iteration ${q.iteration}, metric ${q.metric.toPrecision(5)}`),
+          ctx.onProgress((0.9 * (q.level - 1 + q.iteration / (q.iteration + 50))) / q.levels, `${p.transform === 'affine' ? 'Affine' : 'Rigid'} level ${q.level}/${q.levels}, iteration ${q.iteration}, metric ${q.metric.toPrecision(5)}`),
       });
       ctx.onProgress(0.95, 'Resampling the moving image');
       const warped = await warpVolume(fixed, moving, { matrixLps: res.matrixLps, threads: t });

@@ -4,7 +4,7 @@
  * dispatcher into their transport; only `dialogs` differs (native in Electron, absent
  * in the browser, where the page uses fs.list instead).
  */
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -264,6 +264,27 @@ export class Services {
         const { writeTransformFile } = await import('../io/transform-file');
         await writeTransformFile(path, a.matrixLps);
         return { path, bytes: (await stat(path)).size };
+      },
+
+      'workspace.save': async (a) => {
+        const path = resolve(a.path);
+        const dirOk = await stat(dirname(path)).then((s) => s.isDirectory(), () => false);
+        if (!dirOk) throw new IpcError('not-found', `workspace.save: folder ${dirname(path)} does not exist`);
+        if (!a.overwrite && (await stat(path).then(() => true, () => false))) {
+          throw new IpcError('exists', `workspace.save: ${path} already exists (pass overwrite: true to replace it)`);
+        }
+        const bytes = new TextEncoder().encode(a.text);
+        await writeFileAtomic(path, [bytes]);
+        return { path, bytes: bytes.length };
+      },
+      'workspace.read': async (a) => {
+        const path = resolve(a.path);
+        const st = await stat(path).catch(() => {
+          throw new IpcError('not-found', `workspace.read: ${path} does not exist`);
+        });
+        if (!st.isFile()) throw new IpcError('bad-input', `workspace.read: ${path} is not a file`);
+        if (st.size > 4_000_000) throw new IpcError('bad-input', `workspace.read: ${path} is ${st.size} bytes; a workspace is a small JSON file (at most 4 MB)`);
+        return { path, text: await readFile(path, 'utf8') };
       },
 
       'upload.files': (a) => this.uploads.put(a.uploadId, a.files),

@@ -169,6 +169,15 @@ export class LatticeApi {
     return this.invoke('transform.save', { path, text, overwrite });
   }
 
+  /** Writes a workspace JSON file atomically (see src-shared/workspace). */
+  saveWorkspace(path: string, text: string, overwrite = false): Promise<{ path: string; bytes: number }> {
+    return this.invoke('workspace.save', { path, text, overwrite });
+  }
+
+  readWorkspace(path: string): Promise<{ path: string; text: string }> {
+    return this.invoke('workspace.read', { path });
+  }
+
   listFolder(path?: string, showHidden?: boolean): Promise<FolderListing> {
     return this.invoke('fs.list', { path, showHidden });
   }

@@ -40,6 +40,11 @@ export interface PlaneLayer {
   worldTransform?: Mat4;
   /** Checkerboard compare: drawn opaque on every other square of this side (mm) instead of blended. */
   checkerMm?: number;
+  /**
+   * A mask in the layer's own space (a masked image's mask): where it is 0 the layer counts
+   * as outside (NaN: black when shown, transparent as an overlay) under any window/level.
+   */
+  clip?: Volume;
 }
 
 export interface PlaneState {
@@ -109,6 +114,8 @@ export class SliceRenderer {
   /** R, G, B planes of a colour main image (null for scalar images). */
   private rgbValues: Float32Array[] | null = null;
   private readonly lutIds = new WeakMap<Uint8ClampedArray, number>();
+  private readonly clipIds = new WeakMap<Volume, number>();
+  private clipBuf: Float32Array | undefined;
   private nextLutId = 1;
   /** Pixels the overlays coloured in the last composite (for tests and the status). */
   overlayPixels = 0;
@@ -184,12 +191,17 @@ export class SliceRenderer {
     const keep = new Set<Volume>();
     for (const l of others) {
       keep.add(l.volume);
-      const key = `${planeKey} ${l.isLabel ? 'n' : 'l'} ${l.worldTransform ? l.worldTransform.join(',') : 'id'}`;
+      const key = `${planeKey} ${l.isLabel ? 'n' : 'l'} ${l.worldTransform ? l.worldTransform.join(',') : 'id'} ${l.clip ? this.clipId(l.clip) : ''}`;
       let e = this.samples.get(l.volume);
       if (e && e.key === key) continue;
       const values = samplePlane(isRgb(l.volume) ? rgbChannels(l.volume)[0] : l.volume, grid, s.cursor, l.isLabel ? 'nearest' : 'linear', s.frame, e?.values, l.worldTransform);
       // Colour layers: G and B planes too.
       const rgb = isRgb(l.volume) ? [values, ...[1, 2].map((c) => samplePlane(rgbChannels(l.volume)[c], grid, s.cursor, 'linear', s.frame, e?.rgb?.[c], l.worldTransform))] : undefined;
+      if (l.clip) {
+        // Outside the clipping mask: NaN, drawn as nothing (black/transparent) under any window.
+        const m = (this.clipBuf = samplePlane(l.clip, grid, s.cursor, 'nearest', 0, this.clipBuf, l.worldTransform));
+        for (const plane of rgb ?? [values]) for (let i = 0; i < plane.length; i++) if (!(m[i] !== 0 && m[i] === m[i])) plane[i] = NaN;
+      }
       e = { values, key, rgb };
       this.samples.set(l.volume, e);
       remap = true;
@@ -233,6 +245,15 @@ export class SliceRenderer {
       return performance.now() - t0;
     }
     return 0;
+  }
+
+  private clipId(v: Volume): number {
+    let id = this.clipIds.get(v);
+    if (id === undefined) {
+      id = this.nextLutId++;
+      this.clipIds.set(v, id);
+    }
+    return id;
   }
 
   private lutId(l: Uint8ClampedArray): number {

@@ -71,6 +71,15 @@ export interface LoadedImage extends LayerLook {
   hostId?: string;
   /** Registration transform (pull-back: display world → this layer's world); absent = identity. */
   worldTransform?: Mat4;
+  /** How it was made, in full ("Dilate (ball r2) of Threshold > 60 of CT"): tooltips and the Info tab. */
+  provenance?: string;
+  /** Warnings of its loading (shown while it is the image in view). */
+  warnings?: string[];
+  /**
+   * A mask on the same grid (a masked image's mask): where it is 0 the layer is drawn black
+   * under any window/level, whatever value is stored there. Display only.
+   */
+  clip?: Volume;
 }
 
 export interface PreviewLayer extends LayerLook {
@@ -86,9 +95,26 @@ export interface AddLayerOptions extends Partial<LayerLook> {
   hostId?: string;
   units?: string;
   visible?: boolean;
+  provenance?: string;
+  warnings?: string[];
+  clip?: Volume;
 }
 
-export type LayerPatch = Partial<Pick<LoadedImage, 'nickname' | 'visible' | 'opacity' | 'colormap' | 'window' | 'level' | 'isLabel' | 'role' | 'worldTransform'>>;
+export type LayerPatch = Partial<Pick<LoadedImage, 'nickname' | 'visible' | 'opacity' | 'colormap' | 'window' | 'level' | 'isLabel' | 'role' | 'worldTransform' | 'source' | 'clip'>>;
+
+/** `name`, or `name 2`, `name 3`… so that no two layers share a title. */
+export function uniqueName(name: string, taken: Iterable<string>): string {
+  const set = new Set(taken);
+  if (!set.has(name)) return name;
+  let n = 2;
+  while (set.has(`${name} ${n}`)) n++;
+  return `${name} ${n}`;
+}
+
+/** True when a layer is one of the user's files (loaded from, or written to, an absolute path). */
+export function isSavedLayer(l: Pick<LoadedImage, 'source'>): boolean {
+  return /^([A-Za-z]:)?[\\/]/.test(l.source);
+}
 
 export function unitsFor(modality: string, metadata: Volume['metadata']): string {
   const m = modality.toUpperCase();
@@ -182,7 +208,10 @@ export const useImagesStore = defineStore('images', () => {
       id: `img${nextId++}`,
       volume: markRaw(input.volume),
       units: input.units ?? unitsFor(input.modality, input.volume.metadata),
+      ...(input.clip ? { clip: markRaw(input.clip) } : {}),
     } as LoadedImage;
+    // Names are unique (demons runs, repeated operations): "Warped", "Warped 2"…
+    if (img.role !== 'main') img.name = uniqueName(img.name, images.value.map(layerTitle));
     if (img.role === 'main') {
       // A new main image replaces the whole session (ITK-SNAP: "load as main image").
       const gone = images.value;

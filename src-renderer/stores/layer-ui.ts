@@ -6,11 +6,17 @@
  * shows a path field. The host writes to a temporary file and renames it (volume.export →
  * writeNiftiFile), refuses to replace an existing file unless asked, and we never pass a
  * layer's own source file as the target.
+ *
+ * The proposed path is <output folder>/<layer name>.nii.gz: the folder last written to, else
+ * the backend's default (~/Documents, else home), never a DICOM series' folder; the name
+ * follows the layer chosen. A written layer's `source` becomes its file (it is then saved).
  */
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { imageFormatOf } from '../../src-shared/image/file-formats';
 import { useImagesStore, layerTitle } from './images';
+import { isSavedLayer, useImagesStore, layerTitle } from './images';
+import { baseOf, dirOf } from '../../src-shared/workspace/workspace';
 
 export interface ExportBackend {
   /** True where a native save dialog exists (Electron). */
@@ -18,7 +24,14 @@ export interface ExportBackend {
   /** Native save dialog: the chosen path, or null when cancelled. */
   saveDialog(defaultPath: string): Promise<string | null>;
   exportVolume(hostId: string, path: string, overwrite: boolean): Promise<{ path: string; bytes: number }>;
+  /** Where outputs go by default: the folder last written to (remembered), else ~/Documents or home. */
+  defaultFolder?(): Promise<string>;
+  /** Remembers the folder of a file just written (next session's default). */
+  rememberFolder?(folder: string): Promise<void>;
 }
+
+/** How long a "Wrote …" message stays on screen. */
+export const MESSAGE_MS = 8000;
 
 export type InspectorTab = 'general' | 'contrast' | 'colormap' | 'info' | 'metadata';
 
@@ -38,7 +51,38 @@ export const useLayerUiStore = defineStore('layerUi', () => {
   const exportMessage = ref('');
   const exportError = ref('');
   const exporting = ref(false);
+  /** Folder of the last file written (export, workspace); '' until known. */
+  const outputFolder = ref('');
   let backend: ExportBackend | null = null;
+  let messageTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** Shows a short message (bottom right) that goes away by itself. */
+  function notify(text: string) {
+    exportMessage.value = text;
+    if (messageTimer) clearTimeout(messageTimer);
+    messageTimer = text ? setTimeout(() => (exportMessage.value = ''), MESSAGE_MS) : null;
+  }
+
+  /** Folders of the open DICOM series: outputs never go there. */
+  function isDicomFolder(folder: string): boolean {
+    const norm = (s: string) => s.replace(/[\\/]+$/, '');
+    return images.images.some((l) => isSavedLayer(l) && !/\.[A-Za-z0-9]+(\.gz)?$/.test(l.source) && (norm(folder) === norm(l.source) || norm(folder).startsWith(norm(l.source) + '/')));
+  }
+
+  /** The folder outputs are proposed in (see the header comment). */
+  async function outputFolderNow(): Promise<string> {
+    if (outputFolder.value && !isDicomFolder(outputFolder.value)) return outputFolder.value;
+    const d = (await backend?.defaultFolder?.().catch(() => '')) ?? '';
+    if (d && !isDicomFolder(d)) outputFolder.value = d;
+    return outputFolder.value;
+  }
+
+  /** Remembers where a file was written. */
+  function wroteTo(path: string) {
+    const dir = dirOf(path);
+    outputFolder.value = dir;
+    void backend?.rememberFolder?.(dir).catch(() => undefined);
+  }
 
   function setExportBackend(b: ExportBackend) {
     backend = b;
@@ -55,12 +99,19 @@ export const useLayerUiStore = defineStore('layerUi', () => {
     if (t) tab.value = t;
   }
 
-  function defaultExportPath(id: string): string {
+  /** <folder>/<layer name>.nii.gz (the folder of `current` when given, else the output folder). */
+  function defaultExportPath(id: string, folder = outputFolder.value): string {
     const l = images.layer(id);
     if (!l) return '';
-    const folder = l.source && !/\.nii(\.gz)?$/i.test(l.source) ? l.source : l.source.replace(/[\\/][^\\/]*$/, '');
     const sep = folder.includes('\\') && !folder.includes('/') ? '\\' : '/';
     return folder ? `${folder.replace(/[\\/]$/, '')}${sep}${exportFileName(layerTitle(l))}` : exportFileName(layerTitle(l));
+  }
+
+  /** The export dialog's layer changed: same folder, the new layer's name. */
+  function exportLayerChanged(id: string) {
+    const p = exportPath.value.trim();
+    const folder = p && baseOf(p) !== p ? dirOf(p) : outputFolder.value;
+    exportPath.value = defaultExportPath(id, folder);
   }
 
   /** File ▸ Export layer…: native dialog in Electron, else the dialog with a path field. */
@@ -69,7 +120,8 @@ export const useLayerUiStore = defineStore('layerUi', () => {
     if (!target) return;
     selectedId.value = target;
     exportError.value = '';
-    exportMessage.value = '';
+    notify('');
+    await outputFolderNow();
     exportPath.value = defaultExportPath(target);
     if (backend && (await backend.hasNativeDialogs().catch(() => false))) {
       const p = await backend.saveDialog(exportPath.value);
@@ -83,7 +135,7 @@ export const useLayerUiStore = defineStore('layerUi', () => {
   /** Writes layer `id` to `path` (.nii / .nii.gz). Returns true when written. */
   async function exportTo(id: string, path: string, overwrite = false): Promise<boolean> {
     exportError.value = '';
-    exportMessage.value = '';
+    notify('');
     const l = images.layer(id);
     try {
       if (!l) throw new Error('That layer is no longer loaded.');
@@ -97,7 +149,11 @@ export const useLayerUiStore = defineStore('layerUi', () => {
       exporting.value = true;
       const hostId = await images.hostVolumeId(id);
       const r = await backend.exportVolume(hostId, p, overwrite);
-      exportMessage.value = `Wrote ${r.path} (${(r.bytes / 1048576).toFixed(1)} MB)`;
+      notify(`Wrote ${r.path} (${(r.bytes / 1048576).toFixed(1)} MB)`);
+      wroteTo(r.path);
+      // The layer is now saved in that file (a new main image no longer asks about it).
+      const now = images.layer(id);
+      if (now && !isSavedLayer(now)) images.updateLayer(id, { source: r.path });
       exportOpen.value = false;
       return true;
     } catch (e) {
@@ -117,7 +173,12 @@ export const useLayerUiStore = defineStore('layerUi', () => {
     exportMessage,
     exportError,
     exporting,
+    outputFolder,
     setExportBackend,
+    notify,
+    outputFolderNow,
+    wroteTo,
+    exportLayerChanged,
     select,
     openInspector,
     startExport,

@@ -7,7 +7,7 @@
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
 import type { Volume } from '../../src-shared/image/volume';
-import { type ImageRole, useImagesStore } from './images';
+import { type ImageRole, isSavedLayer, useImagesStore } from './images';
 
 export interface SeriesSummary {
   /** Opaque id the backend understands for loadSeries (with scanId). */
@@ -77,7 +77,7 @@ export interface LoaderBackend {
   addRecentFolder(path: string): Promise<void>;
 }
 
-export type LoadingPhase = 'idle' | 'scanning' | 'choose' | 'ask-role' | 'loading';
+export type LoadingPhase = 'idle' | 'scanning' | 'choose' | 'ask-role' | 'confirm-discard' | 'loading';
 
 export const useLoadingStore = defineStore('loading', () => {
   const images = useImagesStore();
@@ -233,9 +233,22 @@ export const useLoadingStore = defineStore('loading', () => {
     await load('main');
   }
 
-  async function load(role: ImageRole) {
+  /** Layers made in this session and not written to a file (lost when a new main image replaces them). */
+  function unsavedLayers() {
+    return images.images.filter((l) => l.role !== 'main' && !isSavedLayer(l));
+  }
+
+  /**
+   * Loads the picked series. A new MAIN image replaces every layer: when some were made here
+   * and never saved, the dialog asks first (phase 'confirm-discard'); `discard` confirms.
+   */
+  async function load(role: ImageRole, discard = false) {
     const s = pending.value;
     if (!s) return;
+    if (role === 'main' && !discard && unsavedLayers().length) {
+      phase.value = 'confirm-discard';
+      return;
+    }
     phase.value = 'loading';
     progress.value = 0;
     progressText.value = `Loading ${s.description || 'series'}…`;
@@ -251,7 +264,7 @@ export const useLoadingStore = defineStore('loading', () => {
         ctl.signal,
       );
       if (ctl.signal.aborted) throw new Error('Loading was cancelled.');
-      images.add({ name: r.name, role, volume: r.volume, modality: r.modality, source: s.folder, hostId: r.hostId });
+      images.add({ name: r.name, role, volume: r.volume, modality: r.modality, source: s.folder, hostId: r.hostId, warnings: r.warnings ?? [] });
       warnings.value = r.warnings ?? [];
       loadedAt.value = performance.now();
       progress.value = 1;
@@ -290,6 +303,7 @@ export const useLoadingStore = defineStore('loading', () => {
     scanDropped,
     pick,
     load,
+    unsavedLayers,
     cancelLoad,
   };
 });

@@ -11,7 +11,9 @@
  * Parameters are checked with the same zod schemas the host applies (processingJobParams), so
  * a bad value is reported before any job starts.
  *
- * Results become new layers named after the operation ("Threshold > 60 of CT"): masks as label
+ * Results become new layers with short names ("Threshold > 60", "Dilate (ball r2)"; the images
+ * store makes them unique: "Threshold > 60 2") and their full provenance ("Dilate (ball r2) of
+ * Threshold > 60 of CT", tooltips and the Info tab): masks as label
  * overlays, images as additional images; a masked image is shown in the main image's place and
  * follows the side panel's window/level. Undo removes the layers the last operation added (and
  * restores any it replaced). Layers go through a small `LayerSink` (default: the images store's
@@ -52,7 +54,12 @@ export interface ToolLayer {
   volume: Volume;
   hostId?: string;
   isLabel?: boolean;
+  /** How it was made ("Threshold > 60 of CT"); absent for a loaded image. */
+  provenance?: string;
 }
+
+/** Full provenance of a layer: how it was made, else its name. */
+export const provenanceOf = (l: ToolLayer) => l.provenance || l.name;
 
 export interface NewLayer {
   role: 'additional' | 'overlay';
@@ -61,6 +68,7 @@ export interface NewLayer {
   isLabel: boolean;
   colormap?: string;
   opacity?: number;
+  provenance?: string;
 }
 
 /** Where results go (the layer model of the layers issue, or the images store). */
@@ -88,7 +96,7 @@ export function imagesStoreSink(): LayerSink {
   const following = new Set<string>();
   let stopFollow: (() => void) | null = null;
   const sink: LayerSink = {
-    list: () => images.images.map((i) => ({ id: i.id, name: layerTitle(i), role: i.role, volume: i.volume, hostId: i.hostId, isLabel: i.isLabel })),
+    list: () => images.images.map((i) => ({ id: i.id, name: layerTitle(i), role: i.role, volume: i.volume, hostId: i.hostId, isLabel: i.isLabel, provenance: i.provenance })),
     add(volume, o) {
       const main = images.main;
       const id = images.addLayer(volume, {
@@ -97,6 +105,7 @@ export function imagesStoreSink(): LayerSink {
         hostId: o.hostId,
         isLabel: o.isLabel,
         source: o.name,
+        ...(o.provenance ? { provenance: o.provenance } : {}),
         ...(o.colormap ? { colormap: o.colormap } : {}),
         ...(o.opacity !== undefined ? { opacity: o.opacity } : {}),
         ...(o.isLabel ? { modality: 'SEG', units: '' } : { modality: main?.modality ?? '', units: main?.units }),
@@ -351,6 +360,13 @@ export const useToolsStore = defineStore('tools', () => {
     return l;
   }
 
+  /** A mask input: a label layer (dilating a CT "as a mask" would silently binarise it). */
+  function maskLayer(id: string, what: string): ToolLayer {
+    const l = layer(id);
+    if (!l.isLabel) throw new Error(`${what}: ${l.name} is not a mask (label image). Choose a mask, or mark the layer as a label image in the Layer Inspector.`);
+    return l;
+  }
+
   async function hostIdOf(l: ToolLayer): Promise<string> {
     if (l.hostId) return l.hostId;
     // Made in the renderer (e.g. drawn): the host needs a copy to run jobs on it.
@@ -369,6 +385,7 @@ export const useToolsStore = defineStore('tools', () => {
     isLabel: boolean;
     colormap?: string;
     opacity?: number;
+    provenance?: string;
   }
 
   /**
@@ -466,8 +483,8 @@ export const useToolsStore = defineStore('tools', () => {
     const src = layer(f.source);
     const params = thresholdParamsFromForm();
     const isLabel = params.inside !== 'image' && params.outside !== 'image' && [params.inside, params.outside].every((v) => v === 0 || v === 1);
-    const name = `${thresholdLabel(f)} of ${src.name}`;
-    const ids = await run(thresholdLabel(f), 'processing.threshold', params, [src], [{ name, role: isLabel ? 'overlay' : 'additional', isLabel, colormap: isLabel ? MASK_COLOURS.threshold : undefined, opacity: isLabel ? 0.5 : undefined }]);
+    const name = thresholdLabel(f);
+    const ids = await run(thresholdLabel(f), 'processing.threshold', params, [src], [{ name, provenance: `${name} of ${provenanceOf(src)}`, role: isLabel ? 'overlay' : 'additional', isLabel, colormap: isLabel ? MASK_COLOURS.threshold : undefined, opacity: isLabel ? 0.5 : undefined }]);
     if (ids.length) {
       setPreviewEnabled(false);
       if (isLabel) preferMask(ids[0]);
@@ -478,7 +495,7 @@ export const useToolsStore = defineStore('tools', () => {
   async function applyOtsu() {
     const src = layer(forms.otsu.source);
     let value: number | null = null;
-    const ids = await run('Otsu threshold', 'processing.otsu', jobParams('processing.otsu', { bins: forms.otsu.bins }), [src], [{ name: `Otsu of ${src.name}`, role: 'overlay', isLabel: true, colormap: MASK_COLOURS.threshold, opacity: 0.5 }], (r) => {
+    const ids = await run('Otsu threshold', 'processing.otsu', jobParams('processing.otsu', { bins: forms.otsu.bins }), [src], [{ name: 'Otsu', provenance: `Otsu of ${provenanceOf(src)}`, role: 'overlay', isLabel: true, colormap: MASK_COLOURS.threshold, opacity: 0.5 }], (r) => {
       value = typeof r?.threshold === 'number' ? r.threshold : null;
       return value === null ? null : `Otsu threshold: ${fmt(value)}`;
     });
@@ -501,9 +518,11 @@ export const useToolsStore = defineStore('tools', () => {
   async function applyMask() {
     const f = forms.mask;
     const img = layer(f.image);
-    const m = layer(f.mask);
+    const m = maskLayer(f.mask, 'Mask');
     const background = f.backgroundMode === 'minimum' ? imageMinimum(img.id) : f.background;
-    const ids = await run('Mask', 'processing.mask', jobParams('processing.mask', { background }), [img, m], [{ name: `Masked ${img.name}`, role: 'additional', isLabel: false }], () => `Background ${fmt(background)}`);
+    const ids = await run('Mask', 'processing.mask', jobParams('processing.mask', { background }), [img, m], [{ name: `Masked ${img.name}`, provenance: `${provenanceOf(img)} masked by ${provenanceOf(m)}`, role: 'additional', isLabel: false }], () => `Background ${fmt(background)}`);
+    // Outside the mask is drawn black under any window/level, whatever value it holds.
+    for (const id of ids) images.layer(id) && images.updateLayer(id, { clip: m.volume });
     // What the user masked for: look at it (in the main image's place, same window/level).
     if (ids.length) layersSink().show(ids[0]);
     return ids;
@@ -511,14 +530,14 @@ export const useToolsStore = defineStore('tools', () => {
 
   async function applyMorphology() {
     const f = forms.morphology;
-    const src = layer(f.source);
     const opName = { dilate: 'Dilate', erode: 'Erode', open: 'Open', close: 'Close' }[f.operation];
+    const src = maskLayer(f.source, opName);
     // A radius in mm becomes per-axis voxel radii (anisotropic spacing: a true ball in mm).
     const radius = f.radiusUnits === 'mm' ? radiusFromMm(f.radius, src.volume.spacing) : f.radius;
     const r = f.radiusUnits === 'mm' ? `${fmt(f.radius)} mm` : `r${f.radius}`;
     const label = `${opName} (${f.shape} ${r}${f.iterations > 1 ? ` ×${f.iterations}` : ''})`;
     const ids = await run(label, 'processing.morphology', jobParams('processing.morphology', { operation: f.operation, shape: f.shape, radius, iterations: f.iterations }), [src], [
-      { name: `${label} of ${src.name}`, role: 'overlay', isLabel: true, colormap: MASK_COLOURS.derived, opacity: 0.5 },
+      { name: label, provenance: `${label} of ${provenanceOf(src)}`, role: 'overlay', isLabel: true, colormap: MASK_COLOURS.derived, opacity: 0.5 },
     ], () => (Array.isArray(radius) ? `Radius in voxels (i, j, k): ${radius.join(', ')}` : null));
     if (ids.length) preferMask(ids[0]);
     return ids;
@@ -526,8 +545,8 @@ export const useToolsStore = defineStore('tools', () => {
 
   async function applyFillHoles() {
     const f = forms.fillHoles;
-    const src = layer(f.source);
-    const ids = await run('Fill holes', 'processing.fillHoles', jobParams('processing.fillHoles', { sliceWise: f.sliceWise }), [src], [{ name: `Filled ${src.name}`, role: 'overlay', isLabel: true, colormap: MASK_COLOURS.derived, opacity: 0.5 }], (r) =>
+    const src = maskLayer(f.source, 'Fill holes');
+    const ids = await run('Fill holes', 'processing.fillHoles', jobParams('processing.fillHoles', { sliceWise: f.sliceWise }), [src], [{ name: 'Filled', provenance: `Filled ${provenanceOf(src)}`, role: 'overlay', isLabel: true, colormap: MASK_COLOURS.derived, opacity: 0.5 }], (r) =>
       typeof r?.filled === 'number' ? `${r.filled} voxels filled` : null,
     );
     if (ids.length) preferMask(ids[0]);
@@ -536,9 +555,9 @@ export const useToolsStore = defineStore('tools', () => {
 
   async function applyLargestComponent() {
     const f = forms.largestComponent;
-    const src = layer(f.source);
+    const src = maskLayer(f.source, 'Largest component');
     const ids = await run('Largest component', 'processing.largestComponent', jobParams('processing.largestComponent', { connectivity: f.connectivity }), [src], [
-      { name: `Largest component of ${src.name}`, role: 'overlay', isLabel: true, colormap: MASK_COLOURS.derived, opacity: 0.5 },
+      { name: 'Largest component', provenance: `Largest component of ${provenanceOf(src)}`, role: 'overlay', isLabel: true, colormap: MASK_COLOURS.derived, opacity: 0.5 },
     ], (r) => (typeof r?.components === 'number' ? `${r.components} components; kept ${r.voxels} voxels` : null));
     if (ids.length) preferMask(ids[0]);
     return ids;
@@ -546,10 +565,10 @@ export const useToolsStore = defineStore('tools', () => {
 
   async function applyCombine() {
     const f = forms.combine;
-    const a = layer(f.a);
-    const b = layer(f.b);
+    const a = maskLayer(f.a, 'Combine');
+    const b = maskLayer(f.b, 'Combine');
     const word = { union: 'Union', intersection: 'Intersection', difference: 'Difference', xor: 'XOR' }[f.operation];
-    const ids = await run(word, 'processing.combine', jobParams('processing.combine', { operation: f.operation }), [a, b], [{ name: `${word} of ${a.name}, ${b.name}`, role: 'overlay', isLabel: true, colormap: MASK_COLOURS.combined, opacity: 0.5 }]);
+    const ids = await run(word, 'processing.combine', jobParams('processing.combine', { operation: f.operation }), [a, b], [{ name: word, provenance: `${word} of ${provenanceOf(a)}, ${provenanceOf(b)}`, role: 'overlay', isLabel: true, colormap: MASK_COLOURS.combined, opacity: 0.5 }]);
     if (ids.length) preferMask(ids[0]);
     return ids;
   }
@@ -643,7 +662,7 @@ export const useToolsStore = defineStore('tools', () => {
           // ITK-SNAP); the engine's box is [start, end) per axis.
           jobParams('processing.crop', { box: { start: [0, 1, 2].map((a) => Math.min(f.start[a], f.end[a])) as Vec3, end: [0, 1, 2].map((a) => Math.max(f.start[a], f.end[a]) + 1) as Vec3 } })
         : jobParams('processing.crop', { worldBox: { a: [...f.start] as Vec3, b: [...f.end] as Vec3 } });
-    return run('Crop', 'processing.crop', params, [src], [{ name: `Cropped ${src.name}`, role: src.isLabel ? 'overlay' : 'additional', isLabel: !!src.isLabel, colormap: src.isLabel ? MASK_COLOURS.derived : undefined, opacity: src.isLabel ? 0.5 : undefined }], (r) => {
+    return run('Crop', 'processing.crop', params, [src], [{ name: `Cropped ${src.name}`, provenance: `Cropped ${provenanceOf(src)}`, role: src.isLabel ? 'overlay' : 'additional', isLabel: !!src.isLabel, colormap: src.isLabel ? MASK_COLOURS.derived : undefined, opacity: src.isLabel ? 0.5 : undefined }], (r) => {
       const b = r?.box as { start: Vec3; end: Vec3 } | undefined;
       return b ? `Kept voxels ${b.start.join(',')} – ${b.end.map((x) => x - 1).join(',')} (inclusive)` : null;
     });
@@ -653,7 +672,7 @@ export const useToolsStore = defineStore('tools', () => {
     const f = forms.align;
     const m = layer(f.moving);
     const fx = layer(f.fixed);
-    return run('Align centres', 'processing.align', jobParams('processing.align', { mode: f.mode }), [m, fx], [{ name: `${m.name} aligned to ${fx.name}`, role: m.isLabel ? 'overlay' : 'additional', isLabel: !!m.isLabel }], (r) => {
+    return run('Align centres', 'processing.align', jobParams('processing.align', { mode: f.mode }), [m, fx], [{ name: `${m.name} aligned`, provenance: `${provenanceOf(m)} aligned to ${provenanceOf(fx)}`, role: m.isLabel ? 'overlay' : 'additional', isLabel: !!m.isLabel }], (r) => {
       const t = r?.translation as Vec3 | undefined;
       return t ? `Translation ${t.map((x) => x.toFixed(2)).join(', ')} mm (LPS)` : null;
     });
@@ -664,7 +683,7 @@ export const useToolsStore = defineStore('tools', () => {
     const s = layer(f.source);
     const ref_ = layer(f.reference);
     return run('Resample', 'processing.resample', jobParams('processing.resample', { interpolation: f.interpolation, fill: f.fill }), [s, ref_], [
-      { name: `${s.name} on the grid of ${ref_.name}`, role: s.isLabel ? 'overlay' : 'additional', isLabel: !!s.isLabel },
+      { name: `${s.name} resampled`, provenance: `${provenanceOf(s)} on the grid of ${provenanceOf(ref_)}`, role: s.isLabel ? 'overlay' : 'additional', isLabel: !!s.isLabel },
     ]);
   }
 

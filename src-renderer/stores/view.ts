@@ -37,6 +37,10 @@ export const useViewStore = defineStore('view', () => {
   /** Volume shown of a 4D image (0-based). */
   const frame = ref(0);
   const cameras = reactive<Record<ViewName, ViewCamera>>({ axial: fresh(), coronal: fresh(), sagittal: fresh() });
+  /** World point under the mouse in a view (null when the mouse is outside the views). */
+  const hoverWorld = ref<Vec3 | null>(null);
+  /** The views' image strip (switching the shown image) folded to one button. */
+  const thumbsCollapsed = ref(false);
 
   const geometry = computed(() => images.main?.volume ?? null);
 
@@ -118,6 +122,8 @@ export const useViewStore = defineStore('view', () => {
 
   return {
     cursor,
+    hoverWorld,
+    thumbsCollapsed,
     convention,
     showCrosshair,
     frame,

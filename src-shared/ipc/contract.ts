@@ -165,6 +165,16 @@ export const requestSchemas = {
       overwrite: z.boolean().optional(),
     })
     .strict(),
+  /** Writes a workspace file (JSON text, see src-shared/workspace), atomically. */
+  'workspace.save': z
+    .object({
+      path: fsPath.refine((p) => /\.json$/i.test(p), 'must end in .json'),
+      text: z.string().max(4_000_000),
+      overwrite: z.boolean().optional(),
+    })
+    .strict(),
+  /** Reads a workspace file's text (at most 4 MB). */
+  'workspace.read': z.object({ path: fsPath }).strict(),
   /**
    * Reads an ITK transform file (.txt/.tfm/.mat/.h5/.hdf5, or Lattice's 4×4 matrix text) as
    * the 4×4 LPS pull-back (fixed world → moving world) a layer's worldTransform holds.
@@ -333,6 +343,8 @@ export interface Results {
   'transform.save': { path: string; bytes: number };
   'transform.load': { matrixLps: number[]; description: string };
   'transform.write': { path: string; bytes: number };
+  'workspace.save': { path: string; bytes: number };
+  'workspace.read': { path: string; text: string };
   'upload.files': { uploadId: string; dir: string; paths: string[] };
   'job.start': { jobId: string };
   'job.cancel': { cancelled: boolean };

@@ -138,6 +138,7 @@ describe('layers: overlay, cursor inspector, contrast, colour maps, export', () 
       const editor = page.locator('[data-testid=colormap-editor]');
       const pts = JSON.parse((await editor.getAttribute('data-points'))!) as [number, number][];
       expect(pts.length).toBe(4);
+      await editor.scrollIntoViewIfNeeded();
       const box = (await editor.boundingBox())!;
       const sx = box.width / 300;
       const sy = box.height / 150;
@@ -235,6 +236,7 @@ describe('layers: overlay, cursor inspector, contrast, colour maps, export', () 
       await page.click('[data-tab=colormap]');
       await page.click('[data-colormap=jet]');
       const editor = page.locator('[data-testid=colormap-editor]');
+      await editor.scrollIntoViewIfNeeded(); // the inspector is a movable window of half the height
       const box = (await editor.boundingBox())!;
       const pts = JSON.parse((await editor.getAttribute('data-points'))!) as [number, number][];
       await page.mouse.move(box.x + pts[2][0] * (box.width / 300), box.y + pts[2][1] * (box.height / 150));

@@ -115,8 +115,10 @@ describe('Tools panel in the browser host (Chromium)', () => {
       const maskedB = await axialGrey(page);
       await page.screenshot({ path: path.join(artifacts, 'tools-masked-wide-window.png') });
       // …the original under the same window, with the same mask overlay on top (layer button).
+      // (Window/level acts on the image in view: the original gets the same window.)
       await page.click(`[data-view=axial] [data-layer-thumb="${mainId}"]`);
       await expect.poll(() => view.getAttribute('data-shown-layer')).toBe(mainId);
+      await setWindowLevel(page, 3000, 0);
       const origOverlayB = await axialGrey(page);
       await page.click(`[data-view=axial] [data-layer-thumb="${maskedId}"]`);
       await expect.poll(() => view.getAttribute('data-shown-layer')).toBe(maskedId);
@@ -202,13 +204,13 @@ describe('Tools panel in the browser host (Chromium)', () => {
       await expect.poll(() => page.locator('[data-testid=tools-undo]').textContent()).toContain('Crop');
       await expect.poll(() => page.locator('[data-testid=tools-note]').textContent()).toBe('Kept voxels 100,100,0 – 400,300,2 (inclusive)');
 
-      // A job that fails on the host (masks on different grids): its message is shown, no
-      // layer is added, and the app keeps working.
-      await page.click('[data-testid=tool-combine]');
-      await page.selectOption('[data-testid=combine-a]', { label: 'Threshold > 60 of 6.9 Colonoscopy' });
-      await page.selectOption('[data-testid=combine-b]', { label: 'Cropped 6.9 Colonoscopy' });
-      await page.click('[data-testid=combine-apply]');
-      expect(await waitForJob(page)).toBe('Union failed: combine union (mask 1 and mask 2): the images have different sizes (512×512×3 and 301×201×3); resample one onto the other first');
+      // A job that fails on the host (image and mask on different grids): its message is
+      // shown, no layer is added, and the app keeps working.
+      await page.click('[data-testid=tool-mask]');
+      await page.selectOption('[data-testid=mask-image]', { label: 'Cropped 6.9 Colonoscopy' });
+      await page.selectOption('[data-testid=mask-mask]', { label: 'Threshold > 60' });
+      await page.click('[data-testid=mask-apply]');
+      expect(await waitForJob(page)).toMatch(/^Mask failed: .*the images have different sizes \(301×201×3 and 512×512×3\); resample one onto the other first$/);
       await page.screenshot({ path: path.join(artifacts, 'tools-job-failed.png') });
       await expect.poll(() => page.locator('[data-testid=tools-undo]').textContent()).toContain('Crop');
 
@@ -217,7 +219,7 @@ describe('Tools panel in the browser host (Chromium)', () => {
       const view = page.locator('[data-view=axial]');
       const mainId = (await view.getAttribute('data-rendered-image'))!;
       const orig = await axialGrey(page, 1);
-      const thumb = page.locator('[data-view=axial] [data-layer-thumb]', { hasText: 'Cropped 6.9 Colonoscopy' });
+      const thumb = page.locator('[data-view=axial] [data-layer-thumb][title*="Cropped 6.9 Colonoscopy"]');
       await thumb.click();
       await expect.poll(() => view.getAttribute('data-shown-layer')).not.toBe(mainId);
       const cropped = await axialGrey(page, 1);

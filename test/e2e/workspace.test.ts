@@ -1,0 +1,191 @@
+// End-to-end: File ▸ Save workspace / Open workspace (issue 15). A real CT (DICOM) as the main
+// image, a NIfTI written here as a PET-like overlay, and two threshold masks made in the app
+// (not saved); then everything a workspace keeps is changed in the UI — contrast, nickname,
+// colour map, opacity, role, visibility, order, registration transform, cursor, zoom, view
+// convention — saved, and opened again from the File menu's recent list in a NEW page: the
+// three views must show the same pixels (plane canvases hashed, the views area screenshot
+// compared byte for byte). A workspace naming a missing file opens the rest and names it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import type { Mat3, Volume } from '../../src-shared/image/volume';
+import { readNiftiFile, writeNiftiFile } from '../../src-main/nifti/nifti-file';
+import { ARTIFACTS as artifacts, DATA as data, startApp, type E2eApp, clickView, nextFrames, openSeries, planeHash } from './helpers';
+
+const CT = path.join(data, 'dicom/ct_ge_lightspeed_3slice');
+const REF_DIR = path.join(data, 'reference/ct_ge_lightspeed_3slice');
+let app: E2eApp;
+let tmp = '';
+let petPath = '';
+
+beforeAll(async () => {
+  tmp = mkdtempSync(path.join(tmpdir(), 'lattice-ws-e2e-'));
+  const ref = (await readNiftiFile(path.join(REF_DIR, readdirSync(REF_DIR).find((f) => f.endsWith('.nii'))!))).volume;
+  // A PET-like float image on another grid (rotated 8° about z, coarser), over the CT.
+  const t = (8 * Math.PI) / 180;
+  const R = [Math.cos(t), -Math.sin(t), 0, Math.sin(t), Math.cos(t), 0, 0, 0, 1];
+  const D = ref.direction;
+  const n = ref.dims[0] * ref.dims[1] * ref.dims[2];
+  const pet = new Float32Array(n);
+  for (let i = 0; i < n; i++) pet[i] = Math.max(0, ref.data[i] * ref.rescaleSlope + ref.rescaleIntercept + 900) / 50;
+  const v: Volume = {
+    ...ref,
+    data: pet,
+    voxelType: 'float32',
+    rescaleSlope: 1,
+    rescaleIntercept: 0,
+    direction: [0, 1, 2].flatMap((r) => [0, 1, 2].map((c) => R[r * 3] * D[c] + R[r * 3 + 1] * D[3 + c] + R[r * 3 + 2] * D[6 + c])) as Mat3,
+    spacing: [ref.spacing[0] * 1.5, ref.spacing[1] * 1.5, ref.spacing[2]],
+    origin: [ref.origin[0] - 20, ref.origin[1] - 15, ref.origin[2]],
+    metadata: {},
+  };
+  petPath = path.join(tmp, 'pet.nii');
+  await writeNiftiFile(petPath, v);
+  app = await startApp();
+}, 300_000);
+
+afterAll(async () => {
+  await app?.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+async function threshold(page: Page, lower: number) {
+  await page.fill('[data-testid=threshold-lower]', String(lower));
+  await page.click('[data-testid=threshold-apply]');
+  await page.waitForFunction(() => !document.querySelector('[data-testid=tools-progress]'), null, { timeout: 60_000 });
+  expect(await page.locator('[data-testid=tools-error]').count()).toBe(0);
+}
+
+async function layerIds(page: Page): Promise<string[]> {
+  return page.$$eval('[data-testid=inspector-layer]', (els) => els.map((e) => e.getAttribute('data-layer-id')!));
+}
+
+/** What is on screen: the three planes' pixels and a screenshot of the views area. */
+async function onScreen(page: Page) {
+  await page.mouse.move(1, 1); // no hover read-out differences
+  // Not part of the picture: keyboard focus ring of a view, the "Opened workspace" message.
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  if (await page.locator('[data-testid=export-message]').count()) await page.click('[data-testid=export-message]');
+  await nextFrames(page);
+  await nextFrames(page);
+  const hashes = [await planeHash(page, 'axial'), await planeHash(page, 'coronal'), await planeHash(page, 'sagittal')];
+  const shot = await page.locator('main.views').screenshot();
+  const world = await page.getAttribute('[data-testid=cursor-inspector]', 'data-world');
+  return { hashes, shot, world };
+}
+
+describe('workspaces in the browser host (Chromium)', () => {
+  it('save → open in a new page: the same pixels on screen; a missing file is named and the rest opens', async () => {
+    const page = await app.newPage();
+    await page.setViewportSize({ width: 1400, height: 900 });
+    await openSeries(page, CT);
+    await openSeries(page, petPath, 'additional');
+    await threshold(page, 60);
+    await threshold(page, 200);
+
+    // Contrast of the main image (side panel), cursor, zoom, convention.
+    await page.fill('[data-testid=wl-window]', '1500');
+    await page.press('[data-testid=wl-window]', 'Enter');
+    await page.fill('[data-testid=wl-level]', '-300');
+    await page.press('[data-testid=wl-level]', 'Enter');
+    await clickView(page, 'axial', 0.42, 0.58);
+    const cor = (await page.locator('[data-view=coronal] [data-testid=view-input]').boundingBox())!;
+    await page.mouse.move(cor.x + cor.width / 2, cor.y + cor.height / 2);
+    await page.mouse.down({ button: 'right' });
+    await page.mouse.move(cor.x + cor.width / 2, cor.y + cor.height / 2 - 60, { steps: 4 });
+    await page.mouse.up({ button: 'right' });
+    await page.check('[data-testid=neurological]');
+
+    // A registration transform on the PET (Tools ▸ Registration, manual translation; first:
+    // choosing a moving layer makes it visible).
+    await page.click('[data-testid=menu-tools]');
+    await page.click('[data-testid=menu-registration]');
+    await page.selectOption('[data-testid=registration-moving]', { label: 'pet' });
+    await page.fill('[data-testid=registration-tx]', '6');
+    await page.press('[data-testid=registration-tx]', 'Enter');
+    await page.fill('[data-testid=registration-ty]', '4');
+    await page.press('[data-testid=registration-ty]', 'Tab');
+    await page.click('[data-testid=registration-close]');
+
+    // Layer inspector: the PET becomes an overlay named "FLT" in Hot at 60 %, own contrast;
+    // the second mask is hidden; the first mask goes above the PET.
+    await page.click('[data-testid=open-layer-inspector]');
+    const [, petId, mask1, mask2] = await layerIds(page);
+    await page.click(`[data-testid=inspector-layer][data-layer-id=${petId}]`);
+    await page.selectOption('[data-testid=layer-role]', 'overlay');
+    await page.fill('[data-testid=layer-nickname]', 'FLT');
+    await page.press('[data-testid=layer-nickname]', 'Enter');
+    await page.locator('[data-testid=layer-opacity]').evaluate((el: HTMLInputElement) => {
+      el.value = '60';
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await page.click('[data-tab=colormap]');
+    await page.click('[data-colormap=hot]');
+    await page.click('[data-tab=contrast]');
+    await page.fill('[data-testid=contrast-window]', '20');
+    await page.press('[data-testid=contrast-window]', 'Enter');
+    await page.locator(`[data-testid=inspector-layer][data-layer-id=${mask2}] input[type=checkbox]`).uncheck();
+    await page.click(`[data-testid=inspector-layer][data-layer-id=${mask1}] button[title="Move up"]`);
+    expect(await layerIds(page)).toEqual([(await layerIds(page))[0], mask1, petId, mask2]);
+    await page.click('[data-testid=layer-inspector] button[title=Close]');
+
+    const before = await onScreen(page);
+    await page.screenshot({ path: path.join(artifacts, 'workspace-before-save.png') });
+
+    // Save: the two masks (made here) are written beside the workspace, then the JSON.
+    await page.click('[data-testid=menu-file]');
+    await page.click('[data-testid=menu-save-workspace]');
+    const wsPath = path.join(tmp, 'study.workspace.json');
+    await page.fill('[data-testid=workspace-path]', wsPath);
+    await page.click('[data-testid=workspace-go]');
+    await page.waitForSelector('[data-testid=workspace-save-dialog]', { state: 'detached', timeout: 60_000 });
+    const ws = JSON.parse(readFileSync(wsPath, 'utf8'));
+    expect(ws.format).toBe('lattice-workspace');
+    expect(ws.layers.map((l: { role: string }) => l.role)).toEqual(['main', 'overlay', 'overlay', 'overlay']);
+    expect(ws.layers[0]).toMatchObject({ kind: 'dicom', file: CT, window: 1500, level: -300 });
+    expect(ws.layers[2]).toMatchObject({ file: 'pet.nii', kind: 'file', nickname: 'FLT', colormap: 'hot', opacity: 0.6, window: 20 });
+    expect(ws.layers[2].worldTransform).toHaveLength(16);
+    expect(ws.layers[3].visible).toBe(false);
+    for (const i of [1, 3]) {
+      expect(ws.layers[i].file).toMatch(/^study\.Threshold.*\.nii\.gz$/);
+      expect(existsSync(path.join(tmp, ws.layers[i].file))).toBe(true);
+    }
+    expect(ws.layout).toMatchObject({ convention: 'neurological' });
+    expect(ws.cameras.coronal.zoom).toBeGreaterThan(1.2);
+    // Saved: opening another main image no longer asks about unsaved layers.
+    expect(await page.evaluate(() => document.querySelectorAll('[data-testid=confirm-discard]').length)).toBe(0);
+
+    // A new page (fresh app state): File ▸ recent workspace.
+    const page2 = await app.newPage();
+    await page2.setViewportSize({ width: 1400, height: 900 });
+    await page2.click('[data-testid=menu-file]');
+    await page2.click('[data-testid=menu-recent-workspace]');
+    await page2.waitForFunction(() => document.querySelectorAll('[data-testid=cursor-row]').length === 4, null, { timeout: 60_000 });
+    await page2.waitForFunction(() => [...document.querySelectorAll('[data-view]')].every((v) => Number(v.getAttribute('data-render-count')) > 0), null, { timeout: 60_000 });
+    const after = await onScreen(page2);
+    await page2.screenshot({ path: path.join(artifacts, 'workspace-after-open.png') });
+    expect(after.world).toBe(before.world);
+    expect(after.hashes).toEqual(before.hashes);
+    writeFileSync(path.join(artifacts, 'workspace-views-before.png'), before.shot);
+    writeFileSync(path.join(artifacts, 'workspace-views-after.png'), after.shot);
+    expect(Buffer.compare(after.shot, before.shot), 'the views area differs from the saved session').toBe(0);
+    expect(await page2.inputValue('[data-testid=wl-window]')).toBe('1500');
+
+    // A workspace with a missing file: a clear message naming it; the rest opens.
+    const broken = { ...ws, layers: [...ws.layers, { ...ws.layers[1], file: 'gone.nii.gz', name: 'Gone' }] };
+    const brokenPath = path.join(tmp, 'broken.workspace.json');
+    writeFileSync(brokenPath, JSON.stringify(broken));
+    await page2.click('[data-testid=menu-file]');
+    await page2.click('[data-testid=menu-open-workspace]');
+    await page2.fill('[data-testid=workspace-path]', brokenPath);
+    await page2.click('[data-testid=workspace-go]');
+    await expect.poll(() => page2.locator('[data-testid=workspace-problems]').textContent(), { timeout: 60_000 }).toContain(`Gone (${path.join(tmp, 'gone.nii.gz')})`);
+    expect(await page2.locator('[data-testid=workspace-problems]').textContent()).toMatch(/does not exist/);
+    await expect.poll(() => page2.locator('[data-testid=cursor-row]').count()).toBe(4);
+    expect(app.errors.filter((e) => !/gone\.nii\.gz/.test(e))).toEqual([]);
+    await page.close();
+    await page2.close();
+  }, 120_000);
+});
