@@ -15,6 +15,7 @@ import { fixStoredBits, storedVoxelType, swapBytesInPlace } from './pixels';
 import { decodeCompressedFrame, isSupportedCompressed, TS, TS_NAMES } from './codecs/index';
 import { parseDataSet, readFileStart } from './read-header';
 import { dicomTagLines } from './tag-dictionary';
+import { tileRowOffset } from './mosaic';
 
 export interface LoadOptions {
   onProgress?: (done: number, total: number) => void;
@@ -125,12 +126,9 @@ export async function assembleVolume(group: VolumeGroup, opts: LoadOptions = {})
       if (flip) flipSliceRows(bytes, dst, nx * bpv, ny, rowTmp);
       return;
     }
-    const tilesPerRow = Math.ceil(Math.sqrt(r.mosaicCount));
-    const tr = Math.floor(tile / tilesPerRow);
-    const tc = tile % tilesPerRow;
     const rowBytes = nx * bpv;
     for (let y = 0; y < ny; y++) {
-      const s = ((tr * ny + y) * r.columns + tc * nx) * bpv;
+      const s = tileRowOffset(r, tile, y, bpv);
       bytes.set(src.subarray(s, s + rowBytes), dst + (flip ? ny - 1 - y : y) * rowBytes);
     }
   };

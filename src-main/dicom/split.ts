@@ -9,6 +9,7 @@
  */
 import type { Mat3, Vec3 } from '../../src-shared/image/volume';
 import type { ImageRecord } from './types';
+import { tileSize } from './mosaic';
 
 export interface SliceRef {
   record: ImageRecord;
@@ -156,7 +157,10 @@ function buildGroup(key: string, records: ImageRecord[], suffix: string, nParts:
   const ps = r0.pixelSpacing ?? [1, 1];
   if (!r0.pixelSpacing) warnings.push('no PixelSpacing: 1 mm assumed');
 
-  if (r0.mosaicCount > 1) return buildMosaic(key, records, suffix, warnings, row, col, normal, ps);
+  // UIH grids give every tile its own position: their tiles are stacked like plain slices.
+  const grid = r0.mosaicCount > 1 && !!r0.tilePositions;
+  if (grid) records = expandGridTiles(records);
+  else if (r0.mosaicCount > 1) return buildMosaic(key, records, suffix, warnings, row, col, normal, ps);
 
   const noPos = records.some((r) => !r.ipp);
   if (noPos) warnings.push('no ImagePositionPatient: slices stacked in instance order at 1 mm');
@@ -180,7 +184,7 @@ function buildGroup(key: string, records: ImageRecord[], suffix: string, nParts:
     frames = 1;
   }
   const slices: SliceRef[][] = [];
-  for (let t = 0; t < frames; t++) slices.push(positions.map((p) => ({ record: p.recs[t], tile: -1 })));
+  for (let t = 0; t < frames; t++) slices.push(positions.map((p) => ({ record: p.recs[t], tile: p.recs[t].mosaicTile ?? -1 })));
 
   const n = positions.length;
   const first = slices[0][0].record;
@@ -223,19 +227,24 @@ function buildGroup(key: string, records: ImageRecord[], suffix: string, nParts:
     key,
     records,
     slices,
-    dims: [r0.columns, r0.rows, n],
+    dims: [...tileSize(r0), n],
     frames,
     spacing: [ps[1], ps[0], kspacing],
     origin,
     direction: [row[0], col[0], kdir[0], row[1], col[1], kdir[1], row[2], col[2], kdir[2]],
     storedRows: r0.rows,
     storedColumns: r0.columns,
-    mosaic: false,
+    mosaic: grid,
     warnings,
     suffix,
     slicePositions: pos,
     shearDeg,
   };
+}
+
+/** One record per tile of each UIH grid image, at that tile's own position. */
+function expandGridTiles(records: ImageRecord[]): ImageRecord[] {
+  return records.flatMap((r) => (r.tilePositions ?? []).map((ipp, k) => ({ ...r, ipp, mosaicTile: k })));
 }
 
 function describeSplit(records: ImageRecord[]): string {
