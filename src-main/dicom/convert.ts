@@ -13,6 +13,7 @@ import { scanDicom, scanState } from './scan';
 import { assembleVolume } from './assemble';
 import { canStream, streamGroupToNifti } from './stream-nifti';
 import { dcm2niixBaseName, dcm2niixDescription, sidecar, toDcm2niixLayout } from './dcm2niix-compat';
+import { diffusionSidecarFields, diffusionTable, formatBval, formatBvec } from './diffusion';
 
 export const LATTICE_VERSION = '0.1.0';
 
@@ -29,6 +30,9 @@ export interface ConvertedFile {
   series: DicomSeriesSummary;
   nifti: string;
   json?: string;
+  /** FSL b-values / vectors (NIfTI voxel frame), for diffusion-weighted series. */
+  bval?: string;
+  bvec?: string;
   warnings: string[];
 }
 
@@ -90,13 +94,24 @@ export async function convertDicom(inputs: string[], outDir: string, opts: Conve
         out = toDcm2niixLayout(loaded.volume, group, true);
         await writeNiftiFile(nifti, out, { description: dcm2niixDescription(group), gzip: !!opts.gzip, sformCode: 1, qformCode: 1 });
       }
-      let json: string | undefined;
-      if (opts.sidecar !== false) {
-        json = join(outDir, base + '.json');
-        const text = JSON.stringify(sidecar(group, out, warnings, LATTICE_VERSION), null, 2) + '\n';
-        await writeFileAtomic(json, [new TextEncoder().encode(text)]);
+      const written: ConvertedFile = { series: s, nifti, warnings };
+      const dwi = diffusionTable(group.slices.map((v) => v[0].record), out);
+      if (dwi) {
+        written.bval = join(outDir, base + '.bval');
+        await writeFileAtomic(written.bval, [new TextEncoder().encode(formatBval(dwi))]);
+        if (dwi.bvecs) {
+          written.bvec = join(outDir, base + '.bvec');
+          await writeFileAtomic(written.bvec, [new TextEncoder().encode(formatBvec(dwi))]);
+        }
       }
-      result.converted.push({ series: s, nifti, json, warnings });
+      if (opts.sidecar !== false) {
+        written.json = join(outDir, base + '.json');
+        const j = sidecar(group, out, warnings, LATTICE_VERSION);
+        if (dwi) Object.assign(j, diffusionSidecarFields(dwi));
+        const text = JSON.stringify(j, null, 2) + '\n';
+        await writeFileAtomic(written.json, [new TextEncoder().encode(text)]);
+      }
+      result.converted.push(written);
     } catch (e) {
       if ((e as Error).name === 'AbortError') throw e;
       result.failures.push({ file: group.records[0].file, problem: `series ${s.seriesNumber ?? s.id} not converted: ${(e as Error).message}` });

@@ -24,6 +24,7 @@ import type dicomParser from 'dicom-parser';
 import type { Mat3, Vec3, Volume } from '../../src-shared/image/volume';
 import type { ImageRecord } from './types';
 import { parseCsaHeader } from './csa';
+import { mat3Determinant } from '../../src-shared/geometry/mat';
 
 type DataSet = dicomParser.DataSet;
 export type DiffusionFrame = 'lps' | 'ge-image' | 'uih-image' | 'canon-image';
@@ -158,17 +159,14 @@ export function directionToLps(info: DiffusionInfo, iop: number[]): Vec3 | null 
   return [0, 1, 2].map((i) => a * r[i] + b * c[i] + z * n[i]) as Vec3;
 }
 
-function det3(d: Mat3): number {
-  return d[0] * (d[4] * d[8] - d[5] * d[7]) - d[1] * (d[3] * d[8] - d[5] * d[6]) + d[2] * (d[3] * d[7] - d[4] * d[6]);
-}
-
 /** An LPS direction in the FSL voxel frame of a volume with these LPS direction columns. */
 export function lpsToBvec(w: Vec3, direction: Mat3): Vec3 {
   const col = (a: number): Vec3 => [direction[a], direction[3 + a], direction[6 + a]];
   const out: Vec3 = [dot(w, col(0)), dot(w, col(1)), dot(w, col(2))];
-  if (det3(direction) > 0) out[0] = -out[0];
-  const len = Math.hypot(out[0], out[1], out[2]);
-  return len > 1e-9 ? (out.map((x) => x / len + 0) as Vec3) : [0, 0, 0];
+  if (mat3Determinant(direction) > 0) out[0] = -out[0];
+  // Not renormalised (dcm2niix keeps the scanner's lengths, e.g. GE's 1.0004); round-off
+  // of the frame change below printed precision is zeroed (+ 0: no -0).
+  return out.map((x) => (Math.abs(x) < 5e-7 ? 0 : x) + 0) as Vec3;
 }
 
 export interface DiffusionTable {
@@ -207,4 +205,13 @@ export function describeDiffusion(t: DiffusionTable): string {
   const bs = [...new Set(t.bvals.map(g6))];
   const dirs = t.bvecs ? new Set(t.bvecs.filter((v) => v[0] || v[1] || v[2]).map((v) => v.map(g6).join(','))).size : 0;
   return `diffusion-weighted: ${t.bvals.length} volume${t.bvals.length > 1 ? 's' : ''}, b = ${bs.join(', ')} s/mm², ${dirs} gradient direction${dirs === 1 ? '' : 's'} (${t.source})`;
+}
+
+/** Sidecar fields of a diffusion series (BIDS-style names; the table itself is in .bval/.bvec). */
+export function diffusionSidecarFields(t: DiffusionTable): Record<string, unknown> {
+  return {
+    DiffusionBValues: [...new Set(t.bvals.map((b) => Number(b.toPrecision(6))))],
+    DiffusionGradientDirections: t.bvecs ? new Set(t.bvecs.filter((v) => v[0] || v[1] || v[2]).map((v) => v.map((x) => x.toPrecision(6)).join(','))).size : 0,
+    DiffusionTableSource: t.source,
+  };
 }
