@@ -13,6 +13,7 @@ import { scanDicom, scanState } from './scan';
 import { assembleVolume } from './assemble';
 import { canStream, streamGroupToNifti } from './stream-nifti';
 import { dcm2niixBaseName, dcm2niixDescription, sidecar, toDcm2niixLayout } from './dcm2niix-compat';
+import { needsResampledOutput, resampledOutputs } from './resampled-outputs';
 import { diffusionSidecarFields, diffusionTable, formatBval, formatBvec } from './diffusion';
 
 export const LATTICE_VERSION = '0.1.0';
@@ -22,6 +23,8 @@ export interface ConvertOptions {
   /** Series to convert: SeriesNumber, SeriesInstanceUID or scan id; all when empty. */
   series?: string[];
   sidecar?: boolean;
+  /** Also write gantry-tilted stacks tilt-corrected (dcm2niix's _Tilt_1 / _Tilt_Eq_1). */
+  tiltCorrect?: boolean;
   onSeries?: (s: DicomSeriesSummary, index: number, total: number) => void;
   signal?: AbortSignal;
 }
@@ -33,6 +36,8 @@ export interface ConvertedFile {
   /** FSL b-values / vectors (NIfTI voxel frame), for diffusion-weighted series. */
   bval?: string;
   bvec?: string;
+  /** Resampled companions (_Eq_1, _Tilt_1, _Tilt_Eq_1) of stacks NIfTI cannot hold exactly. */
+  resampled?: string[];
   warnings: string[];
 }
 
@@ -85,16 +90,28 @@ export async function convertDicom(inputs: string[], outDir: string, opts: Conve
       const nifti = join(outDir, base + ext);
       let out: Volume;
       let warnings: string[];
+      let assembled: Volume | undefined;
       if (!opts.gzip && canStream(group)) {
         // Uncompressed output of plain slices: streamed, the volume is never in memory.
         ({ volume: out, warnings } = await streamGroupToNifti(group, nifti, dcm2niixDescription(group)));
       } else {
         const loaded = await assembleVolume(group, { signal: opts.signal, flipRows: true, tags: false });
         warnings = loaded.warnings;
+        assembled = loaded.volume;
         out = toDcm2niixLayout(loaded.volume, group, true);
         await writeNiftiFile(nifti, out, { description: dcm2niixDescription(group), gzip: !!opts.gzip, sformCode: 1, qformCode: 1 });
       }
       const written: ConvertedFile = { series: s, nifti, warnings };
+      if (needsResampledOutput(group, !!opts.tiltCorrect)) {
+        // Rare (uneven or tilted stacks): the streamed path loads the volume for this.
+        assembled ??= (await assembleVolume(group, { signal: opts.signal, flipRows: true, tags: false })).volume;
+        for (const r of resampledOutputs(group, assembled, { tiltCorrect: !!opts.tiltCorrect })) {
+          const path = join(outDir, base + r.suffix + ext);
+          await writeNiftiFile(path, r.volume, { description: dcm2niixDescription(group), gzip: !!opts.gzip, sformCode: 1, qformCode: 1 });
+          (written.resampled ??= []).push(path);
+          warnings.push(r.note);
+        }
+      }
       const dwi = diffusionTable(group.slices.map((v) => v[0].record), out);
       if (dwi) {
         written.bval = join(outDir, base + '.bval');

@@ -61,12 +61,31 @@ function isFieldMapHz(r: ImageRecord): boolean {
   return [...r.imageType, ...r.frameType].includes('FIELD_MAP');
 }
 
+/**
+ * The part of ImageType/FrameType that separates volumes, as dcm2niix uses it: original vs
+ * derived, magnitude / phase / real / imaginary, field map, localizer. Other values (GE's
+ * "ADD" on some slices of one CT stack, reconstruction labels) do not split a stack.
+ */
+function imageTypeKey(t: string[]): string {
+  const has = (...v: string[]) => v.some((x) => t.includes(x));
+  const flags = [
+    t[0] ?? '',
+    has('M', 'MAGNITUDE') ? 'M' : '',
+    has('P', 'PHASE') ? 'P' : '',
+    has('R', 'REAL') ? 'R' : '',
+    has('I', 'IMAGINARY') ? 'I' : '',
+    has('FIELD_MAP') ? 'F' : '',
+    has('LOCALIZER') ? 'L' : '',
+  ];
+  return flags.join('');
+}
+
 /** Split key: images with different keys can never be slices of one volume. */
 function splitKey(r: ImageRecord): string {
   const iop = r.iop ? r.iop.map((v) => v.toFixed(4)).join(',') : 'none';
   const ps = r.pixelSpacing ? r.pixelSpacing.map((v) => v.toFixed(4)).join(',') : '';
   const bits = `${r.bitsAllocated}/${r.bitsStored}/${r.highBit}/${r.pixelRepresentation}`;
-  return [r.rows, r.columns, bits, iop, ps, echoKey(r), r.imageType.join('\\'), r.frameType.join('\\'), r.mosaicCount].join('|');
+  return [r.rows, r.columns, bits, iop, ps, echoKey(r), imageTypeKey(r.imageType), imageTypeKey(r.frameType), r.mosaicCount].join('|');
 }
 
 function compareTime(a: ImageRecord, b: ImageRecord): number {
@@ -217,7 +236,7 @@ function buildGroup(key: string, records: ImageRecord[], suffix: string, nParts:
     const isCt = r0.modality === 'CT' || r0.modality === 'PT' || r0.modality === 'NM';
     if ((isCt && shearDeg > SHEAR_TOLERANCE_DEG) || shearDeg > 1 || Math.abs(r0.gantryTilt) > 0.01) {
       warnings.push(
-        `gantry tilt ${fmt(shearDeg)}° (GantryDetectorTilt tag ${fmt(r0.gantryTilt)}°): slices are sheared; the geometry keeps the shear exactly (no resampling)`,
+        `gantry tilt ${fmt(shearDeg)}° (GantryDetectorTilt tag ${fmt(r0.gantryTilt)}°): slices are sheared; the geometry keeps the shear exactly (convert --tilt-correct also writes a tilt-corrected volume)`,
       );
     }
   } else {
@@ -277,7 +296,7 @@ export function checkSpacing(pos: number[], warnings: string[]): void {
   const min = sorted[0];
   const max = sorted[sorted.length - 1];
   if (max - min > Math.max(0.01 * median, 1e-3)) {
-    warnings.push(`uneven slice spacing: gaps from ${fmt(min, 3)} to ${fmt(max, 3)} mm (mean spacing used)`);
+    warnings.push(`uneven slice spacing: gaps from ${fmt(min, 3)} to ${fmt(max, 3)} mm (NIfTI holds one step: the exact file uses the first; an equal-spacing _Eq_1 volume is written too)`);
   }
 }
 
