@@ -16,6 +16,7 @@ import { decodeCompressedFrame, isSupportedCompressed, TS, TS_NAMES } from './co
 import { parseDataSet, readFileStart } from './read-header';
 import { dicomTagLines } from './tag-dictionary';
 import { tileRowOffset } from './mosaic';
+import { diffusionBValues } from './diffusion';
 
 export interface LoadOptions {
   onProgress?: (done: number, total: number) => void;
@@ -288,6 +289,8 @@ async function seriesMetadata(g: VolumeGroup, tags: boolean): Promise<Volume['me
   md.SourceFiles = new Set(g.records.map((x) => x.file)).size;
   if (r.echoTime != null) md.EchoTime = r.echoTime;
   if (r.philipsScaleSlope != null) md.PhilipsScaleSlope = r.philipsScaleSlope;
+  const bvals = diffusionBValues(g.slices.map((v) => v[0].record));
+  if (bvals) md.DiffusionBValues = bvals; // one per volume, for the viewer's status bar
   if (tags) {
     try {
       md.dicomTags = dicomTagLines(r.file, (await readFileStart(r.file, 1 << 20)).bytes);

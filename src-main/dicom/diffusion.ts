@@ -179,8 +179,8 @@ export interface DiffusionTable {
 /** b-values and FSL vectors per volume of a written volume, or null for a series without diffusion. */
 export function diffusionTable(volumes: ImageRecord[], out: Pick<Volume, 'direction'>): DiffusionTable | null {
   const infos = volumes.map((r) => r.diffusion ?? null);
-  if (!infos.some(Boolean)) return null;
-  const bvals = infos.map((d) => d?.bValue ?? 0);
+  const bvals = diffusionBValues(volumes);
+  if (!bvals) return null;
   const bvecs = volumes.map((r, t) => {
     const d = infos[t];
     const w = d && r.iop ? directionToLps(d, r.iop) : null;
@@ -188,6 +188,11 @@ export function diffusionTable(volumes: ImageRecord[], out: Pick<Volume, 'direct
   });
   const any = bvecs.some((v) => v[0] || v[1] || v[2]);
   return { bvals, bvecs: any ? bvecs : null, source: infos.find(Boolean)!.source };
+}
+
+/** b-value of each volume (records: the first image of each), or null without diffusion. */
+export function diffusionBValues(volumes: ImageRecord[]): number[] | null {
+  return volumes.some((r) => r.diffusion) ? volumes.map((r) => r.diffusion?.bValue ?? 0) : null;
 }
 
 /** dcm2niix's text: values with 6 significant digits, space separated, one line per row. */
