@@ -51,6 +51,15 @@ describe.each(withBval)('%s', (name) => {
   });
 });
 
+describe('series that carry diffusion tags with b = 0 only (fMRI, field maps)', () => {
+  it.each(['ge_epi_4d', 'philips_fmri_oblique_4d', 'siemens_mosaic_epi_4d'])('%s gets no .bval/.bvec (as dcm2niix)', async (name) => {
+    const res = await convertDicom([join(DATA, 'dicom', name)], join(out, name));
+    expect(res.converted.length).toBeGreaterThan(0);
+    for (const c of res.converted) expect([c.bval, c.bvec]).toEqual([undefined, undefined]);
+    expect(readdirSync(join(out, name)).filter((f) => /\.bv(al|ec)$/.test(f))).toEqual([]);
+  });
+});
+
 describe('voxel-frame rules', () => {
   // An oblique, anisotropic-irrelevant frame: row r, column c, normal n = r × c.
   const a = (20 * Math.PI) / 180;
@@ -99,5 +108,8 @@ describe('voxel-frame rules', () => {
     const none = diffusionTable([rec({ bValue: 500, direction: null, frame: 'lps', source: 's' })], { direction: written });
     expect(none!.bvecs).toBeNull();
     expect(diffusionTable([rec(null)], { direction: written })).toBeNull();
+    expect(diffusionTable([rec({ bValue: 0, direction: [0, 0, 0], frame: 'ge-image', source: 's' })], { direction: written })).toBeNull();
+    // GE derived maps: the tag's b-value makes it a diffusion series, reported as b = 0.
+    expect(diffusionTable([rec({ bValue: 0, sourceBValue: 500, direction: null, frame: 'ge-image', source: 's' })], { direction: written })!.bvals).toEqual([0]);
   });
 });

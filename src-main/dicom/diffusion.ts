@@ -36,6 +36,16 @@ export interface DiffusionInfo {
   frame: DiffusionFrame;
   /** Where it was read, for notes and the sidecar ("Siemens CSA", "GE private", …). */
   source: string;
+  /** The tag's b-value when bValue was set otherwise (GE derived maps report 0). */
+  sourceBValue?: number;
+}
+
+/**
+ * Whether an image is diffusion-weighted at all: many non-DWI files carry the tags with
+ * b = 0 and no direction (GE fMRI, Philips field maps), and get no .bval — as dcm2niix.
+ */
+export function isDiffusionWeighted(d: DiffusionInfo | null | undefined): boolean {
+  return !!d && ((d.sourceBValue ?? d.bValue) > 0 || (d.direction?.some((x) => x !== 0) ?? false));
 }
 
 function text(ds: DataSet | undefined, tag: string): string {
@@ -107,7 +117,8 @@ export function readDiffusion(ds: DataSet, manufacturer: string, imageType: stri
     const raw = decimals(ds, 'x00431039')?.[0];
     if (raw === undefined) return readStandardDiffusion(ds);
     // Values from 1e9 up carry flags in the higher digits; the b-value is the rest.
-    let b = raw >= 1e9 ? raw % 1e9 : raw;
+    const tagB = raw >= 1e9 ? raw % 1e9 : raw;
+    let b = tagB;
     // Scanner-made maps (ADC, trace) keep the source b-value in this tag; they are not
     // diffusion-weighted volumes themselves (dcm2niix reports b = 0 for them).
     if (imageType[0] === 'DERIVED') b = 0;
@@ -115,7 +126,7 @@ export function readDiffusion(ds: DataSet, manufacturer: string, imageType: stri
     const y = decimals(ds, 'x001910bc')?.[0];
     const z = decimals(ds, 'x001910bd')?.[0];
     const dir: Vec3 | null = x !== undefined && y !== undefined && z !== undefined ? [x, y, z] : null;
-    return { bValue: b, direction: dir, frame: 'ge-image', source: 'GE private 0043,1039 / 0019,10BB-BD' };
+    return { bValue: b, direction: dir, frame: 'ge-image', source: 'GE private 0043,1039 / 0019,10BB-BD', ...(b !== tagB ? { sourceBValue: tagB } : {}) };
   }
   if (m.includes('UIH') || m.includes('UNITED IMAGING')) {
     const b = floats(ds, 'x00651009')?.[0];
@@ -190,9 +201,9 @@ export function diffusionTable(volumes: ImageRecord[], out: Pick<Volume, 'direct
   return { bvals, bvecs: any ? bvecs : null, source: infos.find(Boolean)!.source };
 }
 
-/** b-value of each volume (records: the first image of each), or null without diffusion. */
+/** b-value of each volume (records: the first image of each), or null when none is diffusion-weighted. */
 export function diffusionBValues(volumes: ImageRecord[]): number[] | null {
-  return volumes.some((r) => r.diffusion) ? volumes.map((r) => r.diffusion?.bValue ?? 0) : null;
+  return volumes.some((r) => isDiffusionWeighted(r.diffusion)) ? volumes.map((r) => r.diffusion?.bValue ?? 0) : null;
 }
 
 /** dcm2niix's text: values with 6 significant digits, space separated, one line per row. */
