@@ -173,7 +173,7 @@ describe.each(cases)('$name against its DICOM files', ({ name, resampled, uneven
     // The same volume in memory (before the float32 sform), to 2e-3.
     const group = await seriesGroup(res.scan, res.scan.series[0].id);
     const assembled = (await assembleVolume(group, { flipRows: true, tags: false })).volume;
-    const mem = resampledOutputs(group, assembled, { tiltCorrect: true });
+    const mem = await resampledOutputs(group, assembled, { tiltCorrect: true });
     expect(mem.map((m) => m.suffix)).toEqual(resampled);
     expectMatchesTruth(mem[0].volume, slices, 5000);
     if (tilted) {

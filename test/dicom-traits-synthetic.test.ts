@@ -65,7 +65,7 @@ describe('image types and stacks', () => {
     expect(parts.filter((g) => g.suffix.includes('_ph')).length).toBe(1); // suffix names: issue 11a's part
   });
 
-  it('an uneven stack with a duplicated position: one image per position, resampled over the whole stack', () => {
+  it('an uneven stack with a duplicated position: one image per position, resampled over the whole stack', async () => {
     const z = [0, 5, 5, 10, 20];
     const records = z.map((d, i) => rec({ modality: 'CT', iop: IOP, ipp: [0, N[1] * d, N[2] * d], instanceNumber: i + 1, file: `s${i}` }));
     const [g] = splitIntoVolumes(records);
@@ -76,7 +76,7 @@ describe('image types and stacks', () => {
     // A 2×2×4 volume in the group's geometry, slice k holding the value 10·k.
     const data = new Int16Array(16).map((_, i) => 10 * Math.floor(i / 4));
     const v: Volume = { dims: [...g.dims], spacing: [...g.spacing], origin: [...g.origin], direction: [...g.direction], data, voxelType: 'int16', frames: 1, rescaleSlope: 1, rescaleIntercept: 0, metadata: {} };
-    const [eq] = resampledOutputs(g, v, { tiltCorrect: false });
+    const [eq] = await resampledOutputs(g, v, { tiltCorrect: false });
     expect(eq.suffix).toBe('_Eq_1');
     expect(eq.volume.dims).toEqual([2, 2, 5]); // 0, 5, 10, 15, 20 mm
     const per = 4;

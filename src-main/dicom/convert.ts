@@ -105,7 +105,7 @@ export async function convertDicom(inputs: string[], outDir: string, opts: Conve
       if (needsResampledOutput(group, !!opts.tiltCorrect)) {
         // Rare (uneven or tilted stacks): the streamed path loads the volume for this.
         assembled ??= (await assembleVolume(group, { signal: opts.signal, flipRows: true, tags: false })).volume;
-        for (const r of resampledOutputs(group, assembled, { tiltCorrect: !!opts.tiltCorrect })) {
+        for (const r of await resampledOutputs(group, assembled, { tiltCorrect: !!opts.tiltCorrect, signal: opts.signal })) {
           const path = join(outDir, base + r.suffix + ext);
           await writeNiftiFile(path, r.volume, { description: dcm2niixDescription(group), gzip: !!opts.gzip, sformCode: 1, qformCode: 1 });
           (written.resampled ??= []).push(path);

@@ -40,6 +40,6 @@ export async function seriesGroup(scan: DicomScan, seriesId: string): Promise<Vo
 export async function loadDicomSeries(scan: DicomScan, seriesId: string, opts: LoadOptions = {}): Promise<{ volume: Volume; warnings: string[] }> {
   const group = await seriesGroup(scan, seriesId);
   const loaded = await assembleVolume(group, opts);
-  const even = viewerResampled(group, loaded.volume);
+  const even = await viewerResampled(group, loaded.volume, opts.signal);
   return even ? { volume: even.volume, warnings: [...loaded.warnings, even.warning] } : loaded;
 }

@@ -61,6 +61,22 @@ function normalStep(t: ImageGeometry): number {
 const col3 = (d: Mat3, c: number): Vec3 => [d[c], d[3 + c], d[6 + c]];
 const dot3 = (a: Vec3, b: Vec3): number => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 
+/**
+ * resampleStack in slabs of slices, yielding to the event loop between them (the viewer's
+ * load runs in the main process: IPC and progress keep flowing) and honouring `signal`.
+ */
+async function resampleInSlabs(stack: SliceStack, target: ImageGeometry, fill: number, signal?: AbortSignal): Promise<Volume> {
+  const out = new Float32Array(target.dims[0] * target.dims[1] * target.dims[2] * stack.volume.frames);
+  const slab = Math.max(1, Math.floor(4e6 / (target.dims[0] * target.dims[1] * stack.volume.frames)));
+  let v: Volume | undefined;
+  for (let k0 = 0; k0 < target.dims[2]; k0 += slab) {
+    if (signal?.aborted) throw new DOMException('loading cancelled', 'AbortError');
+    v = resampleStack(stack, target, { fill, out, k0, k1: Math.min(target.dims[2], k0 + slab) });
+    await new Promise((r) => setImmediate(r));
+  }
+  return v!;
+}
+
 export interface ResampledOutput {
   suffix: '_Eq_1' | '_Tilt_1' | '_Tilt_Eq_1';
   volume: Volume;
@@ -69,7 +85,7 @@ export interface ResampledOutput {
 }
 
 /** The resampled volumes convert writes next to the exact file. */
-export function resampledOutputs(group: VolumeGroup, volume: Volume, opts: { tiltCorrect: boolean }): ResampledOutput[] {
+export async function resampledOutputs(group: VolumeGroup, volume: Volume, opts: { tiltCorrect: boolean; signal?: AbortSignal }): Promise<ResampledOutput[]> {
   if (!needsResampledOutput(group, opts.tiltCorrect)) return [];
   const stack = sliceStackOf(group, volume);
   if (!stack) return [];
@@ -77,7 +93,7 @@ export function resampledOutputs(group: VolumeGroup, volume: Volume, opts: { til
   const fill = minimumReal(volume);
   const correct = opts.tiltCorrect && tilted;
   const target = equalSpacingTarget(stack, { tiltCorrect: correct });
-  const out = resampleStack(stack, target, { fill });
+  const out = await resampleInSlabs(stack, target, fill, opts.signal);
   const suffix = correct ? (uneven ? '_Tilt_Eq_1' : '_Tilt_1') : '_Eq_1';
   const what = [
     correct ? `tilt-corrected (${fmt(stackTiltDegrees(stack), 2)}°: slice axis along the normal, ${target.dims[0]}×${target.dims[1]} in-plane)` : '',
@@ -97,12 +113,12 @@ export function resampledOutputs(group: VolumeGroup, volume: Volume, opts: { til
  * The viewer's volume for a stack with uneven spacing: resampled to equal spacing (shear
  * kept), so that every slice shown is where the scanner put it. Null when not needed.
  */
-export function viewerResampled(group: VolumeGroup, volume: Volume): { volume: Volume; warning: string } | null {
+export async function viewerResampled(group: VolumeGroup, volume: Volume, signal?: AbortSignal): Promise<{ volume: Volume; warning: string } | null> {
   if (group.dims[2] < 3 || !stackTraits(group).uneven) return null;
   const stack = sliceStackOf(group, volume);
   if (!stack) return null;
   const target = equalSpacingTarget(stack, { tiltCorrect: false });
-  const out = resampleStack(stack, target, { fill: minimumReal(volume) });
+  const out = await resampleInSlabs(stack, target, minimumReal(volume), signal);
   const step = normalStep(target);
   return {
     volume: out,

@@ -140,7 +140,17 @@ export function equalSpacingTarget(stack: SliceStack, opts: { tiltCorrect: boole
  * Samples the stack on `target` (whose i and j axes must lie in the slice planes) and
  * returns a float32 volume of real values (stored · slope + intercept), every frame.
  */
-export function resampleStack(stack: SliceStack, target: ImageGeometry, opts: { fill?: number } = {}): Volume {
+export interface ResampleStackOptions {
+  /** Value outside the acquired slices (real units). Default 0. */
+  fill?: number;
+  /** Output buffer (all frames of the target); allocated when absent. */
+  out?: Float32Array;
+  /** Only target slices [k0, k1) (all frames): lets callers work in slabs and yield. */
+  k0?: number;
+  k1?: number;
+}
+
+export function resampleStack(stack: SliceStack, target: ImageGeometry, opts: ResampleStackOptions = {}): Volume {
   const v = stack.volume;
   const [nx, ny, nz] = v.dims;
   if (stack.sliceOrigins.length !== nz) throw new Error(`resampleStack: ${stack.sliceOrigins.length} slice positions for ${nz} slices`);
@@ -157,7 +167,8 @@ export function resampleStack(stack: SliceStack, target: ImageGeometry, opts: { 
   const pos = slicePositions(stack);
   const [ox, oy, oz] = target.dims;
   const perFrame = ox * oy * oz;
-  const out = new Float32Array(perFrame * v.frames);
+  const out = opts.out ?? new Float32Array(perFrame * v.frames);
+  if (out.length < perFrame * v.frames) throw new Error(`resampleStack: output buffer has ${out.length} values, needs ${perFrame * v.frames}`);
   const slope = v.rescaleSlope || 1;
   const icpt = v.rescaleIntercept || 0;
   const fill = opts.fill ?? 0;
@@ -185,7 +196,7 @@ export function resampleStack(stack: SliceStack, target: ImageGeometry, opts: { 
     return (tb ? c0 + tb * (c1 - c0) : c0) * slope + icpt;
   };
 
-  for (let kk = 0; kk < oz; kk++) {
+  for (let kk = opts.k0 ?? 0; kk < (opts.k1 ?? oz); kk++) {
     const x0: Vec3 = [0, 1, 2].map((r) => target.origin[r] + kk * K[r]) as Vec3;
     const d = dot(x0, n);
     // Bracketing slices and the weight of the upper one.
