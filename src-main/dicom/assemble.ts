@@ -17,6 +17,8 @@ import { parseDataSet, readFileStart } from './read-header';
 import { dicomTagLines } from './tag-dictionary';
 import { checkVolumeBudget } from '../fs/memory-budget';
 import { displayScaling } from './philips-scaling';
+import { tileRowOffset } from './mosaic';
+import { diffusionBValues } from './diffusion';
 
 export interface LoadOptions {
   onProgress?: (done: number, total: number) => void;
@@ -137,12 +139,9 @@ export async function assembleVolume(group: VolumeGroup, opts: LoadOptions = {})
       if (flip) flipSliceRows(bytes, dst, nx * bpv, ny, rowTmp);
       return;
     }
-    const tilesPerRow = Math.ceil(Math.sqrt(r.mosaicCount));
-    const tr = Math.floor(tile / tilesPerRow);
-    const tc = tile % tilesPerRow;
     const rowBytes = nx * bpv;
     for (let y = 0; y < ny; y++) {
-      const s = ((tr * ny + y) * r.columns + tc * nx) * bpv;
+      const s = tileRowOffset(r, tile, y, bpv);
       bytes.set(src.subarray(s, s + rowBytes), dst + (flip ? ny - 1 - y : y) * rowBytes);
     }
   };
@@ -343,6 +342,8 @@ async function seriesMetadata(g: VolumeGroup, tags: boolean): Promise<Volume['me
   md.SourceFiles = new Set(g.records.map((x) => x.file)).size;
   if (r.echoTime != null) md.EchoTime = r.echoTime;
   if (r.philipsScaleSlope != null) md.PhilipsScaleSlope = r.philipsScaleSlope;
+  const bvals = diffusionBValues(g.slices.map((v) => v[0].record));
+  if (bvals) md.DiffusionBValues = bvals; // one per volume, for the viewer's status bar
   if (tags) {
     try {
       md.dicomTags = dicomTagLines(r.file, (await readFileStart(r.file, 1 << 20)).bytes);

@@ -14,6 +14,8 @@ import { assembleVolume } from './assemble';
 import { recordScaling } from './philips-scaling';
 import { canStream, streamGroupToNifti } from './stream-nifti';
 import { dcm2niixBaseName, dcm2niixDescription, sidecar, toDcm2niixLayout } from './dcm2niix-compat';
+import { needsResampledOutput, resampledOutputs } from './resampled-outputs';
+import { diffusionSidecarFields, diffusionTable, formatBval, formatBvec } from './diffusion';
 
 export const LATTICE_VERSION = '0.1.0';
 
@@ -22,6 +24,8 @@ export interface ConvertOptions {
   /** Series to convert: SeriesNumber, SeriesInstanceUID or scan id; all when empty. */
   series?: string[];
   sidecar?: boolean;
+  /** Also write gantry-tilted stacks tilt-corrected (dcm2niix's _Tilt_1 / _Tilt_Eq_1). */
+  tiltCorrect?: boolean;
   onSeries?: (s: DicomSeriesSummary, index: number, total: number) => void;
   signal?: AbortSignal;
 }
@@ -30,6 +34,11 @@ export interface ConvertedFile {
   series: DicomSeriesSummary;
   nifti: string;
   json?: string;
+  /** FSL b-values / vectors (NIfTI voxel frame), for diffusion-weighted series. */
+  bval?: string;
+  bvec?: string;
+  /** Resampled companions (_Eq_1, _Tilt_1, _Tilt_Eq_1) of stacks NIfTI cannot hold exactly. */
+  resampled?: string[];
   warnings: string[];
 }
 
@@ -84,22 +93,45 @@ export async function convertDicom(inputs: string[], outDir: string, opts: Conve
       let warnings: string[];
       // Images without any orientation/position: say "unknown" (code 0) like dcm2niix.
       const codes = group.geometryKnown ? { sformCode: 1, qformCode: 1 } : { sformCode: 0, qformCode: 0 };
+      let assembled: Volume | undefined;
       if (!opts.gzip && canStream(group)) {
         // Uncompressed output of plain slices: streamed, the volume is never in memory.
         ({ volume: out, warnings } = await streamGroupToNifti(group, nifti, dcm2niixDescription(group), codes));
       } else {
         const loaded = await assembleVolume(group, { signal: opts.signal, flipRows: true, tags: false, scaling: recordScaling });
         warnings = loaded.warnings;
+        assembled = loaded.volume;
         out = toDcm2niixLayout(loaded.volume, group, true);
         await writeNiftiFile(nifti, out, { description: dcm2niixDescription(group), gzip: !!opts.gzip, ...codes });
       }
-      let json: string | undefined;
-      if (opts.sidecar !== false) {
-        json = join(outDir, base + '.json');
-        const text = JSON.stringify(sidecar(group, out, warnings, LATTICE_VERSION), null, 2) + '\n';
-        await writeFileAtomic(json, [new TextEncoder().encode(text)]);
+      const written: ConvertedFile = { series: s, nifti, warnings };
+      if (needsResampledOutput(group, !!opts.tiltCorrect)) {
+        // Rare (uneven or tilted stacks): the streamed path loads the volume for this.
+        assembled ??= (await assembleVolume(group, { signal: opts.signal, flipRows: true, tags: false, scaling: recordScaling })).volume;
+        for (const r of await resampledOutputs(group, assembled, { tiltCorrect: !!opts.tiltCorrect, signal: opts.signal })) {
+          const path = join(outDir, base + r.suffix + ext);
+          await writeNiftiFile(path, r.volume, { description: dcm2niixDescription(group), gzip: !!opts.gzip, sformCode: 1, qformCode: 1 });
+          (written.resampled ??= []).push(path);
+          warnings.push(r.note);
+        }
       }
-      result.converted.push({ series: s, nifti, json, warnings });
+      const dwi = diffusionTable(group.slices.map((v) => v[0].record), out);
+      if (dwi) {
+        written.bval = join(outDir, base + '.bval');
+        await writeFileAtomic(written.bval, [new TextEncoder().encode(formatBval(dwi))]);
+        if (dwi.bvecs) {
+          written.bvec = join(outDir, base + '.bvec');
+          await writeFileAtomic(written.bvec, [new TextEncoder().encode(formatBvec(dwi))]);
+        }
+      }
+      if (opts.sidecar !== false) {
+        written.json = join(outDir, base + '.json');
+        const j = sidecar(group, out, warnings, LATTICE_VERSION);
+        if (dwi) Object.assign(j, diffusionSidecarFields(dwi));
+        const text = JSON.stringify(j, null, 2) + '\n';
+        await writeFileAtomic(written.json, [new TextEncoder().encode(text)]);
+      }
+      result.converted.push(written);
     } catch (e) {
       if ((e as Error).name === 'AbortError') throw e;
       result.failures.push({ file: group.records[0].file, problem: `series ${s.seriesNumber ?? s.id} not converted: ${(e as Error).message}` });

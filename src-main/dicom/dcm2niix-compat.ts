@@ -112,7 +112,9 @@ export function dcm2niixBaseName(group: VolumeGroup): string {
   if (!protocol && !/siemens/i.test(r.manufacturer)) protocol = r.sequenceName;
   // dcm2niix rounds the study time to whole seconds (105619.7 → 105620).
   const st = Number(r.meta.StudyTime ?? '');
-  const time = `${r.meta.StudyDate ?? ''}${r.meta.StudyTime && Number.isFinite(st) ? String(Math.round(st)).padStart(6, '0') : ''}`;
+  let time = `${r.meta.StudyDate ?? ''}${r.meta.StudyTime && Number.isFinite(st) ? String(Math.round(st)).padStart(6, '0') : ''}`;
+  // dcm2niix prints its date-time number, 0 when the files have neither date nor time.
+  if (!time) time = '0';
   const parts = [folder, protocol, time, r.seriesNumber != null ? String(r.seriesNumber) : ''].map(cleanNamePart).filter(Boolean);
   return (parts.join('_') || 'dicom') + group.suffix;
 }

@@ -13,6 +13,7 @@ import type { DicomScan } from './types';
 import { scanDicom, scanState, type ScanOptions } from './scan';
 import { assembleVolume, type LoadOptions } from './assemble';
 import type { VolumeGroup } from './split';
+import { viewerResampled } from './resampled-outputs';
 
 export type { DicomScan, DicomSeriesSummary, FileProblem } from './types';
 export { scanDicom, type ScanOptions };
@@ -31,6 +32,14 @@ export async function seriesGroup(scan: DicomScan, seriesId: string): Promise<Vo
   return g;
 }
 
+/**
+ * The viewer's load: the series as stored, except that a stack with uneven slice spacing
+ * comes back resampled to equal spacing (with a warning), so that every slice shown is
+ * where the scanner put it (NIfTI-like grids cannot place uneven slices).
+ */
 export async function loadDicomSeries(scan: DicomScan, seriesId: string, opts: LoadOptions = {}): Promise<{ volume: Volume; warnings: string[] }> {
-  return assembleVolume(await seriesGroup(scan, seriesId), opts);
+  const group = await seriesGroup(scan, seriesId);
+  const loaded = await assembleVolume(group, opts);
+  const even = await viewerResampled(group, loaded.volume, opts.signal);
+  return even ? { volume: even.volume, warnings: [...loaded.warnings, even.warning] } : loaded;
 }

@@ -13,6 +13,8 @@ import type { Vec3 } from '../../src-shared/image/volume';
 import type { ImageRecord } from './types';
 import { parseCsaHeader } from './csa';
 import { nonImageKind } from './sop-classes';
+import { readUihGrid } from './mosaic';
+import { readDiffusion, readStandardDiffusion } from './diffusion';
 
 type DataSet = dicomParser.DataSet;
 
@@ -387,6 +389,18 @@ function describe(file: string, ds: DataSet, size: number): HeaderResult {
     }
   }
 
+  // United Imaging grid: tiles with one position each (and no top-level position).
+  if (/UIH|UNITED IMAGING/i.test(manufacturer)) {
+    const grid = readUihGrid(ds, rows, columns);
+    if (grid) {
+      base.mosaicCount = grid.count;
+      base.mosaicGrid = grid.grid;
+      base.tilePositions = grid.positions;
+      base.ipp ??= grid.positions[0];
+    }
+  }
+  base.diffusion = readDiffusion(ds, manufacturer, imageType);
+
   if (numberOfFrames === 1) return { kind: 'images', records: [base] };
 
   // Multi-frame: one record per frame, per-frame functional groups over shared ones.
@@ -397,6 +411,7 @@ function describe(file: string, ds: DataSet, size: number): HeaderResult {
     const pf = perFrame[f]?.dataSet;
     const group = (seq: string): DataSet | undefined => item(pf, seq) ?? item(shared, seq);
     const r: ImageRecord = { ...base, frame: f, imageType: base.imageType };
+    r.diffusion = readStandardDiffusion(pf) ?? base.diffusion;
     const pos = nums(group('x00209113'), 'x00200032');
     if (pos && pos.length === 3) r.ipp = pos as Vec3;
     else if (!perFrame.length && base.ipp && base.iop && f > 0) {

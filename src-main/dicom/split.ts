@@ -11,6 +11,7 @@ import type { Mat3, Vec3 } from '../../src-shared/image/volume';
 import type { ImageRecord } from './types';
 import { describeScaling } from './philips-scaling';
 import { complexKind, describeImageTypes, sharedNumberEchoSuffixes } from './image-types';
+import { tileSize } from './mosaic';
 
 export interface SliceRef {
   record: ImageRecord;
@@ -73,12 +74,31 @@ function isFieldMapHz(r: ImageRecord): boolean {
   return [...r.imageType, ...r.frameType].includes('FIELD_MAP');
 }
 
+/**
+ * The part of ImageType/FrameType that separates volumes, as dcm2niix uses it: original vs
+ * derived, magnitude / phase / real / imaginary, field map, localizer. Other values (GE's
+ * "ADD" on some slices of one CT stack, reconstruction labels) do not split a stack.
+ */
+function imageTypeKey(t: string[]): string {
+  const has = (...v: string[]) => v.some((x) => t.includes(x));
+  const flags = [
+    t[0] ?? '',
+    has('M', 'MAGNITUDE') ? 'M' : '',
+    has('P', 'PHASE') ? 'P' : '',
+    has('R', 'REAL') ? 'R' : '',
+    has('I', 'IMAGINARY') ? 'I' : '',
+    has('FIELD_MAP') ? 'F' : '',
+    has('LOCALIZER') ? 'L' : '',
+  ];
+  return flags.join('');
+}
+
 /** Split key: images with different keys can never be slices of one volume. */
 function splitKey(r: ImageRecord): string {
   const iop = r.iop ? r.iop.map((v) => v.toFixed(4)).join(',') : 'none';
   const ps = r.pixelSpacing ? r.pixelSpacing.map((v) => v.toFixed(4)).join(',') : '';
   const bits = `${r.bitsAllocated}/${r.bitsStored}/${r.highBit}/${r.pixelRepresentation}`;
-  return [r.rows, r.columns, bits, r.samplesPerPixel, iop, ps, echoKey(r), r.imageType.join('\\'), r.frameType.join('\\'), r.mosaicCount].join('|');
+  return [r.rows, r.columns, bits, r.samplesPerPixel, iop, ps, echoKey(r), imageTypeKey(r.imageType), imageTypeKey(r.frameType), r.mosaicCount].join('|');
 }
 
 function compareTime(a: ImageRecord, b: ImageRecord): number {
@@ -178,7 +198,10 @@ function buildGroup(key: string, records: ImageRecord[], suffix: string, nParts:
   const ps = r0.pixelSpacing ?? [1, 1];
   if (!r0.pixelSpacing) warnings.push('no PixelSpacing: 1 mm assumed');
 
-  if (r0.mosaicCount > 1) return buildMosaic(key, records, suffix, warnings, row, col, normal, ps);
+  // UIH grids give every tile its own position: their tiles are stacked like plain slices.
+  const grid = r0.mosaicCount > 1 && !!r0.tilePositions;
+  if (grid) records = expandGridTiles(records);
+  else if (r0.mosaicCount > 1) return buildMosaic(key, records, suffix, warnings, row, col, normal, ps);
 
   const noPos = records.some((r) => !r.ipp);
   if (noPos) warnings.push('no ImagePositionPatient: slices stacked in instance order at 1 mm');
@@ -202,7 +225,7 @@ function buildGroup(key: string, records: ImageRecord[], suffix: string, nParts:
     frames = 1;
   }
   const slices: SliceRef[][] = [];
-  for (let t = 0; t < frames; t++) slices.push(positions.map((p) => ({ record: p.recs[t], tile: -1 })));
+  for (let t = 0; t < frames; t++) slices.push(positions.map((p) => ({ record: p.recs[t], tile: p.recs[t].mosaicTile ?? -1 })));
 
   const n = positions.length;
   const first = slices[0][0].record;
@@ -242,7 +265,7 @@ function buildGroup(key: string, records: ImageRecord[], suffix: string, nParts:
     const isCt = r0.modality === 'CT' || r0.modality === 'PT' || r0.modality === 'NM';
     if ((isCt && shearDeg > SHEAR_TOLERANCE_DEG) || shearDeg > 1 || Math.abs(r0.gantryTilt) > 0.01) {
       warnings.push(
-        `gantry tilt ${fmt(shearDeg)}° (GantryDetectorTilt tag ${fmt(r0.gantryTilt)}°): slices are sheared; the geometry keeps the shear exactly (no resampling)`,
+        `gantry tilt ${fmt(shearDeg)}° (GantryDetectorTilt tag ${fmt(r0.gantryTilt)}°): slices are sheared; the geometry keeps the shear exactly (convert --tilt-correct also writes a tilt-corrected volume)`,
       );
     }
   } else {
@@ -252,14 +275,14 @@ function buildGroup(key: string, records: ImageRecord[], suffix: string, nParts:
     key,
     records,
     slices,
-    dims: [r0.columns, r0.rows, n],
+    dims: [...tileSize(r0), n],
     frames,
     spacing: [ps[1], ps[0], kspacing],
     origin,
     direction: [row[0], col[0], kdir[0], row[1], col[1], kdir[1], row[2], col[2], kdir[2]],
     storedRows: r0.rows,
     storedColumns: r0.columns,
-    mosaic: false,
+    mosaic: grid,
     warnings,
     suffix,
     slicePositions: pos,
@@ -267,6 +290,11 @@ function buildGroup(key: string, records: ImageRecord[], suffix: string, nParts:
     notes: [],
     geometryKnown,
   };
+}
+
+/** One record per tile of each UIH grid image, at that tile's own position. */
+function expandGridTiles(records: ImageRecord[]): ImageRecord[] {
+  return records.flatMap((r) => (r.tilePositions ?? []).map((ipp, k) => ({ ...r, ipp, mosaicTile: k })));
 }
 
 function describeSplit(records: ImageRecord[]): string {
@@ -299,7 +327,7 @@ export function checkSpacing(pos: number[], warnings: string[]): void {
   const min = sorted[0];
   const max = sorted[sorted.length - 1];
   if (max - min > Math.max(0.01 * median, 1e-3)) {
-    warnings.push(`uneven slice spacing: gaps from ${fmt(min, 3)} to ${fmt(max, 3)} mm (mean spacing used)`);
+    warnings.push(`uneven slice spacing: gaps from ${fmt(min, 3)} to ${fmt(max, 3)} mm (NIfTI holds one step: the exact file uses the first; an equal-spacing _Eq_1 volume is written too)`);
   }
 }
 

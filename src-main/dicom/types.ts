@@ -90,6 +90,14 @@ export interface ImageRecord extends PixelLocation {
   mosaicCount: number;
   /** Siemens CSA SliceNormalVector (LPS), used to order mosaic tiles. */
   sliceNormal: Vec3 | null;
+  /** Mosaic tile layout when not Siemens' square grid (UIH grids), see mosaic.ts. */
+  mosaicGrid?: { across: number; down: number };
+  /** UIH grid: ImagePositionPatient of each tile (the file has no top-level position). */
+  tilePositions?: Vec3[];
+  /** Set on the per-tile records that split makes of a UIH grid: which tile this is. */
+  mosaicTile?: number;
+  /** Diffusion weighting of this image, as the vendor stores it (see diffusion.ts). */
+  diffusion?: import('./diffusion').DiffusionInfo | null;
   mrAcquisitionType: string;
   gantryTilt: number;
   repetitionTime: number | null;

@@ -14,7 +14,6 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { imageFormatOf } from '../../src-shared/image/file-formats';
-import { useImagesStore, layerTitle } from './images';
 import { isSavedLayer, useImagesStore, layerTitle } from './images';
 import { baseOf, dirOf } from '../../src-shared/workspace/workspace';
 

@@ -6,6 +6,7 @@
 import type { CliIO, CommandTable } from '../command';
 import { scanDicom, type DicomScan } from '../../dicom/index';
 import { convertDicom, selectSeries } from '../../dicom/convert';
+import { seriesTraitNotes } from '../../dicom/series-traits';
 
 function fmtVec(v: number[], d = 3): string {
   return v.map((x) => String(Number(x.toFixed(d)))).join('×');
@@ -49,8 +50,10 @@ export const commands: CommandTable = {
       for (const f of flags.keys()) if (f !== '--json') return io.err(`lattice info: unknown option ${f}`), 2;
       if (!positional.length) return io.err('lattice info: give at least one file or folder'), 2;
       const scan = await scanDicom(positional);
+      const traits = await seriesTraitNotes(scan);
       if (flags.has('--json')) {
-        io.out(JSON.stringify({ series: scan.series, problems: scan.problems, notes: scan.notes }, null, 2));
+        const series = scan.series.map((s) => ({ ...s, notes: [...(s.notes ?? []), ...(traits.get(s.id) ?? [])] }));
+        io.out(JSON.stringify({ series, problems: scan.problems, notes: scan.notes }, null, 2));
         return scan.series.length ? 0 : 1;
       }
       reportScanIssues(scan, io);
@@ -62,6 +65,7 @@ export const commands: CommandTable = {
         );
         for (const w of s.warnings) io.out(`    warning: ${w}`);
         for (const n of s.notes ?? []) io.out(`    note: ${n}`);
+        for (const n of traits.get(s.id) ?? []) io.out(`    note: ${n}`);
       }
       return scan.series.length ? 0 : 1;
     },
@@ -69,7 +73,7 @@ export const commands: CommandTable = {
   convert: {
     summary: 'Convert DICOM series to NIfTI (dcm2niix-compatible names and voxel order)',
     usage: [
-      'Usage: lattice convert <input…> -o <dir> [--gz] [--series N|UID]… [--no-json]',
+      'Usage: lattice convert <input…> -o <dir> [--gz] [--series N|UID]… [--no-json] [--tilt-correct]',
       '',
       'Writes one NIfTI per volume, named like dcm2niix (%f_%p_%t_%s plus _e2, _ph, … for',
       'split series), with a JSON sidecar of the key acquisition fields.',
@@ -77,11 +81,16 @@ export const commands: CommandTable = {
       '  --gz              write .nii.gz (compressed on all cores)',
       '  --series N|UID    only this series (SeriesNumber, SeriesInstanceUID or #id from `lattice info`); repeatable',
       '  --no-json         no sidecar',
+      '  --tilt-correct    also write gantry-tilted CT resampled with the slice axis along the normal',
+      '                    (_Tilt_1, or _Tilt_Eq_1 with uneven spacing; the exact sheared file is always written)',
+      '',
+      'Stacks with uneven slice spacing get a second file resampled to equal spacing over the whole',
+      'stack (_Eq_1); diffusion series get .bval/.bvec (FSL, NIfTI voxel frame).',
     ].join('\n'),
     async run(args, io) {
       const { positional, flags, error } = parseArgs(args, ['-o', '--out', '--series']);
       if (error) return io.err(`lattice convert: ${error}`), 2;
-      for (const f of flags.keys()) if (!['-o', '--out', '--series', '--gz', '-z', '--no-json'].includes(f)) return io.err(`lattice convert: unknown option ${f}`), 2;
+      for (const f of flags.keys()) if (!['-o', '--out', '--series', '--gz', '-z', '--no-json', '--tilt-correct'].includes(f)) return io.err(`lattice convert: unknown option ${f}`), 2;
       const out = flags.get('-o')?.[0] ?? flags.get('--out')?.[0];
       if (!out) return io.err('lattice convert: give an output folder with -o <dir>'), 2;
       if (!positional.length) return io.err('lattice convert: give at least one file or folder'), 2;
@@ -90,6 +99,7 @@ export const commands: CommandTable = {
         gzip: flags.has('--gz') || flags.has('-z'),
         series: flags.get('--series'),
         sidecar: !flags.has('--no-json'),
+        tiltCorrect: flags.has('--tilt-correct'),
       });
       reportScanIssues(res.scan, io);
       for (const e of res.selectionErrors) io.err(`lattice convert: ${e}`);
@@ -98,6 +108,7 @@ export const commands: CommandTable = {
         io.out(`${c.nifti}  (series ${c.series.seriesNumber ?? '-'}, ${fmtVec(c.series.dims, 0)}${c.series.frames > 1 ? `×${c.series.frames}` : ''})`);
         for (const w of c.warnings) io.out(`    warning: ${w}`);
         for (const n of c.series.notes ?? []) io.out(`    note: ${n}`);
+        for (const f of [c.bval, c.bvec, ...(c.resampled ?? [])]) if (f) io.out(`    also: ${f}`);
       }
       io.out(`converted ${res.converted.length} of ${selectSeries(res.scan, flags.get('--series')).chosen.length} series in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
       if (res.selectionErrors.length && !res.converted.length) return 2;
