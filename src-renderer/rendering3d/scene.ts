@@ -116,6 +116,8 @@ export class Scene3D {
   private cursorSphere: AnyVtk;
   private cursorLines: AnyVtk;
   private interacting = false;
+  /** Show the coarse copy while the camera moves (off: always the full volume, once uploaded). */
+  lodWhileMoving = true;
   private fullTimer = 0;
   /** Number of frames rendered, and the ms of the last one (for tests and the bench). */
   renders = 0;
@@ -197,7 +199,7 @@ export class Scene3D {
   private applyLod() {
     const m = this.main;
     if (!m?.lod) return;
-    const coarse = this.interacting || !m.fullAdded;
+    const coarse = (this.interacting && this.lodWhileMoving) || !m.fullAdded;
     const visible = m.actor.getVisibility() || m.lod.actor.getVisibility();
     m.lod.actor.setVisibility(visible && coarse);
     m.actor.setVisibility(visible && !coarse);
@@ -397,6 +399,8 @@ export class Scene3D {
     const fp = cam.getFocalPoint();
     const dist = cam.getDistance();
     const { toCamera, up } = STANDARD_VIEWS[view];
+    // View-up first: it must never be parallel to the old view direction while the position moves.
+    cam.setViewUp(...up);
     cam.setFocalPoint(...fp);
     cam.setPosition(fp[0] + toCamera[0] * dist, fp[1] + toCamera[1] * dist, fp[2] + toCamera[2] * dist);
     cam.setViewUp(...up);
@@ -408,9 +412,9 @@ export class Scene3D {
   /** Anterior view, everything in frame. */
   resetCamera() {
     const cam = this.renderer.getActiveCamera();
+    cam.setViewUp(0, 0, 1);
     cam.setFocalPoint(0, 0, 0);
     cam.setPosition(0, -1, 0);
-    cam.setViewUp(0, 0, 1);
     this.renderer.resetCamera();
     this.standardView('anterior');
   }
@@ -468,9 +472,14 @@ export class Scene3D {
     gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
   }
 
-  /** Whether the full-resolution volume (not its coarse copy) is what a still camera shows. */
+  /** Whether the full-resolution volume (not its coarse copy) is on screen. */
   get showingFull(): boolean {
-    return !!this.main && this.main.fullAdded && !this.interacting;
+    return !!this.main && this.main.fullAdded && (!this.interacting || !this.lodWhileMoving || !this.main.lod);
+  }
+
+  setLodWhileMoving(on: boolean) {
+    this.lodWhileMoving = on;
+    this.applyLod();
   }
 
   get lodFactors(): Vec3 | null {

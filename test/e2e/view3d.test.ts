@@ -140,13 +140,11 @@ async function rendered(page: Page, after = 0): Promise<number> {
   return Number(await loc.getAttribute('data-renders'));
 }
 
-const t0 = Date.now();
-const mark = (what: string) => console.log(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
-
 describe('3D view', () => {
   it('renders the MR, rotates with the mouse, shows slice planes that follow the cursor, and a mask surface in its colour where the mask is', async () => {
     const page = await app.newPage();
-    await page.setViewportSize({ width: 1200, height: 800 });
+    // A small window keeps the 3D cell (≈ 350×290 px) cheap for SwiftShader.
+    await page.setViewportSize({ width: 960, height: 640 });
     await openSeries(page, MR);
     const view = page.locator('[data-testid=view-3d]');
     await expect.poll(() => view.getAttribute('data-state')).toBe('ready');
@@ -154,7 +152,6 @@ describe('3D view', () => {
     expect(await view.getAttribute('data-preset')).toBe('mr-default');
 
     // Volume + slices + cursor, anterior view: not blank.
-    mark('const front = await shot3d');
     const front = await shot3d(page, 'view3d-mr-anterior.png');
     const c0 = content(front);
     expect(c0.lit, 'share of lit pixels').toBeGreaterThan(0.05);
@@ -170,7 +167,6 @@ describe('3D view', () => {
     for (let s = 1; s <= 6; s++) await page.mouse.move(cx + s * 20, cy + s * 3);
     await page.mouse.up();
     n = await rendered(page, n);
-    mark('const turned = await shot3d');
     const turned = await shot3d(page, 'view3d-mr-rotated.png');
     expect(content(turned).lit).toBeGreaterThan(0.05);
     expect(difference(front, turned), 'picture changes with rotation').toBeGreaterThan(3);
@@ -179,7 +175,6 @@ describe('3D view', () => {
     await page.click('[data-view3d=anterior]');
     await setChecked(page, 'view-3d-mip', true);
     n = await rendered(page, n);
-    mark('const mip = await shot3d');
     const mip = await shot3d(page, 'view3d-mr-mip.png');
     expect(content(mip).lit).toBeGreaterThan(0.05);
     expect(difference(front, mip)).toBeGreaterThan(2);
@@ -190,7 +185,6 @@ describe('3D view', () => {
     await setChecked(page, 'view-3d-cursor', false);
     await page.click('[data-view3d=left]');
     n = await rendered(page, n);
-    mark('const planesA = await shot3d');
     const planesA = await shot3d(page, 'view3d-slices-a.png');
     expect(content(planesA).lit).toBeGreaterThan(0.03);
     const voxelA = await page.textContent('[data-testid=status-voxel]');
@@ -201,7 +195,6 @@ describe('3D view', () => {
     }
     await expect.poll(() => page.textContent('[data-testid=status-voxel]')).not.toBe(voxelA);
     n = await rendered(page, n);
-    mark('const planesB = await shot3d');
     const planesB = await shot3d(page, 'view3d-slices-b.png');
     expect(difference(planesA, planesB), 'slice planes move with the cursor').toBeGreaterThan(3);
     await setChecked(page, 'view-3d-slices', false);
@@ -210,14 +203,12 @@ describe('3D view', () => {
     expect(content(none).lit, 'nothing left but the orientation cube').toBeLessThan(content(planesA).lit / 2);
 
     // The mask as an overlay: a surface in its colour (label 1 of the HSV label map: red).
-    mark('await openSeries(page, maskPat');
     await openSeries(page, maskPath, 'overlay');
     await expect.poll(async () => Number(await view.getAttribute('data-surfaces')), { timeout: 30_000 }).toBeGreaterThan(0);
     await setChecked(page, 'view-3d-volume', true);
     await page.click('[data-view3d=anterior]');
     await setChecked(page, 'view-3d-volume', false);
     n = await rendered(page, n);
-    mark('const surf = await shot3d');
     const surf = await shot3d(page, 'view3d-mask-surface.png');
     let red = 0;
     let sx = 0;
