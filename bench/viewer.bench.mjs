@@ -253,38 +253,46 @@ async function latticeOnNifti(browser, host, nifti) {
     200,
     `document.querySelector('[data-view=axial]').dispatchEvent(new KeyboardEvent('keydown', { key: (i % 200) < 100 ? 'PageUp' : 'PageDown', bubbles: true }));`,
   );
+  console.log('lattice 2D/3D:', JSON.stringify({ open2d, t3d, scroll }));
   // 3D rotation (left-drag in the cell) with the coarse copy while moving, then without it.
+  // Frames are counted in the page (data-renders) over the drag; a slow GPU can stall the page
+  // for many seconds per full-resolution frame, hence the long timeouts.
   const rotate = {};
   for (const lod of [true, false]) {
-    const box = await page.locator('[data-testid=view-3d] .host').boundingBox();
-    const lodBox = page.locator('[data-testid=view-3d-lod]');
-    if ((await lodBox.count()) && (await lodBox.isChecked()) !== lod) await lodBox.click();
-    await page.waitForTimeout(500);
-    const before = Number(await page.getAttribute('[data-testid=view-3d]', 'data-renders'));
-    const cx = box.x + box.width / 2;
-    const cy = box.y + box.height / 2;
-    const t0 = Date.now();
-    await page.mouse.move(cx, cy);
-    await page.mouse.down();
-    for (let i = 0; Date.now() - t0 < 6000; i++) {
-      await page.mouse.move(cx + 80 * Math.sin(i / 10), cy + 10 * Math.cos(i / 10));
-      await page.waitForTimeout(30);
+    try {
+      const box = await page.locator('[data-testid=view-3d] .host').boundingBox({ timeout: 120_000 });
+      const lodBox = page.locator('[data-testid=view-3d-lod]');
+      if ((await lodBox.count()) && (await lodBox.isChecked({ timeout: 120_000 })) !== lod) await lodBox.click({ timeout: 120_000 });
+      await page.waitForTimeout(1000);
+      const count = () => page.evaluate(() => [Number(document.querySelector('[data-testid=view-3d]').getAttribute('data-renders')), performance.now()]);
+      const cx = box.x + box.width / 2;
+      const cy = box.y + box.height / 2;
+      await page.mouse.move(cx, cy);
+      await page.mouse.down();
+      const [r0, t0] = await count();
+      const start = Date.now();
+      for (let i = 0; Date.now() - start < 4000; i++) {
+        await page.mouse.move(cx + 80 * Math.sin(i / 10), cy + 10 * Math.cos(i / 10));
+        await page.waitForTimeout(30);
+      }
+      const [r1, t1] = await count();
+      await page.mouse.up();
+      rotate[lod ? 'coarse' : 'full'] = ((r1 - r0) / (t1 - t0)) * 1000;
+    } catch (e) {
+      console.log(`rotation (${lod ? 'coarse' : 'full'}) not measured: ${e.message.split('\n')[0]}`);
+      rotate[lod ? 'coarse' : 'full'] = NaN;
     }
-    const frames = Number(await page.getAttribute('[data-testid=view-3d]', 'data-renders')) - before;
-    const ms = Date.now() - t0;
-    await page.mouse.up();
-    rotate[lod ? 'coarse' : 'full'] = (frames / ms) * 1000;
   }
   await page.close();
   return { open2d, t3d, scroll, rotate };
 }
 
-async function niivueOn(browser, pageUrl, mode) {
+async function niivueOn(browser, baseUrl, mode) {
   // The same drawing area as Lattice's four cells (1400×900 window minus side panel and bars).
   const page = await browser.newPage({ viewport: { width: 1150, height: 850 } });
   page.on('pageerror', (e) => console.error('niivue page error:', e.message));
-  await page.goto(pageUrl);
-  const open = await page.evaluate((u) => window.niivueOpen(u, window.location.hash.slice(1) || 'multiplanar'), `${pageUrl}/ct.nii`);
+  await page.goto(`${baseUrl}/`);
+  const open = await page.evaluate(([u, m]) => window.niivueOpen(u, m), [`${baseUrl}/ct.nii`, mode]);
   return { page, open };
 }
 
@@ -295,14 +303,16 @@ async function compareWithNiivue(browser, host) {
   const pageDir = await buildNiivuePage();
   const { server, url } = await serveStatic(pageDir, nifti);
   try {
-    const lat = await latticeOnNifti(browser, host, nifti);
-    console.log('lattice:', JSON.stringify(lat));
-    const nv2 = await niivueOn(browser, `${url}/#multiplanar`, 'multiplanar');
+    // NiiVue first (a bare page, quick), then Lattice (the same file, the same browser).
+    const nv2 = await niivueOn(browser, url, 'multiplanar');
     const nvScroll = await stepFps(nv2.page, 200, `window.niivueStep((i % 200) < 100 ? 1 : -1);`);
     await nv2.page.close();
     console.log('niivue 2D:', JSON.stringify({ open: nv2.open, scroll: nvScroll }));
-    const nv3 = await niivueOn(browser, `${url}/#render`, 'render');
+    const nv3 = await niivueOn(browser, url, 'render');
     await nv3.page.close();
+    console.log('niivue 3D:', JSON.stringify({ open: nv3.open }));
+    const lat = await latticeOnNifti(browser, host, nifti);
+    console.log('lattice:', JSON.stringify(lat));
     const rows = [
       ['open → first 2D frame (3 views)', `${lat.open2d.toFixed(0)} ms`, `${nv2.open.toFixed(0)} ms`, `${(nv2.open / lat.open2d).toFixed(2)}× (NiiVue / Lattice)`],
       ['axial scrolling, mean fps', lat.scroll.mean.toFixed(1), nvScroll.mean.toFixed(1), `${(lat.scroll.mean / nvScroll.mean).toFixed(2)}× (Lattice / NiiVue)`],

@@ -116,6 +116,9 @@ export class Scene3D {
   private cursorSphere: AnyVtk;
   private cursorLines: AnyVtk;
   private interacting = false;
+  /** Coarse copy held for a while after a 2D cursor move (see holdCoarse). */
+  private coarseHold = false;
+  private holdTimer = 0;
   /** Show the coarse copy while the camera moves (off: always the full volume, once uploaded). */
   lodWhileMoving = true;
   private fullTimer = 0;
@@ -199,7 +202,7 @@ export class Scene3D {
   private applyLod() {
     const m = this.main;
     if (!m?.lod) return;
-    const coarse = (this.interacting && this.lodWhileMoving) || !m.fullAdded;
+    const coarse = ((this.interacting || this.coarseHold) && this.lodWhileMoving) || !m.fullAdded;
     const visible = m.actor.getVisibility() || m.lod.actor.getVisibility();
     m.lod.actor.setVisibility(visible && coarse);
     m.actor.setVisibility(visible && !coarse);
@@ -474,7 +477,23 @@ export class Scene3D {
 
   /** Whether the full-resolution volume (not its coarse copy) is on screen. */
   get showingFull(): boolean {
-    return !!this.main && this.main.fullAdded && (!this.interacting || !this.lodWhileMoving || !this.main.lod);
+    return !!this.main && this.main.fullAdded && (!(this.interacting || this.coarseHold) || !this.lodWhileMoving || !this.main.lod);
+  }
+
+  /**
+   * The next frames (cursor moved in 2D) use the coarse copy; the full volume is drawn once
+   * `ms` pass without another call.
+   */
+  holdCoarse(ms: number) {
+    if (!this.main?.lod || !this.lodWhileMoving) return;
+    this.coarseHold = true;
+    this.applyLod();
+    window.clearTimeout(this.holdTimer);
+    this.holdTimer = window.setTimeout(() => {
+      this.coarseHold = false;
+      this.applyLod();
+      this.render();
+    }, ms);
   }
 
   setLodWhileMoving(on: boolean) {
@@ -488,6 +507,7 @@ export class Scene3D {
 
   dispose() {
     window.clearTimeout(this.fullTimer);
+    window.clearTimeout(this.holdTimer);
     this.marker.setEnabled(false);
     this.interactor.unbindEvents();
     this.glWindow.setContainer(null);
