@@ -205,26 +205,38 @@ describe('3D view', () => {
     // The mask as an overlay: a surface in its colour (label 1 of the HSV label map: red).
     await openSeries(page, maskPath, 'overlay');
     await expect.poll(async () => Number(await view.getAttribute('data-surfaces')), { timeout: 30_000 }).toBeGreaterThan(0);
-    await setChecked(page, 'view-3d-volume', true);
-    await page.click('[data-view3d=anterior]');
-    await setChecked(page, 'view-3d-volume', false);
-    n = await rendered(page, n);
-    const surf = await shot3d(page, 'view3d-mask-surface.png');
-    let red = 0;
-    let sx = 0;
-    let sy = 0;
-    for (const [x, y, r, g, b] of scenePixels(surf)) {
-      if (r > 90 && r > 2.5 * g && r > 2.5 * b) {
-        red++;
-        sx += x;
-        sy += y;
+    /** Red (mask) pixels of the scene seen from a standard side (camera framed on the whole volume). */
+    const maskFrom = async (side: string) => {
+      await setChecked(page, 'view-3d-volume', true);
+      await page.click(`[data-view3d=${side}]`);
+      await setChecked(page, 'view-3d-volume', false);
+      n = await rendered(page, n);
+      const shot = await shot3d(page, `view3d-mask-surface-${side}.png`);
+      let count = 0;
+      let sx = 0;
+      let sy = 0;
+      for (const [x, y, r, g, b] of scenePixels(shot)) {
+        if (r > 90 && r > 2.5 * g && r > 2.5 * b) {
+          count++;
+          sx += x;
+          sy += y;
+        }
       }
-    }
-    expect(red, 'red surface pixels').toBeGreaterThan(500);
-    const centroid = [sx / red, sy / red];
-    // Anterior view: patient left is on screen right, superior is up.
-    expect(centroid[0], 'mask to the right of centre').toBeGreaterThan(surf.width / 2 + 20);
-    expect(centroid[1], 'mask above centre').toBeLessThan(surf.height / 2 - 10);
+      return { shot, count, centroid: [sx / count, sy / count] };
+    };
+    const post = await maskFrom('posterior');
+    const ant = await maskFrom('anterior');
+    const surf = ant.shot;
+    const centroid = ant.centroid;
+    expect(ant.count, 'red surface pixels (the box is ≈ 18×18 px in this window)').toBeGreaterThan(150);
+    expect(post.count).toBeGreaterThan(150);
+    // The box is on the patient's left: screen right seen from the front, screen left from
+    // behind; superior is up in both.
+    expect(ant.centroid[0], 'anterior view: mask right of where the posterior view has it').toBeGreaterThan(post.centroid[0] + 10);
+    expect(ant.centroid[0]).toBeGreaterThan(surf.width / 2);
+    expect(post.centroid[0]).toBeLessThan(surf.width / 2);
+    expect(ant.centroid[1], 'mask above centre').toBeLessThan(surf.height / 2 - 5);
+    expect(post.centroid[1]).toBeLessThan(surf.height / 2 - 5);
 
     // A click on the surface moves the cursor onto the box's anterior face.
     const shotBox = (await view.boundingBox())!;
