@@ -6,10 +6,18 @@
 //   - cursor dragging: every move redraws all three views, frames/s.
 // Targets (issue): pick-to-render ≤ 1.5 s, scrolling ≥ 30 fps (aim 60).
 //
+// Lattice vs NiiVue (side by side, same run): the same CT written once as NIfTI (lattice convert,
+// .bench-out/viewer-nifti/), opened in the same headless Chromium by Lattice (open dialog →
+// series row; the host reads the file) and by NiiVue (@niivue/niivue, a bare page bundled here
+// with esbuild and served from 127.0.0.1; it fetches the file): open → first frame of the three
+// 2D views, axial scrolling frames/s, and open → first 3D frame (Lattice's 3D cell vs NiiVue's
+// volume render). `VIEWER_BENCH=compare` runs only this part.
+//
 // The synthetic series is convert.bench.mjs's .bench-out/ct512x300/ when present, else written
 // once into .bench-out/viewer-ct-512x512x300/ (explicit VR little endian CT files, ~150 MB). The renderer is built with electron-vite
 // into out/renderer, as `npm run build` does.
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -144,6 +152,185 @@ function startHost() {
   });
 }
 
+// ---------- Lattice vs NiiVue on the same NIfTI ----------
+
+const niftiDir = join(root, '.bench-out', 'viewer-nifti');
+
+/** The bench CT as one uncompressed NIfTI (written once with our own converter). */
+function writeNifti() {
+  const have = existsSync(niftiDir) && readdirSync(niftiDir).find((f) => f.endsWith('.nii'));
+  if (have) return join(niftiDir, have);
+  mkdirSync(niftiDir, { recursive: true });
+  const r = spawnSync(process.execPath, [join(root, 'bin/lattice.js'), 'convert', seriesDir, '-o', niftiDir], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`lattice convert failed:\n${r.stdout}\n${r.stderr}`);
+  const f = readdirSync(niftiDir).find((x) => x.endsWith('.nii'));
+  if (!f) throw new Error('lattice convert wrote no .nii');
+  return join(niftiDir, f);
+}
+
+/** Bundles the bare NiiVue page (esbuild, local files only) into .bench-out/niivue-page/. */
+async function buildNiivuePage() {
+  const out = join(root, '.bench-out', 'niivue-page');
+  mkdirSync(out, { recursive: true });
+  const esbuild = await import('esbuild');
+  await esbuild.build({ entryPoints: [join(root, 'bench/niivue-page/main.js')], bundle: true, format: 'iife', outfile: join(out, 'bundle.js'), logLevel: 'error', minify: true });
+  writeFileSync(join(out, 'index.html'), readFileSync(join(root, 'bench/niivue-page/index.html')));
+  return out;
+}
+
+/** A static server on 127.0.0.1 for the NiiVue page and the NIfTI file. */
+function serveStatic(dir, nifti) {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    const file = url.pathname === '/ct.nii' ? nifti : join(dir, url.pathname === '/' ? 'index.html' : url.pathname.slice(1));
+    if (!existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    const type = file.endsWith('.html') ? 'text/html' : file.endsWith('.js') ? 'text/javascript' : 'application/octet-stream';
+    res.writeHead(200, { 'content-type': type, 'content-length': statSync(file).size, 'cache-control': 'no-store' });
+    createReadStream(file).pipe(res);
+  });
+  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ server, url: `http://127.0.0.1:${server.address().port}` })));
+}
+
+/** Frames/s over `n` animation frames, one step per frame (mean and median-interval fps). */
+function stepFps(page, n, stepSrc) {
+  return page.evaluate(
+    ({ n, stepSrc }) =>
+      new Promise((resolve) => {
+        const step = new Function('i', stepSrc);
+        let i = 0;
+        const stamps = [];
+        const tick = (t) => {
+          stamps.push(t);
+          if (i === n) {
+            const gaps = stamps.slice(1).map((x, k) => x - stamps[k]).sort((a, b) => a - b);
+            resolve({ mean: (n / (stamps[n] - stamps[0])) * 1000, median: 1000 / gaps[gaps.length >> 1] });
+            return;
+          }
+          step(i++);
+          requestAnimationFrame(tick);
+        };
+        requestAnimationFrame(tick);
+      }),
+    { n, stepSrc },
+  );
+}
+
+async function latticeOnNifti(browser, host, nifti) {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(host.url);
+  await page.click('[data-testid=open-folder]');
+  await page.fill('[data-testid=folder-path]', nifti);
+  await page.click('[data-testid=scan-button]');
+  await page.waitForSelector('[data-testid=series-row]', { timeout: 120_000 });
+  const open2d = await page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const row = document.querySelector('[data-testid=series-row]');
+        const t = performance.now();
+        row.click();
+        const check = () => {
+          const ids = [...document.querySelectorAll('[data-view]')].map((v) => v.getAttribute('data-rendered-image'));
+          if (ids.length === 3 && ids.every((x) => x)) resolve(performance.now() - t);
+          else requestAnimationFrame(check);
+        };
+        check();
+      }),
+  );
+  // 3D: first frame (coarse copy for a volume this big) and first full-resolution frame, from the pick.
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid=view-3d]')?.getAttribute('data-full-frame-at')) > 0, null, { timeout: 300_000 });
+  const t3d = await page.evaluate(() => {
+    const v = document.querySelector('[data-testid=view-3d]');
+    const picked = Number(document.querySelector('.app').getAttribute('data-picked-at'));
+    return { first: Number(v.getAttribute('data-first-frame-at')) - picked, full: Number(v.getAttribute('data-full-frame-at')) - picked, state: v.getAttribute('data-state') };
+  });
+  await page.focus('[data-view=axial]');
+  const scroll = await stepFps(
+    page,
+    200,
+    `document.querySelector('[data-view=axial]').dispatchEvent(new KeyboardEvent('keydown', { key: (i % 200) < 100 ? 'PageUp' : 'PageDown', bubbles: true }));`,
+  );
+  console.log('lattice 2D/3D:', JSON.stringify({ open2d, t3d, scroll }));
+  // 3D rotation (left-drag in the cell) with the coarse copy while moving, then without it.
+  // Frames are counted in the page (data-renders) over the drag; a slow GPU can stall the page
+  // for many seconds per full-resolution frame, hence the long timeouts.
+  const rotate = {};
+  for (const lod of [true, false]) {
+    try {
+      const box = await page.locator('[data-testid=view-3d] .host').boundingBox({ timeout: 120_000 });
+      const lodBox = page.locator('[data-testid=view-3d-lod]');
+      if ((await lodBox.count()) && (await lodBox.isChecked({ timeout: 120_000 })) !== lod) await lodBox.click({ timeout: 120_000 });
+      await page.waitForTimeout(1000);
+      const count = () => page.evaluate(() => [Number(document.querySelector('[data-testid=view-3d]').getAttribute('data-renders')), performance.now()]);
+      const cx = box.x + box.width / 2;
+      const cy = box.y + box.height / 2;
+      await page.mouse.move(cx, cy);
+      await page.mouse.down();
+      const [r0, t0] = await count();
+      const start = Date.now();
+      for (let i = 0; Date.now() - start < 4000; i++) {
+        await page.mouse.move(cx + 80 * Math.sin(i / 10), cy + 10 * Math.cos(i / 10));
+        await page.waitForTimeout(30);
+      }
+      const [r1, t1] = await count();
+      await page.mouse.up();
+      rotate[lod ? 'coarse' : 'full'] = ((r1 - r0) / (t1 - t0)) * 1000;
+    } catch (e) {
+      console.log(`rotation (${lod ? 'coarse' : 'full'}) not measured: ${e.message.split('\n')[0]}`);
+      rotate[lod ? 'coarse' : 'full'] = NaN;
+    }
+  }
+  await page.close();
+  return { open2d, t3d, scroll, rotate };
+}
+
+async function niivueOn(browser, baseUrl, mode) {
+  // The same drawing area as Lattice's four cells (1400×900 window minus side panel and bars).
+  const page = await browser.newPage({ viewport: { width: 1150, height: 850 } });
+  page.on('pageerror', (e) => console.error('niivue page error:', e.message));
+  await page.goto(`${baseUrl}/`);
+  const open = await page.evaluate(([u, m]) => window.niivueOpen(u, m), [`${baseUrl}/ct.nii`, mode]);
+  return { page, open };
+}
+
+async function compareWithNiivue(browser, host) {
+  const t = Date.now();
+  const nifti = writeNifti();
+  console.log(`nifti: ${nifti} (${(statSync(nifti).size / 2 ** 20).toFixed(0)} MiB, ${((Date.now() - t) / 1000).toFixed(1)} s)`);
+  const pageDir = await buildNiivuePage();
+  const { server, url } = await serveStatic(pageDir, nifti);
+  try {
+    // NiiVue first (a bare page, quick), then Lattice (the same file, the same browser).
+    const nv2 = await niivueOn(browser, url, 'multiplanar');
+    const nvScroll = await stepFps(nv2.page, 200, `window.niivueStep((i % 200) < 100 ? 1 : -1);`);
+    await nv2.page.close();
+    console.log('niivue 2D:', JSON.stringify({ open: nv2.open, scroll: nvScroll }));
+    const nv3 = await niivueOn(browser, url, 'render');
+    await nv3.page.close();
+    console.log('niivue 3D:', JSON.stringify({ open: nv3.open }));
+    const lat = await latticeOnNifti(browser, host, nifti);
+    console.log('lattice:', JSON.stringify(lat));
+    const rows = [
+      ['open → first 2D frame (3 views)', `${lat.open2d.toFixed(0)} ms`, `${nv2.open.toFixed(0)} ms`, `${(nv2.open / lat.open2d).toFixed(2)}× (NiiVue / Lattice)`],
+      ['axial scrolling, mean fps', lat.scroll.mean.toFixed(1), nvScroll.mean.toFixed(1), `${(lat.scroll.mean / nvScroll.mean).toFixed(2)}× (Lattice / NiiVue)`],
+      ['axial scrolling, median-frame fps', lat.scroll.median.toFixed(0), nvScroll.median.toFixed(0), `${(lat.scroll.median / nvScroll.median).toFixed(2)}×`],
+      ['open → first 3D frame', `${lat.t3d.first.toFixed(0)} ms (coarse LOD copy)`, `${nv3.open.toFixed(0)} ms (full volume)`, `${(nv3.open / lat.t3d.first).toFixed(2)}× (NiiVue / Lattice)`],
+      ['open → first full-resolution 3D frame', `${lat.t3d.full.toFixed(0)} ms`, `${nv3.open.toFixed(0)} ms`, `${(nv3.open / lat.t3d.full).toFixed(2)}×`],
+      ['3D rotation (mouse drag), frames/s: coarse copy while moving', lat.rotate.coarse.toFixed(2), '', ''],
+      ['3D rotation (mouse drag), frames/s: full volume while moving', lat.rotate.full.toFixed(2), '', `${(lat.rotate.coarse / Math.max(lat.rotate.full, 1e-3)).toFixed(1)}× faster with the coarse copy`],
+    ];
+    console.log('\n| Lattice vs NiiVue (same 512×512×300 int16 NIfTI, same headless Chromium) | Lattice | NiiVue | ratio |\n| --- | --- | --- | --- |');
+    for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+    const ok2d = lat.open2d <= nv2.open && lat.scroll.mean >= nvScroll.mean;
+    console.log(`\n2D: Lattice ${ok2d ? 'at least as fast as' : 'SLOWER than'} NiiVue on both figures.`);
+  } finally {
+    server.close();
+  }
+}
+
 async function main() {
   const t0 = Date.now();
   const wrote = writeSeries();
@@ -157,6 +344,10 @@ async function main() {
   });
   const results = [];
   try {
+    if (process.env.VIEWER_BENCH === 'compare') {
+      await compareWithNiivue(browser, host);
+      return;
+    }
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.on('pageerror', (e) => console.error('page error:', e.message));
     await page.goto(host.url);
@@ -249,12 +440,15 @@ async function main() {
     );
     const heap = await page.evaluate(() => performance.memory?.usedJSHeapSize ?? 0);
     results.push(['renderer JS heap after load', `${(heap / 2 ** 20).toFixed(0)} MiB`, 'volume = 150 MiB int16']);
+    await page.close();
+    await compareWithNiivue(browser, host);
   } finally {
     await browser.close();
     host.proc.kill('SIGTERM');
   }
   const { loadavg, cpus } = await import('node:os');
   console.log(`\nmachine: ${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} (other processes slow the fps down)`);
+  if (!results.length) return;
   console.log('\n| viewer (512×512×300 int16 CT, headless Chromium) | result | note |\n| --- | --- | --- |');
   for (const r of results) console.log(`| ${r.join(' | ')} |`);
 }
