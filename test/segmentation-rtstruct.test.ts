@@ -31,18 +31,20 @@ function reference(ct: Volume, contours: number[][]): Uint8Array {
     if (!rings.length) continue;
     for (let j = 0; j < ny; j++) {
       const y = ct.origin[1] + j * ct.spacing[1];
+      // Crossings of the row with every edge; a centre is inside when an odd number lie left of it.
+      const xs: number[] = [];
+      for (const c of rings) {
+        const n = c.length / 3;
+        for (let a = 0; a < n; a++) {
+          const [x0, y0] = [c[a * 3], c[a * 3 + 1]];
+          const [x1, y1] = [c[((a + 1) % n) * 3], c[((a + 1) % n) * 3 + 1]];
+          if (y0 > y !== y1 > y) xs.push(x0 + ((y - y0) * (x1 - x0)) / (y1 - y0));
+        }
+      }
+      if (!xs.length) continue;
       for (let i = 0; i < nx; i++) {
         const x = ct.origin[0] + i * ct.spacing[0];
-        let inside = false;
-        for (const c of rings) {
-          const n = c.length / 3;
-          for (let a = 0; a < n; a++) {
-            const [x0, y0] = [c[a * 3], c[a * 3 + 1]];
-            const [x1, y1] = [c[((a + 1) % n) * 3], c[((a + 1) % n) * 3 + 1]];
-            if (y0 > y !== y1 > y && x >= x0 + ((y - y0) * (x1 - x0)) / (y1 - y0)) inside = !inside;
-          }
-        }
-        if (inside) out[i + nx * (j + ny * k)] = 1;
+        if (xs.filter((c) => x >= c).length % 2) out[i + nx * (j + ny * k)] = 1;
       }
     }
   }
