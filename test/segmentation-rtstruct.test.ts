@@ -14,42 +14,10 @@ import { runRtStruct, runReadLabels, runSave } from '../src-main/segmentation/jo
 import { readNiftiFile } from '../src-main/nifti/nifti-file';
 import type { Volume } from '../src-shared/image/volume';
 import { defaultLabel } from '../src-shared/segmentation/label-table';
-import { circle, rect, writeRtStruct } from './rtstruct-writer';
+import { circle, rect, writeRtStruct, rasterizeReference as reference } from './rtstruct-writer';
 
 const DATA = resolve(__dirname, '../../shared/data/dicom/ct_ge_with_rtstruct_mixed');
 const ctx = { onProgress: () => undefined, signal: { aborted: false } };
-
-/** Reference: voxel (i, j, k) centre inside the contours on its slice (even-odd ray casting in mm). */
-function reference(ct: Volume, contours: number[][]): Uint8Array {
-  const [nx, ny, nz] = ct.dims;
-  const out = new Uint8Array(nx * ny * nz);
-  // Axial CT with identity direction: world = origin + index·spacing.
-  expect(ct.direction).toEqual([1, 0, 0, 0, 1, 0, 0, 0, 1]);
-  for (let k = 0; k < nz; k++) {
-    const z = ct.origin[2] + k * ct.spacing[2];
-    const rings = contours.filter((c) => Math.abs(c[2] - z) < ct.spacing[2] / 2);
-    if (!rings.length) continue;
-    for (let j = 0; j < ny; j++) {
-      const y = ct.origin[1] + j * ct.spacing[1];
-      // Crossings of the row with every edge; a centre is inside when an odd number lie left of it.
-      const xs: number[] = [];
-      for (const c of rings) {
-        const n = c.length / 3;
-        for (let a = 0; a < n; a++) {
-          const [x0, y0] = [c[a * 3], c[a * 3 + 1]];
-          const [x1, y1] = [c[((a + 1) % n) * 3], c[((a + 1) % n) * 3 + 1]];
-          if (y0 > y !== y1 > y) xs.push(x0 + ((y - y0) * (x1 - x0)) / (y1 - y0));
-        }
-      }
-      if (!xs.length) continue;
-      for (let i = 0; i < nx; i++) {
-        const x = ct.origin[0] + i * ct.spacing[0];
-        if (xs.filter((c) => x >= c).length % 2) out[i + nx * (j + ny * k)] = 1;
-      }
-    }
-  }
-  return out;
-}
 
 /** Voxels where two masks differ (cheaper than toEqual on half a million elements). */
 function differing(a: ArrayLike<number>, b: ArrayLike<number>): number {

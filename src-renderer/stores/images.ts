@@ -88,7 +88,7 @@ export interface AddLayerOptions extends Partial<LayerLook> {
   visible?: boolean;
 }
 
-export type LayerPatch = Partial<Pick<LoadedImage, 'nickname' | 'visible' | 'opacity' | 'colormap' | 'window' | 'level' | 'isLabel' | 'role' | 'worldTransform'>>;
+export type LayerPatch = Partial<Pick<LoadedImage, 'nickname' | 'visible' | 'opacity' | 'colormap' | 'window' | 'level' | 'isLabel' | 'role' | 'worldTransform' | 'hostId'>>;
 
 export function unitsFor(modality: string, metadata: Volume['metadata']): string {
   const m = modality.toUpperCase();
