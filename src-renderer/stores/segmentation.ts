@@ -491,6 +491,8 @@ export const useSegmentationStore = defineStore('segmentation', () => {
     alpha: 1,
     beta: 0.2,
     radius: 4,
+    /** The evolution runs in a box this far (mm) around the bubbles (0: the whole image). */
+    roiMarginMm: 60,
     iterations: 200,
     running: false,
     iteration: 0,
@@ -539,8 +541,18 @@ export const useSegmentationStore = defineStore('segmentation', () => {
       if (!bubbles.value.length) throw new Error('Place at least one bubble (Bubbles tool: click in a view).');
       const b = need();
       const speed = snake.mode === 'threshold' ? { mode: 'threshold', lower: snake.lower, upper: snake.upper, ...(snake.smoothness > 0 ? { smoothness: snake.smoothness } : {}) } : { mode: 'edge', kappa: snake.kappa, exponent: snake.exponent };
+      const centres = bubbles.value.map((x) => worldToContinuousIndex(main.volume, x.center));
+      const v = main.volume;
+      const roi =
+        snake.roiMarginMm > 0
+          ? {
+              start: [0, 1, 2].map((a) => Math.max(0, Math.floor(Math.min(...centres.map((c) => c[a])) - snake.roiMarginMm / v.spacing[a]))),
+              end: [0, 1, 2].map((a) => Math.min(v.dims[a], Math.ceil(Math.max(...centres.map((c) => c[a])) + snake.roiMarginMm / v.spacing[a]) + 1)),
+            }
+          : undefined;
       const args = {
-        bubbles: bubbles.value.map((x) => ({ center: worldToContinuousIndex(main.volume, x.center), radius: x.radius })),
+        ...(roi ? { roi } : {}),
+        bubbles: bubbles.value.map((x, i) => ({ center: centres[i], radius: x.radius })),
         speed,
         alpha: snake.alpha,
         beta: snake.beta,

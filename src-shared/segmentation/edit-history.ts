@@ -25,44 +25,76 @@ export interface VoxelEdit {
   max: number;
 }
 
-/** Collects changes of one edit; the first old value of a voxel wins. */
+/**
+ * Collects changes of one edit; the first old value of a voxel wins. A bit per voxel marks
+ * what was touched (n/8 bytes, allocated on the first change) and the touched indices and
+ * old values go to growing typed arrays, so a 3D fill of millions of voxels stays cheap.
+ */
 export class EditRecorder {
-  private readonly old = new Map<number, number>();
+  private seen: Uint8Array | null = null;
+  private idx = new Uint32Array(256);
+  private old = new Float64Array(256);
+  private n = 0;
   constructor(readonly data: VoxelArray) {}
 
   /** Writes data[i] = value (recording the old value the first time i is touched). */
   set(i: number, value: number): boolean {
     const cur = this.data[i];
     if (cur === value) return false;
-    if (!this.old.has(i)) this.old.set(i, cur);
+    const seen = (this.seen ??= new Uint8Array((this.data.length + 7) >> 3));
+    const bit = 1 << (i & 7);
+    if (!(seen[i >> 3] & bit)) {
+      seen[i >> 3] |= bit;
+      if (this.n === this.idx.length) {
+        const a = new Uint32Array(this.n * 2);
+        a.set(this.idx);
+        this.idx = a;
+        const b = new Float64Array(this.n * 2);
+        b.set(this.old);
+        this.old = b;
+      }
+      this.idx[this.n] = i;
+      this.old[this.n++] = cur;
+    }
     this.data[i] = value;
     return true;
   }
 
   get changed(): number {
-    return this.old.size;
+    return this.n;
   }
 
   /** The edit as runs; voxels painted and painted back to their old value are left out. */
   finish(): VoxelEdit | null {
-    const idx = [...this.old.keys()].filter((i) => this.data[i] !== this.old.get(i)).sort((a, b) => a - b);
-    if (!idx.length) return null;
+    // Sort the touched voxels by index (with their old values).
+    const order = new Uint32Array(this.n);
+    for (let k = 0; k < this.n; k++) order[k] = k;
+    const idx = this.idx;
+    order.sort((a, b) => idx[a] - idx[b]);
+    const keep: number[] = [];
+    for (let q = 0; q < this.n; q++) {
+      const k = order[q];
+      if (this.data[idx[k]] !== this.old[k]) keep.push(k);
+    }
+    if (!keep.length) return null;
+    const count = keep.length;
     const starts: number[] = [];
     const lengths: number[] = [];
-    for (let k = 0; k < idx.length; k++) {
-      if (k > 0 && idx[k] === idx[k - 1] + 1) lengths[lengths.length - 1]++;
+    const before = new Float64Array(count);
+    const after = new Float64Array(count);
+    let prev = -2;
+    keep.forEach((k, q) => {
+      const i = idx[k];
+      if (i === prev + 1) lengths[lengths.length - 1]++;
       else {
-        starts.push(idx[k]);
+        starts.push(i);
         lengths.push(1);
       }
-    }
-    const before = new Float64Array(idx.length);
-    const after = new Float64Array(idx.length);
-    idx.forEach((i, k) => {
-      before[k] = this.old.get(i)!;
-      after[k] = this.data[i];
+      prev = i;
+      before[q] = this.old[k];
+      after[q] = this.data[i];
     });
-    return { starts: Uint32Array.from(starts), lengths: Uint32Array.from(lengths), before, after, count: idx.length, min: idx[0], max: idx[idx.length - 1] };
+    return { starts: Uint32Array.from(starts), lengths: Uint32Array.from(lengths), before, after, count, min: idx[keep[0]], max: idx[keep[count - 1]] };
   }
 }
 
