@@ -51,7 +51,14 @@ function parse(bytes: Uint8Array, file: string): DataSet {
 }
 
 /** Reads a structure set file (throws a message naming the file when it is not one). */
-export function readRtStruct(file: string, bytes: Uint8Array = new Uint8Array(readFileSync(file))): RtStructureSet {
+export function readRtStruct(file: string, bytes?: Uint8Array): RtStructureSet {
+  if (!bytes) {
+    try {
+      bytes = new Uint8Array(readFileSync(file));
+    } catch (e) {
+      throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
   const ds = parse(bytes, file);
   const modality = str(ds, 'x00080060');
   const sop = str(ds, 'x00080016') || str(ds, 'x00020002');
