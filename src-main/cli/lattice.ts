@@ -15,6 +15,7 @@ const groups: Array<() => Promise<{ commands: CommandTable }>> = [
   () => import('./commands/dicom'),
   () => import('./commands/processing'),
   () => import('./commands/register'),
+  () => import('./commands/segmentation'),
 ];
 
 async function findCommand(verb: string): Promise<CliCommand | undefined> {

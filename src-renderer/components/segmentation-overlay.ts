@@ -18,6 +18,8 @@ export interface SegOverlayInput {
   polygon: { view: ViewName; points: Vec3[] } | null;
   bubbles: { center: Vec3; radius: number }[];
   color: string;
+  /** Brush footprint under the mouse: centre, size along screen right/down (mm), shape. */
+  brush?: { center: Vec3; mm: [number, number]; shape: 'round' | 'square' } | null;
 }
 
 export function drawSegmentationOverlay(ctx: CanvasRenderingContext2D, o: SegOverlayInput): number {
@@ -50,6 +52,18 @@ export function drawSegmentationOverlay(ctx: CanvasRenderingContext2D, o: SegOve
     ctx.beginPath();
     ctx.arc(x, y, Math.max(2, r), 0, 2 * Math.PI);
     ctx.fill();
+    ctx.stroke();
+    drawn++;
+  }
+  if (o.brush) {
+    const [x, y] = o.toScreen(o.brush.center);
+    const rx = (o.brush.mm[0] / 2) * o.pxPerMm;
+    const ry = (o.brush.mm[1] / 2) * o.pxPerMm;
+    ctx.strokeStyle = o.color;
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    if (o.brush.shape === 'round') ctx.ellipse(x, y, Math.max(1, rx), Math.max(1, ry), 0, 0, 2 * Math.PI);
+    else ctx.rect(x - rx, y - ry, 2 * rx, 2 * ry);
     ctx.stroke();
     drawn++;
   }

@@ -290,6 +290,23 @@ export const useSegmentationStore = defineStore('segmentation', () => {
     commit(target().id, s.rec);
   }
 
+  /** Where the mouse is over a view with the brush or eraser (its footprint is drawn there). */
+  const hover = shallowRef<{ view: ViewName; world: Vec3 } | null>(null);
+  function setHover(viewName: ViewName | null, world?: Vec3) {
+    const next = viewName && world && (tool.value === 'brush' || tool.value === 'eraser') && active.value ? { view: viewName, world } : null;
+    if (!next && !hover.value) return;
+    hover.value = next;
+    overlayRevision.value++;
+  }
+
+  /** The brush footprint in mm along the view's screen axes (for the hover outline). */
+  function brushFootprintMm(viewName: ViewName): [number, number] {
+    const v = active.value?.volume;
+    if (!v || brush.unit === 'mm') return [brush.size, brush.size];
+    const ax = viewAxes(viewName, view.convention);
+    return [brush.size * v.spacing[closestIndexAxis(v, ax.right).axis], brush.size * v.spacing[closestIndexAxis(v, ax.down).axis]];
+  }
+
   // Polygon tool: vertices (world) on one view's plane.
   const polygon = shallowRef<{ view: ViewName; points: Vec3[] } | null>(null);
 
@@ -632,6 +649,9 @@ export const useSegmentationStore = defineStore('segmentation', () => {
     editing,
     activeTable,
     polygon,
+    hover,
+    setHover,
+    brushFootprintMm,
     snake,
     bubbles,
     snakeResult,
