@@ -3,21 +3,15 @@
 //   brush stroke → Ctrl+Z / Ctrl+Shift+Z → polygon fill (area checked against the triangle's
 //   area on screen) → outline display → save as NIfTI + sidecar (voxels read back) → active
 //   contour from a seed bubble, growing live (previews), accepted into the layer.
-//   Then the real GE CT with its rt-utils RTSTRUCT: the structure set is listed in the open
-//   dialog, opens as a label layer named as in the file, and its voxels (saved to NIfTI) equal
-//   a point-in-polygon rasterisation made here.
+//   (RT structure sets: segmentation-rtstruct.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, DATA, nextFrames, openSeries, startApp, type E2eApp } from './helpers';
+import { ARTIFACTS, nextFrames, openSeries, startApp, type E2eApp } from './helpers';
 import { readNiftiFile, writeNiftiFile } from '../../src-main/nifti/nifti-file';
-import { loadDicomSeries, scanDicom } from '../../src-main/dicom/index';
-import { readRtStruct } from '../../src-main/dicom/rtstruct';
-import { worldToIndexMatrix, indexToWorld } from '../../src-shared/geometry/geometry';
 import type { Vec3, Volume } from '../../src-shared/image/volume';
-import { rasterizeReference } from '../rtstruct-writer';
 
 let app: E2eApp;
 let dir: string;
@@ -87,7 +81,7 @@ describe('segmentation in the browser host (Chromium)', () => {
     const y = box.y + box.height * 0.3;
     await page.mouse.move(box.x + box.width * 0.35, y);
     await page.mouse.down();
-    for (let s = 1; s <= 10; s++) await page.mouse.move(box.x + box.width * (0.35 + 0.03 * s), y);
+    for (let s = 1; s <= 5; s++) await page.mouse.move(box.x + box.width * (0.35 + 0.06 * s), y);
     await page.mouse.up();
     const painted = await count(page, 1);
     const [px, py] = await pxPerVoxel(page);
@@ -96,7 +90,6 @@ describe('segmentation in the browser host (Chromium)', () => {
     expect(painted).toBeGreaterThan(0.8 * length * 5);
     expect(painted).toBeLessThan(1.2 * (length + 5) * 5);
     expect(await overlayPixels(page)).toBe(painted);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'segmentation-brush.png') });
 
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.keyboard.press('Control+z');
@@ -186,64 +179,5 @@ describe('segmentation in the browser host (Chromium)', () => {
     expect([await count(page, 1), await count(page, 2)]).toEqual(before);
     await page.keyboard.press('Control+z');
     await page.waitForFunction(() => document.querySelector('[data-testid=label-count-3]')?.getAttribute('data-count') === '0');
-  }, 120_000);
-
-  it('opens the RTSTRUCT that goes with the CT as a label layer, voxels exactly as rasterised here', async () => {
-    const folder = path.join(DATA, 'dicom/ct_ge_with_rtstruct_mixed');
-    const p2 = await app.newPage();
-    await openSeries(p2, folder);
-    await p2.click('[data-testid=open-folder]');
-    await p2.fill('[data-testid=folder-path]', folder);
-    await p2.click('[data-testid=scan-button]');
-    const row = p2.locator('[data-testid=series-row][title*="/rt.dcm ·"]');
-    await row.waitFor({ timeout: 30_000 });
-    expect(await p2.locator('[data-testid=series-row]', { hasText: 'RTSTRUCT' }).count()).toBe(3);
-    await row.click();
-    await p2.waitForSelector('[data-testid=open-dialog]', { state: 'detached', timeout: 60_000 });
-    await p2.waitForFunction(() => [...document.querySelectorAll('[data-testid=seg-layer] option')].some((o) => o.textContent === 'ROI-1'), null, { timeout: 30_000 });
-    expect(await p2.inputValue('[data-testid=label-name-1]')).toBe('ROI-1');
-    expect(await p2.inputValue('[data-testid=label-color-1]')).toBe('#a2885f');
-    const shown = await count(p2, 1);
-    expect(shown).toBeGreaterThan(100);
-
-    // Reference: the CT and the contours read here, rasterised by ray casting.
-    const scan = await scanDicom([folder]);
-    const ct = (await loadDicomSeries(scan, scan.series[0].id)).volume;
-    const want = rasterizeReference(ct, readRtStruct(path.join(folder, 'rt.dcm')).rois[0].contours);
-    expect(want.reduce((a, b) => a + b, 0)).toBe(shown);
-
-    await p2.click('[data-testid=seg-files] summary');
-    const out = path.join(dir, 'roi1.nii');
-    await p2.fill('[data-testid=seg-path]', out);
-    await p2.click('[data-testid=seg-save]');
-    await p2.waitForFunction(() => /Saved/.test(document.querySelector('[data-testid=seg-message]')?.textContent ?? ''), null, { timeout: 30_000 });
-    expect(existsSync(out)).toBe(true);
-    const back = (await readNiftiFile(out)).volume;
-    // Voxel by voxel through world coordinates (the NIfTI may store rows in another order).
-    const m = worldToIndexMatrix(back);
-    let diff = 0;
-    for (let k = 0; k < ct.dims[2]; k++)
-      for (let j = 0; j < ct.dims[1]; j++)
-        for (let i = 0; i < ct.dims[0]; i++) {
-          const [x, y, z] = indexToWorld(ct, [i, j, k]);
-          const a = Math.round(m[0] * x + m[1] * y + m[2] * z + m[3]);
-          const b = Math.round(m[4] * x + m[5] * y + m[6] * z + m[7]);
-          const c = Math.round(m[8] * x + m[9] * y + m[10] * z + m[11]);
-          const v = back.data[a + back.dims[0] * (b + back.dims[1] * c)];
-          if ((v ? 1 : 0) !== want[i + ct.dims[0] * (j + ct.dims[1] * k)]) diff++;
-        }
-    expect(diff).toBe(0);
-    // The structure lies on the first of the two slices.
-    const b2 = await axialBox(p2);
-    await p2.mouse.move(b2.x + b2.width / 2, b2.y + b2.height / 2);
-    if ((await overlayPixels(p2)) === 0) await p2.keyboard.press('PageDown');
-    const filledPx = await overlayPixels(p2);
-    expect(filledPx).toBe(want.slice(0, ct.dims[0] * ct.dims[1]).reduce((a, b) => a + b, 0));
-    await p2.click('[data-testid=seg-outline]');
-    const outlinePx = await overlayPixels(p2);
-    expect(outlinePx).toBeGreaterThan(0);
-    expect(outlinePx).toBeLessThan(filledPx);
-    await p2.screenshot({ path: path.join(ARTIFACTS, 'segmentation-rtstruct-outline.png') });
-    expect(app.errors).toEqual([]);
   }, 120_000);
 });
