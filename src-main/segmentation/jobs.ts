@@ -43,7 +43,7 @@ export const activeContourParams = z
     bubbles: z.array(z.object({ center: vec3, radius: z.number().gt(0).max(1000) }).strict()).min(1).max(1000),
     speed: z.discriminatedUnion('mode', [
       z.object({ mode: z.literal('threshold'), lower: z.number().finite(), upper: z.number().finite(), smoothness: z.number().gt(0).optional() }).strict(),
-      z.object({ mode: z.literal('edge'), kappa: z.number().gt(0), exponent: z.number().gt(0).max(20).optional() }).strict(),
+      z.object({ mode: z.literal('edge'), kappa: z.number().gt(0), exponent: z.number().gt(0).max(20).optional(), sigma: z.number().min(0).max(50).optional() }).strict(),
     ]),
     alpha: z.number().min(-10).max(10).optional(),
     beta: z.number().min(0).max(10).optional(),

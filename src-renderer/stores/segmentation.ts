@@ -505,6 +505,7 @@ export const useSegmentationStore = defineStore('segmentation', () => {
     smoothness: 0,
     kappa: 50,
     exponent: 2,
+    sigma: 1,
     alpha: 1,
     beta: 0.2,
     radius: 4,
@@ -557,7 +558,7 @@ export const useSegmentationStore = defineStore('segmentation', () => {
       if (!main) throw new Error('Load an image first.');
       if (!bubbles.value.length) throw new Error('Place at least one bubble (Bubbles tool: click in a view).');
       const b = need();
-      const speed = snake.mode === 'threshold' ? { mode: 'threshold', lower: snake.lower, upper: snake.upper, ...(snake.smoothness > 0 ? { smoothness: snake.smoothness } : {}) } : { mode: 'edge', kappa: snake.kappa, exponent: snake.exponent };
+      const speed = snake.mode === 'threshold' ? { mode: 'threshold', lower: snake.lower, upper: snake.upper, ...(snake.smoothness > 0 ? { smoothness: snake.smoothness } : {}) } : { mode: 'edge', kappa: snake.kappa, exponent: snake.exponent, sigma: snake.sigma };
       const centres = bubbles.value.map((x) => worldToContinuousIndex(main.volume, x.center));
       const v = main.volume;
       const roi =

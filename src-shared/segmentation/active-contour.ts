@@ -6,9 +6,9 @@
  * - threshold (region competition): P(x) = tanh((I − lower)/s) + tanh((upper − I)/s) − 1,
  *   in [−1, 1]: positive inside the intensity band (the front grows), negative outside (it
  *   shrinks back), about 0 at the thresholds; s is the smoothness in image units.
- * - edge (geodesic active contour): g(x) = 1 / (1 + (|∇I|/κ)^λ), in (0, 1]: ~1 in flat regions,
- *   ~0 on strong edges (|∇I| in image units per mm, central differences), so the front slows
- *   down and stops at edges.
+ * - edge (geodesic active contour): g(x) = 1 / (1 + (|∇I_σ|/κ)^λ), in (0, 1]: ~1 in flat regions,
+ *   ~0 on strong edges (|∇I_σ| in image units per mm, central differences of the image smoothed
+ *   with a Gaussian of σ mm, default 1), so the front slows down and stops at edges.
  *
  * Evolution (φ < 0 inside, in mm): ∂φ/∂t = −α·F·|∇φ| + β·G·κ·|∇φ|, with F the speed (P or g),
  * G = 1 for region competition and g for the geodesic contour (curvature is weaker on edges),
@@ -22,10 +22,11 @@
  * (Sussman's |∇φ| = 1 iterations) so the band stays a distance function.
  */
 import type { Vec3, Volume } from '../image/volume';
+import { smooth3D } from '../registration/gaussian';
 
 export type SpeedParams =
   | { mode: 'threshold'; lower: number; upper: number; smoothness?: number }
-  | { mode: 'edge'; kappa: number; exponent?: number };
+  | { mode: 'edge'; kappa: number; exponent?: number; sigma?: number };
 
 export interface Bubble {
   /** Continuous voxel index of the centre. */
@@ -119,18 +120,23 @@ export class ActiveContour {
     }
     const kappa = Math.max(sp.kappa, 1e-9);
     const lam = sp.exponent ?? 2;
-    const [dx, dy, dz] = this.vol.dims;
     const h = this.vol.spacing;
+    // The ROI's values, Gaussian-smoothed (σ in mm, per axis in voxels) against noise.
+    const vals = new Float32Array(sx * sy * sz);
+    for (let k = 0, o = 0; k < sz; k++) for (let j = 0; j < sy; j++) for (let i = 0; i < sx; i++, o++) vals[o] = val(ox + i + nx * (oy + j + ny * (oz + k)));
+    const sig = sp.sigma ?? 1;
+    if (sig > 0) smooth3D(vals, vals, new Float32Array(vals.length), [sx, sy, sz], [sig / h[0], sig / h[1], sig / h[2]]);
+    const sxy = sx * sy;
     for (let k = 0, o = 0; k < sz; k++)
       for (let j = 0; j < sy; j++)
         for (let i = 0; i < sx; i++, o++) {
-          const x = ox + i;
-          const y = oy + j;
-          const z = oz + k;
-          const at = (a: number, b: number, c: number) => val(a + nx * (b + ny * c));
-          const gx = (at(Math.min(dx - 1, x + 1), y, z) - at(Math.max(0, x - 1), y, z)) / (((Math.min(dx - 1, x + 1) - Math.max(0, x - 1)) || 1) * h[0]);
-          const gy = (at(x, Math.min(dy - 1, y + 1), z) - at(x, Math.max(0, y - 1), z)) / (((Math.min(dy - 1, y + 1) - Math.max(0, y - 1)) || 1) * h[1]);
-          const gz = (at(x, y, Math.min(dz - 1, z + 1)) - at(x, y, Math.max(0, z - 1))) / (((Math.min(dz - 1, z + 1) - Math.max(0, z - 1)) || 1) * h[2]);
+          // Central differences (one-sided at the ROI's faces), image units per mm.
+          const i0 = i > 0 ? 1 : 0, i1 = i < sx - 1 ? 1 : 0;
+          const j0 = j > 0 ? 1 : 0, j1 = j < sy - 1 ? 1 : 0;
+          const k0 = k > 0 ? 1 : 0, k1 = k < sz - 1 ? 1 : 0;
+          const gx = i0 + i1 ? (vals[o + i1] - vals[o - i0]) / ((i0 + i1) * h[0]) : 0;
+          const gy = j0 + j1 ? (vals[o + j1 * sx] - vals[o - j0 * sx]) / ((j0 + j1) * h[1]) : 0;
+          const gz = k0 + k1 ? (vals[o + k1 * sxy] - vals[o - k0 * sxy]) / ((k0 + k1) * h[2]) : 0;
           out[o] = 1 / (1 + Math.pow(Math.hypot(gx, gy, gz) / kappa, lam));
         }
     return out;
