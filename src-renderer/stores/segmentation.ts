@@ -481,7 +481,7 @@ export const useSegmentationStore = defineStore('segmentation', () => {
         onProgress: (_f, m) => (message.value = m),
       });
       const r = await job.done;
-      const rois = (r.result?.rois ?? []) as { number: number; name: string; color?: [number, number, number]; voxels: number }[];
+      const rois = (r.result?.rois ?? []) as { number: number; name: string; color?: [number, number, number]; voxels: number; skipped?: number }[];
       let first = '';
       for (let i = 0; i < r.volumes.length; i++) {
         const roi = rois[i];
@@ -491,7 +491,8 @@ export const useSegmentationStore = defineStore('segmentation', () => {
         if (!first) first = id;
       }
       if (first) setActive(first);
-      message.value = `${String(r.result?.label ?? 'Structure set')}: ${rois.map((x) => `${x.name} (${x.voxels} voxels)`).join(', ')}`;
+      // Contours that lie between or beyond the CT's slices are named, not silently lost.
+      message.value = `${String(r.result?.label ?? 'Structure set')}: ${rois.map((x) => `${x.name} (${x.voxels} voxels${x.skipped ? `; ${x.skipped} contours off the CT slices` : ''})`).join(', ')}`;
       return r.volumes.length;
     });
   }
