@@ -267,15 +267,16 @@ export class ActiveContour {
         const pxx = (xp - 2 * p + xm) / (hx * hx);
         const pyy = (yp - 2 * p + ym) / (hy * hy);
         const pzz = (zp - 2 * p + zm) / (hz * hz);
-        const at = (di: number, dj: number, dk: number) => {
-          const a = Math.min(sx - 1, Math.max(0, i + di));
-          const b = Math.min(sy - 1, Math.max(0, j + dj));
-          const c = Math.min(sz - 1, Math.max(0, k + dk));
-          return phi[a + sx * (b + sy * c)];
-        };
-        const pxy = (at(1, 1, 0) - at(1, -1, 0) - at(-1, 1, 0) + at(-1, -1, 0)) / (4 * hx * hy);
-        const pxz = (at(1, 0, 1) - at(1, 0, -1) - at(-1, 0, 1) + at(-1, 0, -1)) / (4 * hx * hz);
-        const pyz = (at(0, 1, 1) - at(0, 1, -1) - at(0, -1, 1) + at(0, -1, -1)) / (4 * hy * hz);
+        // Cross derivatives with clamped neighbours (offsets 0 at the ROI's faces).
+        const ip = i < sx - 1 ? 1 : 0;
+        const im = i > 0 ? 1 : 0;
+        const jp = j < sy - 1 ? sx : 0;
+        const jm = j > 0 ? sx : 0;
+        const kp = k < sz - 1 ? sxy : 0;
+        const km = k > 0 ? sxy : 0;
+        const pxy = (phi[o + ip + jp] - phi[o + ip - jm] - phi[o - im + jp] + phi[o - im - jm]) / (4 * hx * hy);
+        const pxz = (phi[o + ip + kp] - phi[o + ip - km] - phi[o - im + kp] + phi[o - im - km]) / (4 * hx * hz);
+        const pyz = (phi[o + jp + kp] - phi[o + jp - km] - phi[o - jm + kp] + phi[o - jm - km]) / (4 * hy * hz);
         const g2 = px * px + py * py + pz * pz;
         const num = pxx * (py * py + pz * pz) + pyy * (px * px + pz * pz) + pzz * (px * px + py * py) - 2 * (px * py * pxy + px * pz * pxz + py * pz * pyz);
         curv = (this.beta * (this.edge ? this.speed[o] : 1) * num) / (g2 + 1e-9);
