@@ -85,7 +85,8 @@ export class ActiveContour {
     const n = this.size[0] * this.size[1] * this.size[2];
     this.h = [...vol.spacing] as Vec3;
     const hmin = Math.min(...this.h);
-    this.band = 3 * hmin;
+    // A float32 value, so that voxels clamped to ±B (stored in float32) test as outside the band.
+    this.band = Math.fround(3 * hmin);
     this.alpha = p.alpha ?? 1;
     this.beta = p.beta ?? 0.2;
     this.edge = p.speed.mode === 'edge';
