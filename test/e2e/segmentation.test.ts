@@ -160,13 +160,22 @@ describe('segmentation in the browser host (Chromium)', () => {
     const box = await axialBox(page);
     await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
     await page.waitForFunction(() => document.querySelector('[data-view=axial]')?.getAttribute('data-seg-drawn') === '1');
+    // Log every voxel count the status shows while it runs (each preview updates it).
+    await page.evaluate(() => {
+      const el = document.querySelector('[data-testid=snake-status]')!;
+      const log: number[] = ((window as unknown as { snakeLog: number[] }).snakeLog = []);
+      new MutationObserver(() => log.push(Number(el.getAttribute('data-voxels')))).observe(el, { attributes: true, attributeFilter: ['data-voxels'] });
+    });
     await page.click('[data-testid=snake-run]');
-    // Live: previews arrive and the voxel count grows while it runs.
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid=snake-status]')?.getAttribute('data-previews')) >= 2, null, { timeout: 30_000 });
-    const early = Number(await page.getAttribute('[data-testid=snake-status]', 'data-voxels'));
     await page.waitForSelector('[data-testid=snake-accept]:not([disabled])', { timeout: 60_000 });
+    const log = await page.evaluate(() => (window as unknown as { snakeLog: number[] }).snakeLog);
     const final = Number(await page.getAttribute('[data-testid=snake-status]', 'data-voxels'));
-    expect(final).toBeGreaterThan(early);
+    // Live: previews showed it growing from the bubble (a few dozen voxels) to the object.
+    expect(Number(await page.getAttribute('[data-testid=snake-status]', 'data-previews'))).toBeGreaterThanOrEqual(2);
+    expect(log.length).toBeGreaterThanOrEqual(2);
+    expect(log[0]).toBeLessThan(200);
+    for (let q = 1; q < log.length; q++) expect(log[q]).toBeGreaterThanOrEqual(log[q - 1] * 0.98);
+    expect(final).toBe(log.at(-1));
     expect(final).toBeGreaterThan(0.9 * sphereVoxels);
     expect(final).toBeLessThan(1.1 * sphereVoxels);
     await page.screenshot({ path: path.join(ARTIFACTS, 'segmentation-snake.png') });
