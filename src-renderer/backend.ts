@@ -17,7 +17,29 @@ function niftiItem(path: string): SeriesSummary {
   return { id: path, scanId: '', kind: 'nifti', path, description: name, modality: '', dims: [], slices: 0, warnings: [], folder: path };
 }
 
+/** RT structure sets found by the scan: listed after the images, loadable onto a matching CT. */
+function structureSetSummaries(r: ScanResult, folder: string): SeriesSummary[] {
+  return (r.structureSets ?? []).map((s) => ({
+    id: s.file,
+    scanId: r.scanId,
+    kind: 'rtstruct' as const,
+    path: s.file,
+    description: `${s.label}: ${s.rois.map((x) => x.name).join(', ') || 'no ROIs'}`,
+    modality: 'RTSTRUCT',
+    dims: [],
+    slices: 0,
+    warnings: [],
+    folder,
+    detail: `${s.file} · ${s.rois.length} ROIs · references series ${s.referencedSeriesUids.join(', ') || '—'}`,
+    references: { series: s.referencedSeriesUids, frameOfReference: s.frameOfReferenceUids },
+  }));
+}
+
 function toSummaries(r: ScanResult, folder: string): SeriesSummary[] {
+  return [...imageSummaries(r, folder), ...structureSetSummaries(r, folder)];
+}
+
+function imageSummaries(r: ScanResult, folder: string): SeriesSummary[] {
   return r.series.map((s) => ({
     id: s.id,
     scanId: r.scanId,

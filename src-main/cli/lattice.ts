@@ -19,6 +19,7 @@ const groups: Array<() => Promise<{ commands: CommandTable }>> = [
   () => import('./commands/register'),
   () => import('./commands/analysis'),
   () => import('./commands/workspace'),
+  () => import('./commands/segmentation'),
 ];
 
 async function findCommand(verb: string): Promise<CliCommand | undefined> {

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import type { DicomScan, DicomSeriesSummary, FileProblem, ImageRecord } from './types';
 import { readHeaderSync, type HeaderResult } from './read-header';
 import { orientationName, splitIntoVolumes, type VolumeGroup } from './split';
+import { readRtStruct, summariseRtStruct, type RtStructSummary } from './rtstruct';
 
 export interface ScanOptions {
   onProgress?: (done: number, total: number) => void;
@@ -92,6 +93,7 @@ export async function scanDicom(inputs: string[], opts: ScanOptions = {}): Promi
   const records: ImageRecord[] = [];
   const skipped = new Map<string, string[]>();
   const seen = new Map<string, string>();
+  const structureSets: RtStructSummary[] = [];
   results.forEach((r, i) => {
     if (r.kind === 'images') {
       // The same image twice (a copied file) would pose as a second volume: keep the first.
@@ -108,6 +110,14 @@ export async function scanDicom(inputs: string[], opts: ScanOptions = {}): Promi
     }
     else if (r.kind === 'problem') problems.push({ file: files[i], problem: r.problem });
     else {
+      // RT structure sets are listed (they open as label layers onto a matching image).
+      if (r.note.startsWith('RT Structure Set')) {
+        try {
+          structureSets.push(summariseRtStruct(readRtStruct(files[i])));
+        } catch (e) {
+          problems.push({ file: files[i], problem: (e as Error).message });
+        }
+      }
       let l = skipped.get(r.note);
       if (!l) skipped.set(r.note, (l = []));
       l.push(files[i]);
@@ -122,7 +132,7 @@ export async function scanDicom(inputs: string[], opts: ScanOptions = {}): Promi
     map.set(id, g);
     return summarise(id, g);
   });
-  const scan: DicomScan & { inputs: string[] } = { series, problems, notes, inputs: [...inputs] };
+  const scan: DicomScan & { inputs: string[] } = { series, problems, notes, inputs: [...inputs], ...(structureSets.length ? { structureSets } : {}) };
   states.set(scan, { groups: map });
   return scan;
 }

@@ -23,6 +23,17 @@ export interface DicomScan {
   problems: FileProblem[];
   /** Things skipped on purpose (RTSTRUCT, SR, presentation states, localizers…). */
   notes: string[];
+  /** RT structure sets found (listed, not images: they open as label layers on a matching image). */
+  structureSets?: StructureSetSummary[];
+}
+
+/** An RT structure set found by a scan (see rtstruct.ts); also carried by the IPC contract. */
+export interface StructureSetSummary {
+  file: string;
+  label: string;
+  frameOfReferenceUids: string[];
+  referencedSeriesUids: string[];
+  rois: { number: number; name: string; color?: [number, number, number]; contours: number }[];
 }
 
 /** Where and how the pixels of one 2D image (a file or one frame of a file) are stored. */

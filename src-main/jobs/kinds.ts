@@ -50,3 +50,8 @@ registerJobKind('diagnostics.sleep', 'processing');
 // Registration (src-main/registration/jobs.ts), served by its own worker program.
 registerJobKind('registration.affine', 'registration-job');
 registerJobKind('registration.demons', 'registration-job', { canStopEarly: true });
+// Segmentation (src-main/segmentation/jobs.ts): RT structures, active contour, label files.
+registerJobKind('segmentation.rtstruct', 'segmentation');
+registerJobKind('segmentation.active-contour', 'segmentation', { canStopEarly: true });
+registerJobKind('segmentation.save', 'segmentation');
+registerJobKind('segmentation.read-labels', 'segmentation');

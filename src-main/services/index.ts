@@ -145,7 +145,7 @@ export class Services {
           if (!paths[0]!.includes('lattice-uploads-')) await this.recent.add(s.isDirectory() ? paths[0]! : dirname(paths[0]!), 'dicom-folder').catch(() => undefined);
         }
         const series: SeriesSummary[] = scan.series.map((s) => ({ ...s, dims: [...s.dims], spacing: [...s.spacing] }));
-        return { scanId, series, problems: scan.problems, notes: scan.notes };
+        return { scanId, series, problems: scan.problems, notes: scan.notes, ...(scan.structureSets ? { structureSets: scan.structureSets } : {}) };
       },
 
       'dicom.load': async (a, ctx) => {

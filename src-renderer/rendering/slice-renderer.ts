@@ -24,6 +24,7 @@ import { type SliceGrid, gridToWorld, sliceGrid, worldToGrid, type Convention, t
 import { extractSlice, windowLevelToRgba } from './slice-extract';
 import { blendLayer, checkerLayer, lutToRgba, samplePlane } from './layer-plane';
 import { isRgb, rgbChannels, rgbToRgba } from './rgb-plane';
+import { labelOutline } from './label-outline';
 
 /** One non-main layer (or the main image with a colour map) to draw on the plane. */
 export interface PlaneLayer {
@@ -45,6 +46,10 @@ export interface PlaneLayer {
    * as outside (NaN: black when shown, transparent as an overlay) under any window/level.
    */
   clip?: Volume;
+  /** Label layers: draw only the boundaries of the labels (ITK-SNAP's contour display). */
+  outline?: boolean;
+  /** Bumped when the voxels were edited in place (forces a new sample of the plane). */
+  version?: number;
 }
 
 export interface PlaneState {
@@ -116,6 +121,7 @@ export class SliceRenderer {
   private readonly lutIds = new WeakMap<Uint8ClampedArray, number>();
   private readonly clipIds = new WeakMap<Volume, number>();
   private clipBuf: Float32Array | undefined;
+  private outlineScratch: Float32Array | undefined;
   private nextLutId = 1;
   /** Pixels the overlays coloured in the last composite (for tests and the status). */
   overlayPixels = 0;
@@ -191,7 +197,7 @@ export class SliceRenderer {
     const keep = new Set<Volume>();
     for (const l of others) {
       keep.add(l.volume);
-      const key = `${planeKey} ${l.isLabel ? 'n' : 'l'} ${l.worldTransform ? l.worldTransform.join(',') : 'id'} ${l.clip ? this.clipId(l.clip) : ''}`;
+      const key = `${planeKey} ${l.isLabel ? 'n' : 'l'} ${l.worldTransform ? l.worldTransform.join(',') : 'id'} ${l.clip ? this.clipId(l.clip) : ''} v${l.version ?? 0}`;
       let e = this.samples.get(l.volume);
       if (e && e.key === key) continue;
       const values = samplePlane(isRgb(l.volume) ? rgbChannels(l.volume)[0] : l.volume, grid, s.cursor, l.isLabel ? 'nearest' : 'linear', s.frame, e?.values, l.worldTransform);
@@ -207,7 +213,7 @@ export class SliceRenderer {
       remap = true;
     }
     for (const k of [...this.samples.keys()]) if (!keep.has(k)) this.samples.delete(k);
-    const look = (l: PlaneLayer) => `${l.window},${l.level},${this.lutId(l.lut)},${l.opacity},${l.isLabel},${l.checkerMm ?? ''},${this.samples.get(l.volume)?.key ?? 'main'}`;
+    const look = (l: PlaneLayer) => `${l.window},${l.level},${this.lutId(l.lut)},${l.opacity},${l.isLabel},${l.checkerMm ?? ''},${l.outline ? 'o' : ''},${this.samples.get(l.volume)?.key ?? 'main'}`;
     const lookKey = `${s.window} ${s.level} | ${s.base ? look(s.base) : 'grey'} | ${(s.overlays ?? []).map(look).join(' ; ')}`;
     if (remap || lookKey !== this.keyLook) {
       const rgba = this.rgba!.data;
@@ -237,7 +243,9 @@ export class SliceRenderer {
           touched += rgbToRgba(orgb[0], orgb[1], orgb[2], rgba, Math.min(o.opacity, 0.999));
           continue;
         }
-        touched += blendLayer(this.samples.get(o.volume)!.values, { slope: 1, intercept: 0, window: o.window, level: o.level, lut: o.lut }, o.opacity, o.isLabel, rgba);
+        const vals = o.outline ? labelOutline(this.samples.get(o.volume)!.values, grid.width, grid.height, this.outlineScratch) : this.samples.get(o.volume)!.values;
+        if (o.outline) this.outlineScratch = vals;
+        touched += blendLayer(vals, { slope: 1, intercept: 0, window: o.window, level: o.level, lut: o.lut }, o.opacity, o.isLabel, rgba);
       }
       this.overlayPixels = touched;
       this.ctx.putImageData(this.rgba!, 0, 0);

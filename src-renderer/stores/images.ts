@@ -100,7 +100,7 @@ export interface AddLayerOptions extends Partial<LayerLook> {
   clip?: Volume;
 }
 
-export type LayerPatch = Partial<Pick<LoadedImage, 'nickname' | 'visible' | 'opacity' | 'colormap' | 'window' | 'level' | 'isLabel' | 'role' | 'worldTransform' | 'source' | 'clip'>>;
+export type LayerPatch = Partial<Pick<LoadedImage, 'nickname' | 'visible' | 'opacity' | 'colormap' | 'window' | 'level' | 'isLabel' | 'role' | 'worldTransform' | 'source' | 'clip' | 'hostId'>>;
 
 /** `name`, or `name 2`, `name 3`… so that no two layers share a title. */
 export function uniqueName(name: string, taken: Iterable<string>): string {

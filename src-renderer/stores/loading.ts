@@ -14,8 +14,10 @@ export interface SeriesSummary {
   id: string;
   /** Id of the scan that found it (the host forgets series between scans). */
   scanId: string;
-  /** A DICOM series, or a NIfTI file opened directly (then `path` is the file). */
-  kind?: 'dicom' | 'nifti';
+  /** A DICOM series, a NIfTI file opened directly (then `path` is the file), or an RT structure set (path = its file). */
+  kind?: 'dicom' | 'nifti' | 'rtstruct';
+  /** RT structure sets: what they reference (to match the loaded image). */
+  references?: { series: string[]; frameOfReference: string[] };
   path?: string;
   description: string;
   modality: string;
@@ -100,6 +102,11 @@ export const useLoadingStore = defineStore('loading', () => {
   const loadedAt = ref(0);
 
   let abort: AbortController | null = null;
+  /** Loads an RT structure set onto the main image (set by the segmentation store's panel). */
+  let structureSetLoader: ((s: SeriesSummary) => Promise<boolean>) | null = null;
+  function setStructureSetLoader(fn: (s: SeriesSummary) => Promise<boolean>) {
+    structureSetLoader = fn;
+  }
 
   function setBackend(b: LoaderBackend) {
     backend = b;
@@ -224,6 +231,24 @@ export const useLoadingStore = defineStore('loading', () => {
 
   /** The user picked a series: ask how to load it if an image is open, else load as main. */
   async function pick(s: SeriesSummary) {
+    if (s.kind === 'rtstruct') {
+      // Structures are not an image: they open as label layers onto the loaded CT.
+      if (!images.main) {
+        error.value = 'An RT structure set opens onto its CT: load the CT first, then pick the structure set.';
+        return;
+      }
+      if (!structureSetLoader) return;
+      error.value = null;
+      phase.value = 'loading';
+      progressText.value = `Loading ${s.description}…`;
+      const ok = await structureSetLoader(s).catch((e) => {
+        error.value = message(e);
+        return false;
+      });
+      phase.value = 'choose';
+      if (ok) dialogOpen.value = false;
+      return;
+    }
     pickedAt.value = performance.now();
     pending.value = s;
     if (images.hasImage) {
@@ -305,5 +330,6 @@ export const useLoadingStore = defineStore('loading', () => {
     load,
     unsavedLayers,
     cancelLoad,
+    setStructureSetLoader,
   };
 });

@@ -316,6 +316,14 @@ export interface ScanResult {
   series: SeriesSummary[];
   problems: { file: string; problem: string }[];
   notes: string[];
+  /** RT structure sets found (they load as label layers onto the image they reference). */
+  structureSets?: {
+    file: string;
+    label: string;
+    frameOfReferenceUids: string[];
+    referencedSeriesUids: string[];
+    rois: { number: number; name: string; color?: [number, number, number]; contours: number }[];
+  }[];
 }
 
 export interface LoadResult {
