@@ -159,9 +159,9 @@ export class RawClient {
   }
 
   /** volume.put with the voxels as one binary frame; resolves with the new volume id. */
-  async putVolume(v: { dims: number[]; spacing: number[]; origin: number[]; direction: number[]; voxelType: string; data: ArrayBufferView }, name: string): Promise<string> {
+  async putVolume(v: { dims: number[]; spacing: number[]; origin: number[]; direction: number[]; voxelType: string; data: ArrayBufferView; frames?: number; metadata?: Record<string, unknown> }, name: string): Promise<string> {
     const id = this.nextId++;
-    const header = { name, dims: v.dims, spacing: v.spacing, origin: v.origin, direction: v.direction, voxelType: v.voxelType, frames: 1, rescaleSlope: 1, rescaleIntercept: 0, metadata: {}, byteLength: v.data.byteLength };
+    const header = { name, dims: v.dims, spacing: v.spacing, origin: v.origin, direction: v.direction, voxelType: v.voxelType, frames: v.frames ?? 1, rescaleSlope: 1, rescaleIntercept: 0, metadata: v.metadata ?? {}, byteLength: v.data.byteLength };
     const p = new Promise<Reply>((ok) => this.waiting.set(id, ok));
     this.ws.send(JSON.stringify({ t: 'req', id, ch: 'volume.put', args: { volume: { header, data: { $bin: 0 } } }, bin: 1 }));
     this.ws.send(Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength), { binary: true });

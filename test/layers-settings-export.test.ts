@@ -98,7 +98,8 @@ describe('export layer', () => {
     expect(ui.exportError).toMatch(/own source file/);
     expect(await ui.exportTo(made, '/data/ct.nii.gz', true)).toBe(false);
     expect(ui.exportError).toMatch(/source file of CT/);
-    expect(await ui.exportTo(main, '/tmp/out.nrrd')).toBe(false);
+    // NRRD, MHA, PNG… are written too (issue 12); a name no writer takes is refused.
+    expect(await ui.exportTo(main, '/tmp/out.docx')).toBe(false);
     expect(ui.exportError).toMatch(/\.nii/);
     expect(await ui.exportTo(main, '/tmp/ct copy.nii.gz')).toBe(true);
     expect(await ui.exportTo(made, '/tmp/t.nii')).toBe(true);
