@@ -11,18 +11,7 @@ const { processing: P, analysis: A, pool: AP } = await bundleForBench({
   pool: 'src-main/analysis/pool.ts',
 });
 
-const cpuMs = (c) => (c.user + c.system) / 1000;
-async function best(n, f) {
-  let t = Infinity, cpu = Infinity, out;
-  for (let i = 0; i < n; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    out = await f();
-    t = Math.min(t, performance.now() - t0);
-    cpu = Math.min(cpu, cpuMs(process.cpuUsage(c0)));
-  }
-  return { ms: t, cpu, out };
-}
+import { bestAsync as best } from './timing.mjs';
 
 const t0 = performance.now();
 const ct = syntheticCt();

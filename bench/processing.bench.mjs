@@ -8,32 +8,7 @@ const { processing: P, jobs: J } = await bundleForBench({ processing: 'src-share
 
 import { NX, NY, NZ, N, syntheticCt } from './synthetic-ct.mjs';
 
-// Wall time is what the targets are about; CPU time (all threads of this process, user +
-// system) is printed too because the machine is shared: it shows the cost of the work
-// itself when other processes compete for the cores.
-const cpuMs = (c) => (c.user + c.system) / 1000;
-function best(n, f) {
-  let t = Infinity, cpu = Infinity, out;
-  for (let i = 0; i < n; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    out = f();
-    t = Math.min(t, performance.now() - t0);
-    cpu = Math.min(cpu, cpuMs(process.cpuUsage(c0)));
-  }
-  return { ms: t, cpu, out };
-}
-async function bestAsync(n, f) {
-  let t = Infinity, cpu = Infinity, out;
-  for (let i = 0; i < n; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    out = await f();
-    t = Math.min(t, performance.now() - t0);
-    cpu = Math.min(cpu, cpuMs(process.cpuUsage(c0)));
-  }
-  return { ms: t, cpu, out };
-}
+import { best, bestAsync } from './timing.mjs';
 
 const t0 = performance.now();
 const ct = syntheticCt();
