@@ -37,7 +37,7 @@ export async function squaredDistanceToFeatures(
   f0 = 0,
   f1 = 1,
 ): Promise<Float32Array> {
-  const b = ex.alloc(name, feature.length);
+  const b = ex.alloc(name, feature.length, true);
   for (let i = 0; i < feature.length; i++) b[i] = feature[i] ? 0 : Infinity;
   const df = (f1 - f0) / 3;
   const d = [...dims] as [number, number, number];

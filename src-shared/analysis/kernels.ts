@@ -9,6 +9,7 @@
  * Edges: every kernel replicates the border voxel (scipy mode='nearest', ITK zero-flux).
  */
 import { gaussianHalfKernel, smoothXY, smoothZ } from '../registration/gaussian';
+import { simdKernels } from './wasm/simd';
 
 export type Dims = [number, number, number];
 export type Buffers = Map<string, Float32Array>;
@@ -23,6 +24,8 @@ export interface KernelArgMap {
    * [lo, lo + bins): a sliding histogram along i (Huang), exact.
    */
   medianHist: { src: string; dst: string; dims: Dims; radius: [number, number, number]; lo: number; bins: number; offset?: number };
+  /** Median of the 3×3×3 box for any values, with the WebAssembly SIMD network (wasm/simd.ts). */
+  median27: { src: string; dst: string; dims: Dims; offset?: number };
   /** The same for any values: quickselect per voxel (slower). */
   medianSelect: { src: string; dst: string; dims: Dims; radius: [number, number, number]; offset?: number };
   /**
@@ -54,17 +57,28 @@ export const KERNELS: { [K in KernelName]: KernelFn<K> } = {
   smoothXY(b, a, k0, k1) {
     const o = a.offset ?? 0;
     const kx = kernel(a.dims[0] > 1 ? a.sigma[0] : 0, a.truncate), ky = kernel(a.dims[1] > 1 ? a.sigma[1] : 0, a.truncate);
-    smoothXY(buf(b, a.src), buf(b, a.dst), a.dims[0], a.dims[1], kx, ky, k0 + o, k1 + o);
+    const simd = simdKernels();
+    if (simd) simd.smoothXY(buf(b, a.src), buf(b, a.dst), a.dims[0], a.dims[1], kx, ky, k0 + o, k1 + o);
+    else smoothXY(buf(b, a.src), buf(b, a.dst), a.dims[0], a.dims[1], kx, ky, k0 + o, k1 + o);
     return 0;
   },
   smoothZ(b, a, k0, k1) {
     const o = a.offset ?? 0;
     const kz = kernel(a.dims[2] > 1 ? a.sigma[2] : 0, a.truncate);
-    smoothZ(buf(b, a.src), buf(b, a.dst), a.dims[0], a.dims[1], a.dims[2], kz, k0 + o, k1 + o);
+    const simd = simdKernels();
+    if (simd) simd.smoothZ(buf(b, a.src), buf(b, a.dst), a.dims[0], a.dims[1], a.dims[2], kz, k0 + o, k1 + o);
+    else smoothZ(buf(b, a.src), buf(b, a.dst), a.dims[0], a.dims[1], a.dims[2], kz, k0 + o, k1 + o);
     return 0;
   },
   medianHist(b, a, k0, k1) {
     medianHistSlab(buf(b, a.src), buf(b, a.dst), a.dims, a.radius, a.lo, a.bins, k0 + (a.offset ?? 0), k1 + (a.offset ?? 0));
+    return 0;
+  },
+  median27(b, a, k0, k1) {
+    const o = a.offset ?? 0;
+    const simd = simdKernels();
+    if (simd) simd.median27(buf(b, a.src), buf(b, a.dst), a.dims[0], a.dims[1], a.dims[2], k0 + o, k1 + o);
+    else medianSelectSlab(buf(b, a.src), buf(b, a.dst), a.dims, [1, 1, 1], k0 + o, k1 + o);
     return 0;
   },
   medianSelect(b, a, k0, k1) {
@@ -87,7 +101,12 @@ export function runKernel(b: Buffers, op: KernelName, args: unknown, k0: number,
 /** Runs kernels over slabs; buffers made through it are visible to its threads. */
 export interface SlabExecutor {
   readonly threads: number;
-  alloc(name: string, length: number): Float32Array;
+  /**
+   * A buffer of `length` floats, zeroed; with `overwritten` (the caller writes every element
+   * before reading any) it may be a recycled buffer with old contents, which saves the
+   * first-touch cost of fresh memory (page faults: as much as the arithmetic of a pass here).
+   */
+  alloc(name: string, length: number, overwritten?: boolean): Float32Array;
   get(name: string): Float32Array;
   free(name: string): void;
   run<K extends KernelName>(op: K, args: KernelArgMap[K], nSlices: number): Promise<unknown[]>;

@@ -1,0 +1,124 @@
+/**
+ * The WebAssembly SIMD kernels (src-shared/analysis/wasm): the committed binary is the one the
+ * AssemblyScript source compiles to, and each kernel agrees with a plain reference on volumes
+ * with odd sizes (rows that are no multiple of 4, so the vector loops' spill paths run), ties
+ * and edges: the 3×3×3 median exactly (against sorting every window), the Gaussian passes
+ * within float rounding (against a float64 tap loop), for any split of the slices into slabs.
+ * The JavaScript fallback (LATTICE_SIMD=0 in a thread) is checked by analysis-real through
+ * the same kernel table; here the inline JS kernels are compared directly as well.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { gaussianHalfKernel, smoothXY, smoothZ } from '../src-shared/registration/gaussian';
+import { medianSelectSlab } from '../src-shared/analysis/kernels';
+import { simdKernels } from '../src-shared/analysis/wasm/simd';
+// @ts-expect-error plain ESM build script without types
+import { compileKernels, moduleText } from '../scripts/build-wasm.mjs';
+
+const clamp = (v: number, n: number) => (v < 0 ? 0 : v >= n ? n - 1 : v);
+
+function randomVolume(nx: number, ny: number, nz: number, levels: number, seed: number): Float32Array {
+  const a = new Float32Array(nx * ny * nz);
+  let s = seed;
+  for (let i = 0; i < a.length; i++) {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    a[i] = (s % levels) - (levels >> 1) + (i % 7 === 0 ? 500 : 0);
+  }
+  return a;
+}
+
+function bruteMedian(src: Float32Array, nx: number, ny: number, nz: number): Float32Array {
+  const out = new Float32Array(src.length);
+  const w: number[] = [];
+  for (let k = 0; k < nz; k++)
+    for (let j = 0; j < ny; j++)
+      for (let i = 0; i < nx; i++) {
+        w.length = 0;
+        for (let c = -1; c <= 1; c++) for (let b = -1; b <= 1; b++) for (let a = -1; a <= 1; a++) w.push(src[(clamp(k + c, nz) * ny + clamp(j + b, ny)) * nx + clamp(i + a, nx)]);
+        w.sort((x, y) => x - y);
+        out[(k * ny + j) * nx + i] = w[13];
+      }
+  return out;
+}
+
+/** Separable Gaussian in float64, one tap at a time, edges replicated. */
+function bruteGauss(src: Float32Array, dims: [number, number, number], kernels: Float32Array[]): Float64Array {
+  let cur = Float64Array.from(src);
+  const [nx, ny, nz] = dims;
+  for (let axis = 0; axis < 3; axis++) {
+    const w = kernels[axis];
+    const r = dims[axis] > 1 ? w.length - 1 : 0;
+    const stride = [1, nx, nx * ny][axis];
+    const next = new Float64Array(cur.length);
+    for (let k = 0; k < nz; k++)
+      for (let j = 0; j < ny; j++)
+        for (let i = 0; i < nx; i++) {
+          const q = [i, j, k][axis];
+          const p = (k * ny + j) * nx + i;
+          let s = w[0] * cur[p];
+          for (let t = 1; t <= r; t++) s += w[t] * (cur[p + (clamp(q - t, dims[axis]) - q) * stride] + cur[p + (clamp(q + t, dims[axis]) - q) * stride]);
+          next[p] = s;
+        }
+    cur = next;
+  }
+  return cur;
+}
+
+const simd = simdKernels();
+
+describe('analysis WebAssembly kernels', () => {
+  it('the committed binary is what the AssemblyScript source compiles to', async () => {
+    const committed = readFileSync(resolve(__dirname, '../src-shared/analysis/wasm/kernels-wasm.ts'), 'utf8');
+    expect(moduleText(await compileKernels())).toBe(committed);
+  }, 60_000);
+
+  it('WebAssembly SIMD is available in Node (the fast path runs in the app and the CLI)', () => {
+    expect(simd).not.toBeNull();
+  });
+
+  it.each([
+    [37, 23, 11, 5],
+    [8, 4, 3, 1000],
+    [1, 5, 4, 3],
+    [13, 1, 6, 4],
+  ])('median 3×3×3 of %i×%i×%i (%i levels) equals sorting every window, in any slab split', (nx, ny, nz, levels) => {
+    const src = randomVolume(nx, ny, nz, levels, nx * 31 + nz);
+    const ref = bruteMedian(src, nx, ny, nz);
+    const out = new Float32Array(src.length);
+    const cut = Math.max(1, nz >> 1);
+    simd!.median27(src, out, nx, ny, nz, 0, cut);
+    simd!.median27(src, out, nx, ny, nz, cut, nz);
+    expect(Array.from(out)).toEqual(Array.from(ref));
+    const js = new Float32Array(src.length);
+    medianSelectSlab(src, js, [nx, ny, nz], [1, 1, 1], 0, nz);
+    expect(Array.from(js)).toEqual(Array.from(ref));
+  });
+
+  it.each([
+    [37, 29, 13, [2.05, 1.3, 1.0]],
+    [64, 16, 9, [0.6, 3.5, 2.2]],
+    [5, 7, 1, [1.5, 1.5, 0]],
+  ] as Array<[number, number, number, number[]]>)('Gaussian of %i×%i×%i, σ %j voxels: SIMD = float64 reference = JavaScript passes', (nx, ny, nz, sigma) => {
+    const dims: [number, number, number] = [nx, ny, nz];
+    const src = randomVolume(nx, ny, nz, 200, 7 + nx);
+    const ks = sigma.map((s, a) => gaussianHalfKernel(dims[a] > 1 ? s : 0));
+    const ref = bruteGauss(src, dims, ks);
+    const n = src.length;
+    const a = new Float32Array(n), b = new Float32Array(n);
+    simd!.smoothXY(src, a, nx, ny, ks[0], ks[1], 0, nz);
+    const cut = Math.max(1, nz - 4);
+    simd!.smoothZ(a, b, nx, ny, nz, ks[2], 0, cut);
+    simd!.smoothZ(a, b, nx, ny, nz, ks[2], cut, nz);
+    const ja = new Float32Array(n), jb = new Float32Array(n);
+    smoothXY(src, ja, nx, ny, ks[0], ks[1], 0, nz);
+    smoothZ(ja, jb, nx, ny, nz, ks[2], 0, nz);
+    let dSimd = 0, dJs = 0;
+    for (let i = 0; i < n; i++) {
+      dSimd = Math.max(dSimd, Math.abs(b[i] - ref[i]) / (Math.abs(ref[i]) + 1));
+      dJs = Math.max(dJs, Math.abs(jb[i] - ref[i]) / (Math.abs(ref[i]) + 1));
+    }
+    expect(dSimd).toBeLessThan(1e-5);
+    expect(dJs).toBeLessThan(1e-5);
+  });
+});
