@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gaussianHalfKernel, smoothXY, smoothZ } from '../src-shared/registration/gaussian';
-import { medianSelectSlab } from '../src-shared/analysis/kernels';
+import { edtPassSlab, medianSelectSlab } from '../src-shared/analysis/kernels';
 import { simdKernels } from '../src-shared/analysis/wasm/simd';
 // @ts-expect-error plain ESM build script without types
 import { compileKernels, moduleText } from '../scripts/build-wasm.mjs';
@@ -120,5 +120,23 @@ describe('analysis WebAssembly kernels', () => {
     }
     expect(dSimd).toBeLessThan(1e-5);
     expect(dJs).toBeLessThan(1e-5);
+  });
+
+  it.each([
+    [23, 17, 9],
+    [6, 31, 5],
+  ])('EDT passes along j and k of %i×%i×%i equal the JavaScript passes (squared and roots)', (nx, ny, nz) => {
+    const n = nx * ny * nz;
+    const base = new Float32Array(n);
+    for (let i = 0; i < n; i++) base[i] = i % 13 === 0 ? 0 : i % 29 === 0 ? Infinity : ((i * 7919) % 97) * 0.37;
+    for (const root of [false, true]) {
+      const a = base.slice(), b = base.slice();
+      simd!.edtPass(a, nx, ny, nz, 1, 0.7, 0, nz, false);
+      simd!.edtPass(a, nx, ny, nz, 2, 2.9, 0, 4, root);
+      simd!.edtPass(a, nx, ny, nz, 2, 2.9, 4, ny, root);
+      edtPassSlab(b, [nx, ny, nz], 1, 0.7, 0, nz);
+      edtPassSlab(b, [nx, ny, nz], 2, 2.9, 0, ny, root);
+      expect(Array.from(a)).toEqual(Array.from(b));
+    }
   });
 });

@@ -22,7 +22,7 @@ import { type Vec3, type Volume } from '../image/volume';
 import { indexToWorld } from '../geometry/geometry';
 import { assertSameGrid } from '../processing/volume-utils';
 import { bufferName, executorOf, foreground, type AnalysisOptions } from './common';
-import { squaredDistanceToFeatures } from './distance';
+import { distanceToFeatures } from './distance';
 
 export interface DirectedSurfaceDistance {
   /** Surface voxels of the source mask. */
@@ -63,16 +63,26 @@ export interface CompareParams {
 
 /** Surface voxels of a 0/1 mask (6-neighbourhood, outside = background). */
 export function surfaceOf(m: Uint8Array, dims: Vec3): Uint8Array {
+  return surfaceInBox(m, dims, [0, 0, 0], dims);
+}
+
+/**
+ * The surface voxels of mask `m` (on the grid `dims`) inside the box from `lo` of size `cd`,
+ * as a mask on the box's own grid: only the box is visited, and it holds every surface voxel
+ * when it holds the mask's bounding box.
+ */
+function surfaceInBox(m: Uint8Array, dims: Vec3, lo: Vec3, cd: Vec3): Uint8Array {
   const [nx, ny, nz] = dims;
   const plane = nx * ny;
-  const s = new Uint8Array(m.length);
-  for (let k = 0; k < nz; k++)
-    for (let j = 0; j < ny; j++) {
+  const s = new Uint8Array(cd[0] * cd[1] * cd[2]);
+  for (let k = lo[2], t = 0; k < lo[2] + cd[2]; k++)
+    for (let j = lo[1]; j < lo[1] + cd[1]; j++) {
       const row = k * plane + j * nx;
-      for (let i = 0; i < nx; i++) {
+      const edge = j === 0 || j === ny - 1 || k === 0 || k === nz - 1;
+      for (let i = lo[0]; i < lo[0] + cd[0]; i++, t++) {
         const p = row + i;
         if (!m[p]) continue;
-        if (i === 0 || i === nx - 1 || j === 0 || j === ny - 1 || k === 0 || k === nz - 1 || !m[p - 1] || !m[p + 1] || !m[p - nx] || !m[p + nx] || !m[p - plane] || !m[p + plane]) s[p] = 1;
+        if (edge || i === 0 || i === nx - 1 || !m[p - 1] || !m[p + 1] || !m[p - nx] || !m[p + nx] || !m[p - plane] || !m[p + plane]) s[t] = 1;
       }
     }
   return s;
@@ -88,31 +98,6 @@ export function percentile(v: Float64Array, q: number): number {
   return v[lo] + (v[hi] - v[lo]) * (pos - lo);
 }
 
-function bbox(m: Uint8Array, dims: Vec3, into: { lo: Vec3; hi: Vec3 }): void {
-  const [nx, ny, nz] = dims;
-  for (let k = 0, p = 0; k < nz; k++)
-    for (let j = 0; j < ny; j++)
-      for (let i = 0; i < nx; i++, p++) {
-        if (!m[p]) continue;
-        if (i < into.lo[0]) into.lo[0] = i;
-        if (i > into.hi[0]) into.hi[0] = i;
-        if (j < into.lo[1]) into.lo[1] = j;
-        if (j > into.hi[1]) into.hi[1] = j;
-        if (k < into.lo[2]) into.lo[2] = k;
-        if (k > into.hi[2]) into.hi[2] = k;
-      }
-}
-
-function crop(m: Uint8Array, dims: Vec3, lo: Vec3, cd: Vec3): Uint8Array {
-  const out = new Uint8Array(cd[0] * cd[1] * cd[2]);
-  for (let k = 0; k < cd[2]; k++)
-    for (let j = 0; j < cd[1]; j++) {
-      const src = ((k + lo[2]) * dims[1] + j + lo[1]) * dims[0] + lo[0];
-      out.set(m.subarray(src, src + cd[0]), (k * cd[1] + j) * cd[0]);
-    }
-  return out;
-}
-
 export async function compareMasks(a: Volume, b: Volume, p: CompareParams = {}, opts: AnalysisOptions = {}): Promise<MaskComparison> {
   assertSameGrid(a, b, 'compare masks');
   const dims = a.dims;
@@ -121,11 +106,17 @@ export async function compareMasks(a: Volume, b: Volume, p: CompareParams = {}, 
   const B = foreground(b, p.labelB);
   let na = 0, nb = 0, tp = 0;
   const ca = [0, 0, 0], cb = [0, 0, 0];
+  // The box holding both masks (their surfaces lie in it): the EDTs below run on it only.
+  const lo: Vec3 = [Infinity, Infinity, Infinity], hi: Vec3 = [-1, -1, -1];
   const [nx, ny, nz] = dims;
   for (let k = 0, q = 0; k < nz; k++)
-    for (let j = 0; j < ny; j++)
+    for (let j = 0; j < ny; j++) {
+      let first = -1, last = -1;
       for (let i = 0; i < nx; i++, q++) {
         const x = A[q], y = B[q];
+        if (!(x | y)) continue;
+        if (first < 0) first = i;
+        last = i;
         if (x) {
           na++;
           ca[0] += i; ca[1] += j; ca[2] += k;
@@ -136,6 +127,14 @@ export async function compareMasks(a: Volume, b: Volume, p: CompareParams = {}, 
         }
         tp += x & y;
       }
+      if (first < 0) continue;
+      if (first < lo[0]) lo[0] = first;
+      if (last > hi[0]) hi[0] = last;
+      if (j < lo[1]) lo[1] = j;
+      if (j > hi[1]) hi[1] = j;
+      if (k < lo[2]) lo[2] = k;
+      hi[2] = k;
+    }
   const voxelMl = (a.spacing[0] * a.spacing[1] * a.spacing[2]) / 1000;
   const centre = (c: number[], cnt: number): Vec3 | null => (cnt ? indexToWorld(a, [c[0] / cnt, c[1] / cnt, c[2] / cnt]) : null);
   const centreA = centre(ca, na), centreB = centre(cb, nb);
@@ -163,23 +162,17 @@ export async function compareMasks(a: Volume, b: Volume, p: CompareParams = {}, 
   };
   if (!na || !nb) return res;
 
-  // Both surfaces, cropped to the box that holds them both: the EDT on that box is exact for
-  // its voxels (every feature lies inside it), and it is often much smaller than the image.
-  const SA = surfaceOf(A, dims), SB = surfaceOf(B, dims);
-  const box = { lo: [Infinity, Infinity, Infinity] as Vec3, hi: [-1, -1, -1] as Vec3 };
-  bbox(SA, dims, box);
-  bbox(SB, dims, box);
-  const cd = [0, 1, 2].map((x) => box.hi[x] - box.lo[x] + 1) as Vec3;
-  const sa = crop(SA, dims, box.lo, cd), sb = crop(SB, dims, box.lo, cd);
+  const cd = [0, 1, 2].map((x) => hi[x] - lo[x] + 1) as Vec3;
+  const sa = surfaceInBox(A, dims, lo, cd), sb = surfaceInBox(B, dims, lo, cd);
   const ex = executorOf(opts);
   const directed = async (from: Uint8Array, to: Uint8Array, f0: number, f1: number): Promise<Float64Array> => {
     const name = bufferName('surface');
     try {
-      const sq = await squaredDistanceToFeatures(ex, name, to, cd, a.spacing, opts, f0, f1);
+      const dist = await distanceToFeatures(ex, name, to, cd, a.spacing, opts, f0, f1, true);
       let cnt = 0;
       for (let i = 0; i < from.length; i++) cnt += from[i];
       const d = new Float64Array(cnt);
-      for (let i = 0, t = 0; i < from.length; i++) if (from[i]) d[t++] = Math.sqrt(sq[i]);
+      for (let i = 0, t = 0; i < from.length; i++) if (from[i]) d[t++] = dist[i];
       return d;
     } finally {
       ex.free(name);

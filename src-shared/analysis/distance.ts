@@ -24,10 +24,12 @@ export interface DistanceParams {
 }
 
 /**
- * Squared distances (mm²) from every voxel to the nearest voxel where `feature` is 1, into a
- * new executor buffer `name` (the caller frees it). +Infinity when there is no feature.
+ * Distances in mm (squared, mm², unless `root`) from every voxel to the nearest voxel where
+ * `feature` is 1, into a new executor buffer `name` (the caller frees it). +Infinity when
+ * there is no feature. The feature map is copied into the executor's memory so that the
+ * first pass reads it on every thread; the last pass takes the roots.
  */
-export async function squaredDistanceToFeatures(
+export async function distanceToFeatures(
   ex: SlabExecutor,
   name: string,
   feature: Uint8Array,
@@ -36,16 +38,23 @@ export async function squaredDistanceToFeatures(
   opts: AnalysisOptions,
   f0 = 0,
   f1 = 1,
+  root = false,
 ): Promise<Float32Array> {
-  const b = ex.alloc(name, feature.length, true);
-  for (let i = 0; i < feature.length; i++) b[i] = feature[i] ? 0 : Infinity;
-  const df = (f1 - f0) / 3;
+  const n = feature.length;
+  const fname = `${name}-feature`;
+  const fb = ex.alloc(fname, Math.ceil(n / 4), true);
+  new Uint8Array(fb.buffer, fb.byteOffset, n).set(feature);
+  ex.alloc(name, n, true);
   const d = [...dims] as [number, number, number];
-  let first = true; // the first pass sees the binary map (0 / +∞): a cheaper scan does it
-  for (let axis = 0 as 0 | 1 | 2; axis < 3; axis++) {
-    if (dims[axis] === 1) continue;
-    await runChunked(ex, 'edtPass', { buf: name, dims: d, axis, spacing: spacing[axis], binary: first && axis === 0 }, axis === 2 ? dims[1] : dims[2], opts, f0 + axis * df, f0 + (axis + 1) * df, 'Distance transform');
-    first = false;
+  const axes = ([0, 1, 2] as const).filter((a) => a === 0 || dims[a] > 1);
+  const df = (f1 - f0) / axes.length;
+  try {
+    for (const [t, axis] of axes.entries()) {
+      const args = { buf: name, dims: d, axis, spacing: spacing[axis], root: root && t === axes.length - 1, ...(axis === 0 ? { feature: fname } : {}) };
+      await runChunked(ex, 'edtPass', args, axis === 2 ? dims[1] : dims[2], opts, f0 + t * df, f0 + (t + 1) * df, 'Distance transform');
+    }
+  } finally {
+    ex.free(fname);
   }
   return ex.get(name);
 }
@@ -63,20 +72,19 @@ export async function distanceTransform(mask: Volume, p: DistanceParams = {}, op
   if (mode !== 'inside') {
     const name = bufferName('edt-out');
     try {
-      const sq = await squaredDistanceToFeatures(ex, name, fg, mask.dims, mask.spacing, opts, 0, mode === 'signed' ? 0.5 : 1);
-      for (let i = 0; i < n; i++) out[i] = Math.sqrt(sq[i]);
+      out.set(await distanceToFeatures(ex, name, fg, mask.dims, mask.spacing, opts, 0, mode === 'signed' ? 0.5 : 1, true));
     } finally {
       ex.free(name);
     }
   }
   if (mode !== 'outside') {
-    const bg = new Uint8Array(n);
-    for (let i = 0; i < n; i++) bg[i] = fg[i] ^ 1;
+    // Inside: the distance to the background, i.e. to the features of the inverted mask.
+    for (let i = 0; i < n; i++) fg[i] ^= 1;
     const name = bufferName('edt-in');
     try {
-      const sq = await squaredDistanceToFeatures(ex, name, bg, mask.dims, mask.spacing, opts, mode === 'signed' ? 0.5 : 0, 1);
+      const dist = await distanceToFeatures(ex, name, fg, mask.dims, mask.spacing, opts, mode === 'signed' ? 0.5 : 0, 1, true);
       const sign = mode === 'inside' ? 1 : -1;
-      for (let i = 0; i < n; i++) if (fg[i]) out[i] = sign * Math.sqrt(sq[i]);
+      for (let i = 0; i < n; i++) if (!fg[i]) out[i] = sign * dist[i];
     } finally {
       ex.free(name);
     }

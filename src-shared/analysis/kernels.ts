@@ -33,7 +33,20 @@ export interface KernelArgMap {
    * place on `buf` (0 at features, +Infinity elsewhere before the first pass), along `axis`
    * with `spacing` mm. Slabs: of k for axes 0 and 1, of j for axis 2.
    */
-  edtPass: { buf: string; dims: Dims; axis: 0 | 1 | 2; spacing: number; offset?: number; binary?: boolean };
+  edtPass: {
+    buf: string;
+    dims: Dims;
+    axis: 0 | 1 | 2;
+    spacing: number;
+    offset?: number;
+    /**
+     * The first pass, along i, of a binary feature map: `feature` names a buffer whose bytes
+     * (a Uint8Array view, 1 = feature) are the map; `buf` is written, not read.
+     */
+    feature?: string;
+    /** The last pass: write distances (square roots), not squared distances. */
+    root?: boolean;
+  };
 }
 export type KernelName = keyof KernelArgMap;
 
@@ -86,7 +99,14 @@ export const KERNELS: { [K in KernelName]: KernelFn<K> } = {
     return 0;
   },
   edtPass(b, a, k0, k1) {
-    edtPassSlab(buf(b, a.buf), a.dims, a.axis, a.spacing, k0 + (a.offset ?? 0), k1 + (a.offset ?? 0), a.binary ?? false);
+    const o = a.offset ?? 0;
+    const data = buf(b, a.buf);
+    const simd = simdKernels();
+    if (a.feature !== undefined) {
+      const f = buf(b, a.feature);
+      binaryRowPass(new Uint8Array(f.buffer, f.byteOffset, data.length), data, a.dims, a.spacing, k0 + o, k1 + o, a.root ?? false);
+    } else if (simd && a.axis !== 0) simd.edtPass(data, a.dims[0], a.dims[1], a.dims[2], a.axis, a.spacing, k0 + o, k1 + o, a.root ?? false);
+    else edtPassSlab(data, a.dims, a.axis, a.spacing, k0 + o, k1 + o, a.root ?? false);
     return 0;
   },
 };
@@ -286,7 +306,37 @@ export function edt1d(f: Float64Array, n: number, s: number, d: Float64Array, v:
 /** Lines gathered per block: strided lines are copied B at a time so that reads are contiguous. */
 const BLOCK = 16;
 
-export function edtPassSlab(data: Float32Array, dims: Dims, axis: 0 | 1 | 2, s: number, k0: number, k1: number, binary = false): void {
+/**
+ * The first pass of a binary feature map along i: the 1D distance to the nearest feature in
+ * the row, segment by segment between consecutive features (no parabolas needed, one write
+ * per voxel); rows k in [k0, k1) of `feature` → `data`.
+ */
+function binaryRowPass(feature: Uint8Array, data: Float32Array, dims: Dims, s: number, k0: number, k1: number, root: boolean): void {
+  const [nx, ny] = dims;
+  // Distance g voxels → g·s mm, or its square: a table, so the loops below only look it up.
+  const mm = new Float32Array(nx + 1);
+  for (let g = 0; g <= nx; g++) mm[g] = root ? g * s : g * s * g * s;
+  for (let k = k0; k < k1; k++)
+    for (let j = 0; j < ny; j++) {
+      const o = (k * ny + j) * nx;
+      let prev = -1;
+      for (let i = 0; i < nx; i++) {
+        if (feature[o + i] === 0) continue;
+        if (prev < 0) for (let t = 0; t < i; t++) data[o + t] = mm[i - t];
+        else {
+          const mid = (prev + i) >> 1;
+          for (let t = prev + 1; t <= mid; t++) data[o + t] = mm[t - prev];
+          for (let t = mid + 1; t < i; t++) data[o + t] = mm[i - t];
+        }
+        data[o + i] = 0;
+        prev = i;
+      }
+      if (prev < 0) data.fill(Infinity, o, o + nx);
+      else for (let t = prev + 1; t < nx; t++) data[o + t] = mm[t - prev];
+    }
+}
+
+export function edtPassSlab(data: Float32Array, dims: Dims, axis: 0 | 1 | 2, s: number, k0: number, k1: number, root = false): void {
   const [nx, ny, nz] = dims;
   const plane = nx * ny;
   const n = dims[axis];
@@ -307,35 +357,17 @@ export function edtPassSlab(data: Float32Array, dims: Dims, axis: 0 | 1 | 2, s: 
     }
     for (let q = 0; q < n; q++) {
       const o = base + q * stride;
-      for (let t = 0; t < count; t++) data[o + t] = f[t * n + q];
+      for (let t = 0; t < count; t++) data[o + t] = root ? Math.sqrt(f[t * n + q]) : f[t * n + q];
     }
   };
-  if (axis === 0 && binary) {
-    // First pass of a binary feature map: the 1D distance to the nearest feature along the
-    // row by two scans, no parabolas needed (f is 0 or +∞ here).
-    for (let k = k0; k < k1; k++)
-      for (let j = 0; j < ny; j++) {
-        const o = (k * ny + j) * nx;
-        let last = -Infinity;
-        for (let i = 0; i < nx; i++) {
-          if (data[o + i] === 0) last = i;
-          d[i] = i - last;
-        }
-        last = Infinity;
-        for (let i = nx - 1; i >= 0; i--) {
-          if (data[o + i] === 0) last = i;
-          const g = Math.min(d[i], last - i) * s;
-          data[o + i] = g * g;
-        }
-      }
-  } else if (axis === 0) {
+  if (axis === 0) {
     const fl = f.subarray(0, n);
     for (let k = k0; k < k1; k++)
       for (let j = 0; j < ny; j++) {
         const o = (k * ny + j) * nx;
         for (let i = 0; i < nx; i++) fl[i] = data[o + i];
         edt1d(fl, nx, s, d, v, z);
-        for (let i = 0; i < nx; i++) data[o + i] = d[i];
+        for (let i = 0; i < nx; i++) data[o + i] = root ? Math.sqrt(d[i]) : d[i];
       }
   } else if (axis === 1) {
     for (let k = k0; k < k1; k++) for (let i0 = 0; i0 < nx; i0 += BLOCK) line(k * plane + i0, nx, Math.min(BLOCK, nx - i0));

@@ -16,6 +16,7 @@ interface KernelExports {
   gaussRows(src: number, dst: number, nx: number, nRows: number, w: number, r: number, pad: number): void;
   gaussLines(src: number, dst: number, len: number, nLines: number, q0: number, q1: number, w: number, r: number): void;
   median27Slice(s0: number, s1: number, s2: number, dst: number, nx: number, ny: number, scratch: number): void;
+  edtLines(buf: number, n: number, stride: number, count: number, s: number, scratch: number, root: number): void;
 }
 
 const SLACK = 16; // bytes after every buffer: the vector loops may spill up to 3 floats
@@ -125,6 +126,33 @@ export class SimdKernels {
     for (let k = k0; k < k1; k++) {
       this.k.median27Slice(slice(k - 1), slice(k), slice(k + 1), out, nx, ny, scratch);
       dst.set(mem.subarray(out >> 2, (out >> 2) + plane), k * plane);
+    }
+  }
+
+  /**
+   * One exact EDT pass (squared distances in place, or their roots with `root`) along j for
+   * slices [k0, k1) (`axis` 1) or along k for rows j in [k0, k1) (`axis` 2), spacing `s` mm.
+   */
+  edtPass(data: Float32Array, nx: number, ny: number, nz: number, axis: 1 | 2, s: number, k0: number, k1: number, root: boolean): void {
+    const plane = nx * ny;
+    const n = axis === 1 ? ny : nz;
+    const l = this.layout();
+    const lines = l.floats(axis === 1 ? plane : nz * nx);
+    const scratch = l.floats(2 * n + 2 * (n + 1) + n);
+    const mem = this.ensure(l);
+    const at = lines >> 2;
+    for (let c = k0; c < k1; c++) {
+      if (axis === 1) {
+        // One slice: its nx columns of ny values.
+        mem.set(data.subarray(c * plane, (c + 1) * plane), at);
+        this.k.edtLines(lines, ny, nx, nx, s, scratch, root ? 1 : 0);
+        data.set(mem.subarray(at, at + plane), c * plane);
+      } else {
+        // Row j of every slice, gathered as nz lines of nx: nx lines of nz values across them.
+        for (let k = 0; k < nz; k++) mem.set(data.subarray(k * plane + c * nx, k * plane + (c + 1) * nx), at + k * nx);
+        this.k.edtLines(lines, nz, nx, nx, s, scratch, root ? 1 : 0);
+        for (let k = 0; k < nz; k++) data.set(mem.subarray(at + k * nx, at + (k + 1) * nx), k * plane + c * nx);
+      }
     }
   }
 }

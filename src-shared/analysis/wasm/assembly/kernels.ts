@@ -256,3 +256,59 @@ export function median27Slice(s0: usize, s1: usize, s2: usize, dst: usize, nx: i
 @inline function min3(p: usize): v128 {
   return f32x4.pmin(f32x4.pmin(v128.load(p), v128.load(p, 4)), v128.load(p, 8));
 }
+
+// ---------------------------------------------------------------------------------------
+// Exact squared Euclidean distance transform, one pass along lines (Felzenszwalb &
+// Huttenlocher; the same arithmetic as edt1d in ../../kernels.ts, in float64): `count` lines
+// of n f32 values at buf + 4·(q·stride + t), t < count, rewritten in place with
+// min_p (s·(q − p))² + f(p), or its square root with `root` (the last pass).
+// scratch: 8·n + 8·(n + 1) + 4·n bytes.
+
+export function edtLines(buf: usize, n: i32, stride: i32, count: i32, s: f64, scratch: usize, root: i32): void {
+  const f = scratch;
+  const z = f + <usize>n * 8;
+  const v = z + <usize>(n + 1) * 8;
+  for (let t = 0; t < count; t++) {
+    for (let q = 0; q < n; q++) store<f64>(f + <usize>q * 8, <f64>load<f32>(buf + (<usize>(q * stride + t) << 2)));
+    let k = -1;
+    for (let q = 0; q < n; q++) {
+      const fq = load<f64>(f + <usize>q * 8);
+      if (fq == Infinity) continue;
+      const xq = <f64>q * s;
+      if (k < 0) {
+        k = 0;
+        store<i32>(v, q);
+        store<f64>(z, -Infinity);
+        store<f64>(z, Infinity, 8);
+        continue;
+      }
+      // z[0] = −∞ stops the loop at k = 0: the first parabola is never removed from the left.
+      let p = load<i32>(v + <usize>k * 4);
+      let xp = <f64>p * s;
+      let x = (fq + xq * xq - (load<f64>(f + <usize>p * 8) + xp * xp)) / (2 * (xq - xp));
+      while (x <= load<f64>(z + <usize>k * 8)) {
+        k--;
+        p = load<i32>(v + <usize>k * 4);
+        xp = <f64>p * s;
+        x = (fq + xq * xq - (load<f64>(f + <usize>p * 8) + xp * xp)) / (2 * (xq - xp));
+      }
+      k++;
+      store<i32>(v + <usize>k * 4, q);
+      store<f64>(z + <usize>k * 8, x);
+      store<f64>(z + <usize>(k + 1) * 8, Infinity);
+    }
+    if (k < 0) {
+      for (let q = 0; q < n; q++) store<f32>(buf + (<usize>(q * stride + t) << 2), Infinity);
+      continue;
+    }
+    k = 0;
+    for (let q = 0; q < n; q++) {
+      const xq = <f64>q * s;
+      while (load<f64>(z + <usize>(k + 1) * 8) < xq) k++;
+      const p = load<i32>(v + <usize>k * 4);
+      const dx = xq - <f64>p * s;
+      const d = dx * dx + load<f64>(f + <usize>p * 8);
+      store<f32>(buf + (<usize>(q * stride + t) << 2), <f32>(root ? Math.sqrt(d) : d));
+    }
+  }
+}
