@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { gaussianHalfKernel, smoothXY, smoothZ } from '../src-shared/registration/gaussian';
 import { edtPassSlab, medianSelectSlab } from '../src-shared/analysis/kernels';
 import { simdKernels } from '../src-shared/analysis/wasm/simd';
+import { percentile } from '../src-shared/analysis/compare-masks';
 // @ts-expect-error plain ESM build script without types
 import { compileKernels, moduleText } from '../scripts/build-wasm.mjs';
 
@@ -137,6 +138,23 @@ describe('analysis WebAssembly kernels', () => {
       edtPassSlab(b, [nx, ny, nz], 1, 0.7, 0, nz);
       edtPassSlab(b, [nx, ny, nz], 2, 2.9, 0, ny, root);
       expect(Array.from(a)).toEqual(Array.from(b));
+    }
+  });
+
+  it('percentile (selection, linear time) equals numpy-style percentiles of the sorted values', () => {
+    let seed = 99;
+    for (const n of [1, 2, 3, 10, 1001, 20000]) {
+      const v = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        v[i] = (seed % 50) * 0.5; // many ties
+      }
+      const sorted = v.slice().sort();
+      for (const q of [0, 5, 50, 95, 99.9, 100]) {
+        const pos = (q / 100) * (n - 1);
+        const lo = Math.floor(pos), hi = Math.min(n - 1, lo + 1);
+        expect(percentile(v.slice(), q)).toBeCloseTo(sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo), 12);
+      }
     }
   });
 });

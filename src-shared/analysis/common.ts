@@ -45,11 +45,11 @@ export function floatResult(g: ImageGeometry, data: Float32Array, src?: Volume, 
 
 /**
  * Foreground of a mask or label volume's first frame: value ≠ 0, or, with `label`, real
- * value = label. Returned as a 0/1 Uint8Array.
+ * value = label. Returned as a 0/1 Uint8Array (`into` when given).
  */
-export function foreground(vol: Volume, label?: number): Uint8Array {
+export function foreground(vol: Volume, label?: number, into?: Uint8Array): Uint8Array {
   const n = voxelCount(vol);
-  const out = new Uint8Array(n);
+  const out = into ?? new Uint8Array(n);
   const d = vol.data;
   if (label === undefined) {
     for (let i = 0; i < n; i++) out[i] = d[i] !== 0 ? 1 : 0;
@@ -60,6 +60,12 @@ export function foreground(vol: Volume, label?: number): Uint8Array {
   const stored = (label - icpt) / slope;
   for (let i = 0; i < n; i++) out[i] = d[i] === stored ? 1 : 0;
   return out;
+}
+
+/** A byte mask of `n` voxels in executor buffer `name` (a Float32 buffer of ⌈n/4⌉; the caller writes every byte). */
+export function allocBytes(ex: SlabExecutor, name: string, n: number): Uint8Array {
+  const f = ex.alloc(name, Math.ceil(n / 4), true);
+  return new Uint8Array(f.buffer, f.byteOffset, n);
 }
 
 /**

@@ -12,7 +12,7 @@
  * A distance to nothing (empty mask for 'outside', no background for 'inside') is an error.
  */
 import { voxelCount, type Vec3, type Volume } from '../image/volume';
-import { bufferName, executorOf, floatResult, foreground, runChunked, type AnalysisOptions } from './common';
+import { allocBytes, bufferName, executorOf, floatResult, foreground, runChunked, type AnalysisOptions } from './common';
 import type { SlabExecutor } from './kernels';
 
 export type DistanceMode = 'inside' | 'outside' | 'signed';
@@ -40,21 +40,34 @@ export async function distanceToFeatures(
   f1 = 1,
   root = false,
 ): Promise<Float32Array> {
-  const n = feature.length;
   const fname = `${name}-feature`;
-  const fb = ex.alloc(fname, Math.ceil(n / 4), true);
-  new Uint8Array(fb.buffer, fb.byteOffset, n).set(feature);
-  ex.alloc(name, n, true);
+  allocBytes(ex, fname, feature.length).set(feature);
+  try {
+    return await distanceToFeatureBuffer(ex, name, fname, dims, spacing, opts, f0, f1, root);
+  } finally {
+    ex.free(fname);
+  }
+}
+
+/** distanceToFeatures with the feature map already in executor buffer `fname` (a byte mask, allocBytes). */
+export async function distanceToFeatureBuffer(
+  ex: SlabExecutor,
+  name: string,
+  fname: string,
+  dims: Vec3,
+  spacing: Vec3,
+  opts: AnalysisOptions,
+  f0 = 0,
+  f1 = 1,
+  root = false,
+): Promise<Float32Array> {
+  ex.alloc(name, dims[0] * dims[1] * dims[2], true);
   const d = [...dims] as [number, number, number];
   const axes = ([0, 1, 2] as const).filter((a) => a === 0 || dims[a] > 1);
   const df = (f1 - f0) / axes.length;
-  try {
-    for (const [t, axis] of axes.entries()) {
-      const args = { buf: name, dims: d, axis, spacing: spacing[axis], root: root && t === axes.length - 1, ...(axis === 0 ? { feature: fname } : {}) };
-      await runChunked(ex, 'edtPass', args, axis === 2 ? dims[1] : dims[2], opts, f0 + t * df, f0 + (t + 1) * df, 'Distance transform');
-    }
-  } finally {
-    ex.free(fname);
+  for (const [t, axis] of axes.entries()) {
+    const args = { buf: name, dims: d, axis, spacing: spacing[axis], root: root && t === axes.length - 1, ...(axis === 0 ? { feature: fname } : {}) };
+    await runChunked(ex, 'edtPass', args, axis === 2 ? dims[1] : dims[2], opts, f0 + t * df, f0 + (t + 1) * df, 'Distance transform');
   }
   return ex.get(name);
 }

@@ -47,6 +47,19 @@ export interface KernelArgMap {
     /** The last pass: write distances (square roots), not squared distances. */
     root?: boolean;
   };
+  /**
+   * Two 0/1 byte masks `a`, `b` (Uint8Array views of buffers) over slices [k0, k1): returns
+   * [|a|, |b|, |a∩b|, Σi, Σj, Σk of a, Σi, Σj, Σk of b, box lo i, j, k, box hi i, j, k] (the
+   * box of a ∪ b; lo = +∞ when empty).
+   */
+  maskPairStats: { a: string; b: string; dims: Dims; offset?: number };
+  /**
+   * Surface voxels (6-neighbourhood, beyond the image = background) of byte mask `src` on
+   * the grid `dims`, inside the box from `lo` of size `size`, into byte mask `dst` on the
+   * box's grid (every voxel written); slabs of the box's slices. Returns the surface's voxel
+   * count. The mask must be 0/1.
+   */
+  surfaceInBox: { src: string; dst: string; dims: Dims; lo: Dims; size: Dims; offset?: number };
 }
 export type KernelName = keyof KernelArgMap;
 
@@ -64,7 +77,13 @@ function kernel(sigma: number, truncate: number): Float32Array {
   return k;
 }
 
-type KernelFn<K extends KernelName> = (b: Buffers, a: KernelArgMap[K], k0: number, k1: number) => number;
+type KernelFn<K extends KernelName> = (b: Buffers, a: KernelArgMap[K], k0: number, k1: number) => number | number[];
+
+/** The bytes of a buffer (byte masks live in Float32 buffers of a quarter of their length). */
+export function bytesOf(b: Buffers, name: string): Uint8Array {
+  const f = buf(b, name);
+  return new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
+}
 
 export const KERNELS: { [K in KernelName]: KernelFn<K> } = {
   smoothXY(b, a, k0, k1) {
@@ -94,6 +113,14 @@ export const KERNELS: { [K in KernelName]: KernelFn<K> } = {
     else medianSelectSlab(buf(b, a.src), buf(b, a.dst), a.dims, [1, 1, 1], k0 + o, k1 + o);
     return 0;
   },
+  maskPairStats(b, a, k0, k1) {
+    const o = a.offset ?? 0;
+    return maskPairStatsSlab(bytesOf(b, a.a), bytesOf(b, a.b), a.dims, k0 + o, k1 + o);
+  },
+  surfaceInBox(b, a, k0, k1) {
+    const o = a.offset ?? 0;
+    return surfaceInBoxSlab(bytesOf(b, a.src), bytesOf(b, a.dst), a.dims, a.lo, a.size, k0 + o, k1 + o);
+  },
   medianSelect(b, a, k0, k1) {
     medianSelectSlab(buf(b, a.src), buf(b, a.dst), a.dims, a.radius, k0 + (a.offset ?? 0), k1 + (a.offset ?? 0));
     return 0;
@@ -112,7 +139,7 @@ export const KERNELS: { [K in KernelName]: KernelFn<K> } = {
 };
 
 /** Runs one kernel on one slab (kernel threads and the inline executor). */
-export function runKernel(b: Buffers, op: KernelName, args: unknown, k0: number, k1: number): number {
+export function runKernel(b: Buffers, op: KernelName, args: unknown, k0: number, k1: number): number | number[] {
   const fn = KERNELS[op] as KernelFn<KernelName>;
   if (!fn) throw new Error(`analysis: unknown kernel '${op}'`);
   return fn(b, args as never, k0, k1);
@@ -215,8 +242,8 @@ export function medianHistSlab(src: Float32Array, dst: Float32Array, dims: Dims,
   }
 }
 
-/** k-th smallest of a[0..n) (a is reordered). */
-function select(a: Float64Array, n: number, kth: number): number {
+/** k-th smallest of a[0..n); a is reordered so that a[0..k) ≤ a[k] ≤ a(k..n) (Wirth). */
+export function select(a: Float64Array, n: number, kth: number): number {
   let l = 0, r = n - 1;
   while (r > l) {
     const x = a[(l + r) >> 1];
@@ -374,4 +401,70 @@ export function edtPassSlab(data: Float32Array, dims: Dims, axis: 0 | 1 | 2, s: 
   } else {
     for (let j = k0; j < k1; j++) for (let i0 = 0; i0 < nx; i0 += BLOCK) line(j * nx + i0, plane, Math.min(BLOCK, nx - i0));
   }
+}
+
+// --------------------------------------------------------------------------------------
+// Mask comparison (compare-masks.ts)
+
+export function maskPairStatsSlab(A: Uint8Array, B: Uint8Array, dims: Dims, k0: number, k1: number): number[] {
+  const [nx, ny] = dims;
+  let na = 0, nb = 0, tp = 0;
+  let ai = 0, aj = 0, ak = 0, bi = 0, bj = 0, bk = 0;
+  let lo0 = Infinity, lo1 = Infinity, lo2 = Infinity, hi0 = -1, hi1 = -1, hi2 = -1;
+  for (let k = k0; k < k1; k++)
+    for (let j = 0; j < ny; j++) {
+      const row = (k * ny + j) * nx;
+      let first = -1, last = -1, rowA = 0, rowB = 0, sumA = 0, sumB = 0, both = 0;
+      for (let i = 0; i < nx; i++) {
+        const x = A[row + i], y = B[row + i];
+        if ((x | y) === 0) continue;
+        if (first < 0) first = i;
+        last = i;
+        rowA += x;
+        sumA += x * i;
+        rowB += y;
+        sumB += y * i;
+        both += x & y;
+      }
+      if (first < 0) continue;
+      na += rowA; nb += rowB; tp += both;
+      ai += sumA; aj += rowA * j; ak += rowA * k;
+      bi += sumB; bj += rowB * j; bk += rowB * k;
+      if (first < lo0) lo0 = first;
+      if (last > hi0) hi0 = last;
+      if (j < lo1) lo1 = j;
+      if (j > hi1) hi1 = j;
+      if (k < lo2) lo2 = k;
+      hi2 = k;
+    }
+  return [na, nb, tp, ai, aj, ak, bi, bj, bk, lo0, lo1, lo2, hi0, hi1, hi2];
+}
+
+/** Writes the surface of `m` inside the box (see the kernel's comment); returns its voxel count. */
+export function surfaceInBoxSlab(m: Uint8Array, s: Uint8Array, dims: Dims, lo: Dims, size: Dims, k0: number, k1: number): number {
+  const [nx, ny, nz] = dims;
+  const plane = nx * ny;
+  let count = 0;
+  for (let kb = k0; kb < k1; kb++) {
+    const k = kb + lo[2];
+    for (let jb = 0; jb < size[1]; jb++) {
+      const j = jb + lo[1];
+      const row = k * plane + j * nx;
+      const t0 = (kb * size[1] + jb) * size[0] - lo[0];
+      if (j === 0 || j === ny - 1 || k === 0 || k === nz - 1) {
+        // On the image's faces every voxel of the mask is surface.
+        for (let i = lo[0]; i < lo[0] + size[0]; i++) count += s[t0 + i] = m[row + i] !== 0 ? 1 : 0;
+        continue;
+      }
+      // Interior rows, branch-free: a mask voxel is inside when all 6 neighbours are (masks are 0/1).
+      const i0 = Math.max(lo[0], 1), i1 = Math.min(lo[0] + size[0], nx - 1);
+      for (let i = lo[0]; i < i0; i++) count += s[t0 + i] = m[row + i];
+      for (let i = i0; i < i1; i++) {
+        const p = row + i;
+        count += s[t0 + i] = m[p] & ~(m[p - 1] & m[p + 1] & m[p - nx] & m[p + nx] & m[p - plane] & m[p + plane]) & 1;
+      }
+      for (let i = i1; i < lo[0] + size[0]; i++) count += s[t0 + i] = m[row + i];
+    }
+  }
+  return count;
 }
