@@ -304,16 +304,22 @@ export function edt1d(f: Float64Array, n: number, s: number, d: Float64Array, v:
       z[1] = Infinity;
       continue;
     }
-    // z[0] = −∞ stops the loop at k = 0: the first parabola is never removed from the left.
+    // The intersection x = num / den (den > 0) is compared as num ≤ z·den: one division per
+    // parabola kept, none per parabola removed. z[0] = −∞ stops the loop at k = 0.
+    const c = fq + xq * xq;
     let p = v[k];
-    let x = (fq + xq * xq - (f[p] + p * s * p * s)) / (2 * (xq - p * s));
-    while (x <= z[k]) {
+    let xp = p * s;
+    let num = c - (f[p] + xp * xp);
+    let den = 2 * (xq - xp);
+    while (num <= z[k] * den) {
       p = v[--k];
-      x = (fq + xq * xq - (f[p] + p * s * p * s)) / (2 * (xq - p * s));
+      xp = p * s;
+      num = c - (f[p] + xp * xp);
+      den = 2 * (xq - xp);
     }
     k++;
     v[k] = q;
-    z[k] = x;
+    z[k] = num / den;
     z[k + 1] = Infinity;
   }
   if (k < 0) {
