@@ -9,6 +9,7 @@
  * Edges: every kernel replicates the border voxel (scipy mode='nearest', ITK zero-flux).
  */
 import { gaussianHalfKernel, smoothXY, smoothZ } from '../registration/gaussian';
+import { claheMapSlab, claheTilesSlab, type ClaheGrid } from './clahe-kernels';
 
 export type Dims = [number, number, number];
 export type Buffers = Map<string, Float32Array>;
@@ -31,6 +32,10 @@ export interface KernelArgMap {
    * with `spacing` mm. Slabs: of k for axes 0 and 1, of j for axis 2.
    */
   edtPass: { buf: string; dims: Dims; axis: 0 | 1 | 2; spacing: number; offset?: number; binary?: boolean };
+  /** CLAHE tile mappings (clahe-kernels.ts) of tile layers along k (per slice: of slices). */
+  claheTiles: { src: string; maps: string; grid: ClaheGrid; clim: number; npix: number; offset?: number };
+  /** CLAHE interpolation of the tile mappings at every voxel, src (grey bins) → dst. */
+  claheMap: { src: string; maps: string; dst: string; grid: ClaheGrid; offset?: number };
 }
 export type KernelName = keyof KernelArgMap;
 
@@ -73,6 +78,14 @@ export const KERNELS: { [K in KernelName]: KernelFn<K> } = {
   },
   edtPass(b, a, k0, k1) {
     edtPassSlab(buf(b, a.buf), a.dims, a.axis, a.spacing, k0 + (a.offset ?? 0), k1 + (a.offset ?? 0), a.binary ?? false);
+    return 0;
+  },
+  claheTiles(b, a, k0, k1) {
+    claheTilesSlab(buf(b, a.src), buf(b, a.maps), a.grid, a.clim, a.npix, k0 + (a.offset ?? 0), k1 + (a.offset ?? 0));
+    return 0;
+  },
+  claheMap(b, a, k0, k1) {
+    claheMapSlab(buf(b, a.src), buf(b, a.maps), buf(b, a.dst), a.grid, k0 + (a.offset ?? 0), k1 + (a.offset ?? 0));
     return 0;
   },
 };
