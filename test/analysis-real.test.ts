@@ -253,13 +253,20 @@ out['int'] = float(np.max(np.abs(np.fromfile(A['dir'] + '/eqi.f32', dtype=np.flo
     save('ct.f32', realValues(ct));
     const s = synthetic();
     save('syn-in.f32', realValues(s));
-    // [name, volume, params, skimage kernel_size (numpy axis order k, j, i) or null = default]
-    const cases: Array<[string, Volume, Parameters<typeof clahe>[1], number[] | null]> = [
-      ['ct3d', ct, {}, null], // default tiles: (1, 64, 64)
-      ['ctslice', ct, { perSlice: true, kernelSize: [40, 57, 1], clipLimit: 0.03 }, [57, 40]], // tiles that do not divide 512
-      ['ctnoclip', ct, { kernelSize: [96, 80, 2], clipLimit: 0, nbins: 128 }, [2, 80, 96]],
-      ['syn', s, { kernelSize: [8, 6, 5], clipLimit: 0.02 }, [5, 6, 8]],
-      ['synbig', s, { kernelSize: [7, 9, 30], clipLimit: 0.05, nbins: 64 }, [30, 9, 7]], // a tile deeper than the volume (reflected)
+    // The same anisotropic volume as float32 values (the untabled path) and as rescaled integers.
+    const sf: Volume = { ...s, data: realValues(s).map((v, i) => v * 0.37 + (i % 5) * 0.013), voxelType: 'float32' };
+    const sr: Volume = { ...s, rescaleSlope: -2.5, rescaleIntercept: 100 };
+    save('synf-in.f32', realValues(sf));
+    save('synr-in.f32', realValues(sr));
+    // [name, volume, params, skimage kernel_size (numpy axis order k, j, i) or null = default, input file]
+    const cases: Array<[string, Volume, Parameters<typeof clahe>[1], number[] | null, string]> = [
+      ['ct3d', ct, {}, null, 'ct.f32'], // default tiles: (1, 64, 64)
+      ['ctslice', ct, { perSlice: true, kernelSize: [40, 57, 1], clipLimit: 0.03 }, [57, 40], 'ct.f32'], // tiles that do not divide 512
+      ['ctnoclip', ct, { kernelSize: [96, 80, 2], clipLimit: 0, nbins: 128 }, [2, 80, 96], 'ct.f32'],
+      ['syn', s, { kernelSize: [8, 6, 5], clipLimit: 0.02 }, [5, 6, 8], 'syn-in.f32'],
+      ['synbig', s, { kernelSize: [7, 9, 30], clipLimit: 0.05, nbins: 64 }, [30, 9, 7], 'syn-in.f32'], // a tile deeper than the volume (reflected)
+      ['synf', sf, { kernelSize: [8, 6, 5] }, [5, 6, 8], 'synf-in.f32'],
+      ['synr', sr, { perSlice: true }, null, 'synr-in.f32'], // negative slope: the value order flips
     ];
     const ms: Record<string, number> = {};
     for (const [name, vol, p] of cases) {
@@ -284,7 +291,7 @@ for name, src, dims, p, ks in A['cases']:
     mine = np.fromfile(A['dir'] + '/' + name + '.f32', dtype=np.float32).reshape(ref.shape)
     out[name] = float(np.max(np.abs(mine - ref)))
     out[name + 'Changed'] = float(np.mean(np.abs(ref - x)))`,
-      { cases: cases.map(([name, vol, p, ks]) => [name, name.startsWith('ct') ? 'ct.f32' : 'syn-in.f32', vol.dims, p, ks]) },
+      { cases: cases.map(([name, vol, p, ks, src]) => [name, src, vol.dims, p, ks]) },
     );
     console.log(`CLAHE vs skimage (max |Δ|): ${cases.map(([n]) => `${n} ${(r[n] as number).toExponential(1)}`).join(', ')}; CT 512×512×3 3D ${ms.ct3d.toFixed(0)} ms, per slice ${ms.ctslice.toFixed(0)} ms (one thread)`);
     for (const [name] of cases) {

@@ -18,6 +18,7 @@
  */
 import { voxelCount, type Vec3, type Volume } from '../image/volume';
 import { throwIfAborted } from '../processing/progress';
+import { integerRange } from '../processing/volume-utils';
 import type { ClaheGrid } from './clahe-kernels';
 import { bufferName, executorOf, floatResult, runChunked, type AnalysisOptions } from './common';
 
@@ -68,30 +69,48 @@ function greyBins(vol: Volume, g: ClaheGrid, out: Float32Array): void {
   const d = vol.data;
   const slope = vol.rescaleSlope || 1, icpt = vol.rescaleIntercept || 0;
   const fr = Math.fround;
-  let lo = Infinity, hi = -Infinity;
-  for (let i = 0; i < n; i++) {
-    const v = fr(d[i] * slope + icpt); // the real value as float32, as realValues
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
+  const real = (v: number) => fr(v * slope + icpt); // the real value as float32, as realValues
+  // Integer voxels: every step is a function of the stored value, so it is tabled once per
+  // distinct value (two lookups per voxel instead of the arithmetic; the same numbers).
+  let dmin = Infinity, dmax = -Infinity;
+  const integer = integerRange(vol.voxelType) !== null;
+  if (integer) {
+    for (let i = 0; i < n; i++) {
+      const v = d[i];
+      if (v < dmin) dmin = v;
+      if (v > dmax) dmax = v;
+    }
   }
+  const tabled = integer && dmax - dmin < 1 << 20;
+  let lo = Infinity, hi = -Infinity;
+  if (tabled) {
+    // real() is non-decreasing or non-increasing in the stored value: the extremes are at the ends.
+    lo = Math.min(real(dmin), real(dmax));
+    hi = Math.max(real(dmin), real(dmax));
+  } else
+    for (let i = 0; i < n; i++) {
+      const v = real(d[i]);
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
   const range = hi - lo;
+  const toU16 = (r: number) => rint((range > 0 ? (r - lo) / range : 0) * 65535); // img_as_uint
+  const uOf = tabled ? Float64Array.from({ length: dmax - dmin + 1 }, (_, t) => toU16(real(dmin + t))) : null;
   const per = g.perSlice ? g.dims[0] * g.dims[1] : n;
   const binSize = 1 + Math.floor(GREY / g.nbins);
   for (let s = 0; s < n; s += per) {
     let umin = Infinity, umax = -Infinity;
     for (let i = s; i < s + per; i++) {
-      const x = range > 0 ? (fr(d[i] * slope + icpt) - lo) / range : 0;
-      const u = rint(x * 65535); // img_as_uint
+      const u = uOf ? uOf[d[i] - dmin] : toU16(real(d[i]));
       out[i] = u;
       if (u < umin) umin = u;
       if (u > umax) umax = u;
     }
     // rescale_intensity(out_range=(0, 16383)), np.round; a constant image is clipped instead.
     const ur = umax - umin;
-    for (let i = s; i < s + per; i++) {
-      const grey = ur > 0 ? rint(((out[i] - umin) / ur) * (GREY - 1)) : Math.min(out[i], GREY - 1);
-      out[i] = Math.floor(grey / binSize);
-    }
+    const bin = (u: number) => Math.floor((ur > 0 ? rint(((u - umin) / ur) * (GREY - 1)) : Math.min(u, GREY - 1)) / binSize);
+    const binOf = Float32Array.from({ length: ur + 1 }, (_, t) => bin(umin + t));
+    for (let i = s; i < s + per; i++) out[i] = binOf[out[i] - umin];
   }
 }
 
