@@ -168,3 +168,66 @@ export function claheMapSlab(src: Float32Array, maps: Float32Array, dst: Float32
     }
   }
 }
+
+/** numpy.rint: to the nearest integer, halves to even. */
+export function rint(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+export const GREY = 1 << 14; // skimage's NR_OF_GRAY
+
+/**
+ * How `src` becomes grey-level bins (claheLevelsSlab). `src` holds, per voxel, either the
+ * stored value − `dmin` (integer images: `table` maps it to the uint16 level) or the real
+ * value (float32) that `lo` and `range` rescale to [0, 1].
+ */
+export interface LevelArgs {
+  table: Float32Array | null;
+  lo: number;
+  range: number;
+  nbins: number;
+}
+
+/** img_as_uint of a voxel of `src` (see LevelArgs). */
+function u16(src: Float32Array, i: number, a: LevelArgs): number {
+  return a.table ? a.table[src[i]] : rint((a.range > 0 ? (src[i] - a.lo) / a.range : 0) * 65535);
+}
+
+/** [min, max] of the uint16 levels of voxels [i0, i1), the levels written into `src`. */
+export function claheU16Slab(src: Float32Array, a: LevelArgs, i0: number, i1: number): [number, number] {
+  let umin = Infinity, umax = -Infinity;
+  for (let i = i0; i < i1; i++) {
+    const u = u16(src, i, a);
+    src[i] = u;
+    if (u < umin) umin = u;
+    if (u > umax) umax = u;
+  }
+  return [umin, umax];
+}
+
+/** uint16 levels [i0, i1) of `src` → grey-level bins in place: rescale_intensity to 0…16383 of [umin, umax], np.round, ÷ bin size. */
+export function claheBinsSlab(src: Float32Array, nbins: number, umin: number, umax: number, i0: number, i1: number): void {
+  const ur = umax - umin;
+  const binSize = 1 + Math.floor(GREY / nbins);
+  // A constant image is clipped instead (rescale_intensity with imin = imax).
+  const bin = (u: number) => Math.floor((ur > 0 ? rint(((u - umin) / ur) * (GREY - 1)) : Math.min(u, GREY - 1)) / binSize);
+  const binOf = Float32Array.from({ length: ur + 1 }, (_, t) => bin(umin + t));
+  for (let i = i0; i < i1; i++) src[i] = binOf[src[i] - umin];
+}
+
+/** [min, max] of dst[i0, i1). */
+export function rangeSlab(dst: Float32Array, i0: number, i1: number): [number, number] {
+  let lo = Infinity, hi = -Infinity;
+  for (let i = i0; i < i1; i++) {
+    const v = dst[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
+
+/** rescale_intensity of dst[i0, i1) from [lo, hi] to [0, 1] in place; a constant result is clipped to [0, 1]. */
+export function rescaleSlab(dst: Float32Array, lo: number, hi: number, i0: number, i1: number): void {
+  for (let i = i0; i < i1; i++) dst[i] = hi > lo ? (dst[i] - lo) / (hi - lo) : Math.min(Math.max(dst[i], 0), 1);
+}

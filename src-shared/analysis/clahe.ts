@@ -17,10 +17,10 @@
  * Default kernel size: ⅛ of each dimension (at least 1), as skimage.
  */
 import { voxelCount, type Vec3, type Volume } from '../image/volume';
-import { throwIfAborted } from '../processing/progress';
 import { integerRange } from '../processing/volume-utils';
-import type { ClaheGrid } from './clahe-kernels';
+import { GREY, rint, type ClaheGrid } from './clahe-kernels';
 import { bufferName, executorOf, floatResult, runChunked, type AnalysisOptions } from './common';
+import type { SlabExecutor } from './kernels';
 
 export interface ClaheParams {
   /** Tile size in voxels along i, j, k (one number: all axes); default ⅛ of each dimension. k is ignored with perSlice. */
@@ -31,14 +31,6 @@ export interface ClaheParams {
   nbins?: number;
   /** Every k slice on its own (2D CLAHE) instead of 3D tiles. */
   perSlice?: boolean;
-}
-
-const GREY = 1 << 14; // skimage's NR_OF_GRAY
-
-/** numpy.rint: to the nearest integer, halves to even. */
-function rint(v: number): number {
-  const r = Math.round(v);
-  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /** The grid of one CLAHE image (the volume, or one slice with perSlice) for the kernels. */
@@ -60,90 +52,86 @@ export function claheGrid(vol: Volume, p: ClaheParams = {}): ClaheGrid & { clim:
   return { dims: [nx, ny, nz], kernel: k, tiles, nbins, perSlice, clim, npix };
 }
 
+/** [min, max] over the [min, max] pairs that the slabs of a reducing kernel returned. */
+function combine(parts: unknown[]): [number, number] {
+  let lo = Infinity, hi = -Infinity;
+  for (const p of parts as [number, number][]) {
+    lo = Math.min(lo, p[0]);
+    hi = Math.max(hi, p[1]);
+  }
+  return [lo, hi];
+}
+
 /**
- * The grey-level bins of every voxel (skimage's steps up to `lut[image]`), into `out`:
- * real values → [0, 1] → uint16 → 0…16383 (min and max per image) → bin.
+ * The grey-level bins of every voxel into the shared buffer `src` (skimage's steps up to
+ * `lut[image]`): real values → [0, 1] → uint16 → 0…16383 (min and max per image) → bin.
+ * Here: one pass for the range and the copy into `src`; the levels on every core.
  */
-function greyBins(vol: Volume, g: ClaheGrid, out: Float32Array): void {
+async function greyBins(vol: Volume, g: ClaheGrid, ex: SlabExecutor, src: string, table: string, opts: AnalysisOptions): Promise<void> {
   const n = voxelCount(vol);
   const d = vol.data;
   const slope = vol.rescaleSlope || 1, icpt = vol.rescaleIntercept || 0;
   const fr = Math.fround;
   const real = (v: number) => fr(v * slope + icpt); // the real value as float32, as realValues
-  // Integer voxels: every step is a function of the stored value, so it is tabled once per
-  // distinct value (two lookups per voxel instead of the arithmetic; the same numbers).
+  const s = ex.get(src);
+  // Integer voxels: every step is a function of the stored value, so the uint16 level is
+  // tabled once per distinct value and `src` holds stored − min (exact in float32).
   let dmin = Infinity, dmax = -Infinity;
   const integer = integerRange(vol.voxelType) !== null;
-  if (integer) {
+  if (integer)
     for (let i = 0; i < n; i++) {
       const v = d[i];
       if (v < dmin) dmin = v;
       if (v > dmax) dmax = v;
     }
-  }
-  const tabled = integer && dmax - dmin < 1 << 20;
+  const tabled = integer && dmax - dmin < 1 << 20; // a table of at most 4 MB
   let lo = Infinity, hi = -Infinity;
   if (tabled) {
-    // real() is non-decreasing or non-increasing in the stored value: the extremes are at the ends.
+    // real() is monotone in the stored value: the extremes are at the ends.
     lo = Math.min(real(dmin), real(dmax));
     hi = Math.max(real(dmin), real(dmax));
+    for (let i = 0; i < n; i++) s[i] = d[i] - dmin;
+    const range = hi - lo;
+    const t = ex.alloc(table, dmax - dmin + 1);
+    for (let k = 0; k < t.length; k++) t[k] = rint((range > 0 ? (real(dmin + k) - lo) / range : 0) * 65535); // img_as_uint
   } else
     for (let i = 0; i < n; i++) {
-      const v = real(d[i]);
+      const v = (s[i] = real(d[i]));
       if (v < lo) lo = v;
       if (v > hi) hi = v;
     }
-  const range = hi - lo;
-  const toU16 = (r: number) => rint((range > 0 ? (r - lo) / range : 0) * 65535); // img_as_uint
-  const uOf = tabled ? Float64Array.from({ length: dmax - dmin + 1 }, (_, t) => toU16(real(dmin + t))) : null;
-  const per = g.perSlice ? g.dims[0] * g.dims[1] : n;
-  const binSize = 1 + Math.floor(GREY / g.nbins);
-  for (let s = 0; s < n; s += per) {
-    let umin = Infinity, umax = -Infinity;
-    for (let i = s; i < s + per; i++) {
-      const u = uOf ? uOf[d[i] - dmin] : toU16(real(d[i]));
-      out[i] = u;
-      if (u < umin) umin = u;
-      if (u > umax) umax = u;
-    }
-    // rescale_intensity(out_range=(0, 16383)), np.round; a constant image is clipped instead.
-    const ur = umax - umin;
-    const bin = (u: number) => Math.floor((ur > 0 ? rint(((u - umin) / ur) * (GREY - 1)) : Math.min(u, GREY - 1)) / binSize);
-    const binOf = Float32Array.from({ length: ur + 1 }, (_, t) => bin(umin + t));
-    for (let i = s; i < s + per; i++) out[i] = binOf[out[i] - umin];
-  }
+  const args = { src, table: tabled ? table : null, lo, range: hi - lo, nbins: g.nbins, dims: g.dims };
+  if (g.perSlice) return runChunked(ex, 'claheLevels', { ...args, phase: 'slices' }, g.dims[2], opts, 0.02, 0.1, 'Adaptive equalisation: grey levels');
+  const [umin, umax] = combine(await ex.run('claheLevels', { ...args, phase: 'u' }, g.dims[2]));
+  await runChunked(ex, 'claheLevels', { ...args, phase: 'bins', umin, umax }, g.dims[2], opts, 0.05, 0.1, 'Adaptive equalisation: grey levels');
 }
 
 export async function clahe(vol: Volume, p: ClaheParams = {}, opts: AnalysisOptions = {}): Promise<Volume> {
   const g = claheGrid(vol, p);
   const n = voxelCount(vol);
   const ex = executorOf(opts);
-  const [src, maps, dst] = [bufferName('clahe-src'), bufferName('clahe-maps'), bufferName('clahe-dst')];
+  const [src, maps, dst, table] = [bufferName('clahe-src'), bufferName('clahe-maps'), bufferName('clahe-dst'), bufferName('clahe-table')];
   opts.onProgress?.(0, 'Adaptive equalisation');
   const grid: ClaheGrid = { dims: g.dims, kernel: g.kernel, tiles: g.tiles, nbins: g.nbins, perSlice: g.perSlice };
   try {
-    greyBins(vol, grid, ex.alloc(src, n));
-    throwIfAborted(opts.signal);
+    ex.alloc(src, n);
+    await greyBins(vol, grid, ex, src, table, opts);
     ex.alloc(maps, g.tiles[0] * g.tiles[1] * g.tiles[2] * g.nbins);
     ex.alloc(dst, n);
-    await runChunked(ex, 'claheTiles', { src, maps, grid, clim: g.clim, npix: g.npix }, g.tiles[2], opts, 0.05, 0.35, 'Adaptive equalisation: tile histograms');
-    await runChunked(ex, 'claheMap', { src, maps, dst, grid }, g.dims[2], opts, 0.35, 0.95, 'Adaptive equalisation: interpolating');
-    // rescale_intensity of the result to [0, 1] (per image); a constant result is clipped to [0, 1].
-    const r = ex.get(dst);
-    const out = new Float32Array(n);
-    const per = g.perSlice ? g.dims[0] * g.dims[1] : n;
-    for (let s = 0; s < n; s += per) {
-      let lo = Infinity, hi = -Infinity;
-      for (let i = s; i < s + per; i++) {
-        if (r[i] < lo) lo = r[i];
-        if (r[i] > hi) hi = r[i];
-      }
-      for (let i = s; i < s + per; i++) out[i] = hi > lo ? (r[i] - lo) / (hi - lo) : Math.min(Math.max(r[i], 0), 1);
+    await runChunked(ex, 'claheTiles', { src, maps, grid, clim: g.clim, npix: g.npix }, g.tiles[2], opts, 0.1, 0.35, 'Adaptive equalisation: tile histograms');
+    await runChunked(ex, 'claheMap', { src, maps, dst, grid }, g.dims[2], opts, 0.35, 0.9, 'Adaptive equalisation: interpolating');
+    // rescale_intensity of the result to [0, 1] (per image).
+    const rs = { dst, dims: g.dims };
+    if (g.perSlice) await runChunked(ex, 'claheRescale', { ...rs, phase: 'slices' }, g.dims[2], opts, 0.9, 0.98, 'Adaptive equalisation: rescaling');
+    else {
+      const [lo, hi] = combine(await ex.run('claheRescale', { ...rs, phase: 'range' }, g.dims[2]));
+      await runChunked(ex, 'claheRescale', { ...rs, phase: 'apply', lo, hi }, g.dims[2], opts, 0.9, 0.98, 'Adaptive equalisation: rescaling');
     }
+    const out = new Float32Array(ex.get(dst));
     opts.onProgress?.(1, 'Adaptive equalisation');
     const k = g.kernel;
     return floatResult(vol, out, vol, `CLAHE ${g.perSlice ? `2D per slice, tiles ${k[0]}×${k[1]}` : `3D, tiles ${k.join('×')}`}, clip ${p.clipLimit ?? 0.01}, ${g.nbins} bins`);
   } finally {
-    for (const b of [src, maps, dst]) ex.free(b);
+    for (const b of [src, maps, dst, table]) ex.free(b);
   }
 }
