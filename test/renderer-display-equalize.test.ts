@@ -94,6 +94,11 @@ describe('display equalisation', () => {
     expect(Array.from(a.volume.data)).toEqual(Array.from((await clahe(ct)).data));
     expect(main.volume.data).toBe(ct.data); // stored data untouched
 
+    // Which modes a layer offers: not labels nor colour images; no adaptive for 4D.
+    expect(eqStore.modesFor(images.layer(main.id)!)).toEqual(['off', 'global', 'adaptive']);
+    expect(eqStore.modesFor({ volume: { ...ct, frames: 2 }, isLabel: false })).toEqual(['off', 'global']);
+    expect(eqStore.modesFor({ volume: { ...ct, voxelType: 'uint8', components: 3, data: new Uint8Array(ct.data.length * 3) }, isLabel: false })).toEqual([]);
+    expect(eqStore.modesFor(images.layer(labels)!)).toEqual([]);
     // A label layer is never equalised; switching back to off gives the layer's own look.
     images.updateLayer(labels, { equalize: 'global' });
     expect(eqStore.planeLook(images.layer(labels)!, grey)).toBeNull();

@@ -10,6 +10,7 @@ import { defineStore } from 'pinia';
 import { markRaw, ref, shallowRef, watch } from 'vue';
 import type { Volume } from '../../src-shared/image/volume';
 import { globalEqualizedLook, type EqualizedLook, type EqualizeMode } from '../rendering/equalize-display';
+import { isRgb } from '../rendering/rgb-plane';
 import { useImagesStore, type LoadedImage } from './images';
 
 export interface DisplayEqualizeBackend {
@@ -58,7 +59,7 @@ export const useDisplayEqualizeStore = defineStore('displayEqualize', () => {
   /** Starts the CLAHE display volume of a layer unless it exists or is being made. */
   async function ensureAdaptive(id: string): Promise<void> {
     const l = images.layer(id);
-    if (!l || !backend) return;
+    if (!l || !backend || !modesFor(l).includes('adaptive')) return;
     const src = l.volume;
     const cur = adaptive.value.get(src);
     if (cur && cur.state !== 'failed') return;
@@ -87,13 +88,22 @@ export const useDisplayEqualizeStore = defineStore('displayEqualize', () => {
   }
 
   /**
+   * Which modes a layer can be shown in: none for labels and colour images (drawn as they
+   * are); no 'adaptive' for 4D images (the CLAHE display volume is of one 3D volume).
+   */
+  function modesFor(l: Pick<LoadedImage, 'volume' | 'isLabel'>): EqualizeMode[] {
+    if (l.isLabel || isRgb(l.volume)) return [];
+    return l.volume.frames > 1 ? ['off', 'global'] : ['off', 'global', 'adaptive'];
+  }
+
+  /**
    * What a view draws for a layer with colour map `lut`: null when it is not equalised (or
-   * its CLAHE volume is not ready yet: the layer is drawn as usual meanwhile). Label layers
-   * are never equalised.
+   * its CLAHE volume is not ready yet: the layer is drawn as usual meanwhile), and for the
+   * layers modesFor excludes.
    */
   function planeLook(l: Pick<LoadedImage, 'equalize' | 'volume' | 'isLabel'>, lut: Uint8ClampedArray): EqualizedPlane | null {
     const mode = modeOf(l);
-    if (mode === 'off' || l.isLabel) return null;
+    if (mode === 'off' || !modesFor(l).includes(mode)) return null;
     if (mode === 'global') return { volume: l.volume, ...globalEqualizedLook(l.volume, lut) };
     const s = adaptive.value.get(l.volume);
     return s?.state === 'ready' ? { volume: s.volume, window: 1, level: 0.5, lut } : null;
@@ -110,5 +120,5 @@ export const useDisplayEqualizeStore = defineStore('displayEqualize', () => {
     },
   );
 
-  return { version, setBackend, setMode, modeOf, ensureAdaptive, adaptiveState, planeLook };
+  return { version, setBackend, setMode, modeOf, modesFor, ensureAdaptive, adaptiveState, planeLook };
 });
