@@ -16,6 +16,7 @@ import { useRegistrationStore } from './stores/registration';
 import { useDemonsStore } from './stores/demons';
 import { useTransformFileStore } from './stores/transform-file';
 import { useWorkspaceStore } from './stores/workspace';
+import { useDisplayEqualizeStore } from './stores/display-equalize';
 
 const app = createApp(App);
 app.use(createPinia());
@@ -80,6 +81,11 @@ useTransformFileStore().setBackend({
     return { hostId: r.header.id, volume: r.volume };
   },
   startJob: (kind, args, inputs) => api.startJob(kind, args, inputs, {}),
+  getVolume: async (id) => (await api.getVolume(id)).volume,
+  releaseVolumes: (ids) => api.releaseVolumes(ids),
+});
+useDisplayEqualizeStore().setBackend({
+  startJob: (kind, args, inputs, onProgress) => api.startJob(kind, args, inputs, { onProgress }),
   getVolume: async (id) => (await api.getVolume(id)).volume,
   releaseVolumes: (ids) => api.releaseVolumes(ids),
 });

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Vec3, Volume } from '../src-shared/image/volume';
 import { JobCancelledError, ThreadJobRunner } from '../src-main/jobs';
 import { writeNiftiFile } from '../src-main/nifti/nifti-file';
-import { compareMasks, distanceTransform, filterVolume, InlineSlabExecutor } from '../src-shared/analysis';
+import { clahe, compareMasks, distanceTransform, filterVolume, InlineSlabExecutor } from '../src-shared/analysis';
+import { readNiftiFile } from '../src-main/nifti/nifti-file';
 import { createAnalysisExecutor } from '../src-main/analysis/pool';
 import { ensureNodeBuild } from './node-build';
 
@@ -41,6 +42,8 @@ describe('analysis jobs', () => {
       ['analysis.filter', { filter: 'gaussian', sigmaMm: [2, 2, 3] }, img, () => filterVolume(img, { filter: 'gaussian', sigmaMm: [2, 2, 3] }, inline)],
       ['analysis.filter', { filter: 'median', radius: 1 }, img, () => filterVolume(img, { filter: 'median', radius: 1 }, inline)],
       ['analysis.distance', { mode: 'signed' }, mask, () => distanceTransform(mask, { mode: 'signed' }, inline)],
+      ['analysis.clahe', { kernelSize: [10, 9, 7], clipLimit: 0.02 }, img, () => clahe(img, { kernelSize: [10, 9, 7], clipLimit: 0.02 }, inline)],
+      ['analysis.clahe', { perSlice: true }, img, () => clahe(img, { perSlice: true }, inline)],
     ];
     for (const [kind, params, input, local] of cases) {
       const expected = await local();
@@ -102,5 +105,15 @@ describe('analysis jobs', () => {
     expect(JSON.parse(s.out)[0].voxels).toBe(ref.voxelsA);
     expect(lattice('distance', 'a.nii.gz', '-o', 'd.nii.gz', '--mode', 'inside').code).toBe(0);
     expect(lattice('distance', 'a.nii.gz', '-o', 'a.nii.gz').code).toBe(2); // never over an input
+    // equalize --adaptive: CLAHE through the job, as the operation.
+    expect(lattice('equalize', '--help').out).toMatch(/--adaptive[\s\S]*--clip-limit/);
+    const img = image([40, 30, 20], (x, y, z) => Math.round(50 * Math.sin(x / 4) + y * 2 + z + ((x * 7 + y * 3) % 5)));
+    await writeNiftiFile(join(dir, 'img.nii.gz'), img);
+    const e = lattice('equalize', 'img.nii.gz', '-o', 'ahe.nii.gz', '--adaptive', '--kernel-size', '8,6,5', '--clip-limit', '0.03', '--bins', '128');
+    expect(e.code, e.err).toBe(0);
+    const ahe = (await readNiftiFile(join(dir, 'ahe.nii.gz'))).volume;
+    expect(Array.from(ahe.data)).toEqual(Array.from((await clahe(img, { kernelSize: [8, 6, 5], clipLimit: 0.03, nbins: 128 })).data));
+    expect(lattice('equalize', 'img.nii.gz', '-o', 'x.nii.gz', '--clip-limit', '0.03').code).toBe(2); // needs --adaptive
+    expect(lattice('equalize', 'img.nii.gz', '-o', 'x.nii.gz', '--adaptive', '--mask', 'a.nii.gz').code).toBe(2);
   });
 });

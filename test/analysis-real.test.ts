@@ -13,8 +13,9 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readNiftiFile } from '../src-main/nifti/nifti-file';
 import type { Mat3, Vec3, Volume } from '../src-shared/image/volume';
-import { chanVese, compareMasks, distanceTransform, equalizeHistogram, filterVolume, labelStatistics, realValues } from '../src-shared/analysis';
+import { chanVese, clahe, compareMasks, distanceTransform, equalizeHistogram, filterVolume, labelStatistics, realValues } from '../src-shared/analysis';
 import { threshold, morphology } from '../src-shared/processing';
+import { OperationCancelledError } from '../src-shared/processing/progress';
 
 const CT = resolve(__dirname, '../../shared/data/reference/ct_ge_lightspeed_3slice/ct_ge_lightspeed_3slice_6.9_Colonoscopy_20030417104607_2.nii');
 const PY = '/usr/bin/python3';
@@ -245,6 +246,87 @@ out['int'] = float(np.max(np.abs(np.fromfile(A['dir'] + '/eqi.f32', dtype=np.flo
     );
     expect(r.ct).toBeLessThan(1e-6);
     expect(r.int).toBeLessThan(1e-6);
+  });
+
+  it('CLAHE equals skimage equalize_adapthist on the real CT (3D and per slice) and on an anisotropic synthetic volume', async () => {
+    const { volume: ct } = await readNiftiFile(CT);
+    save('ct.f32', realValues(ct));
+    const s = synthetic();
+    save('syn-in.f32', realValues(s));
+    // The same anisotropic volume as float32 values (the untabled path) and as rescaled integers.
+    const sf: Volume = { ...s, data: realValues(s).map((v, i) => v * 0.37 + (i % 5) * 0.013), voxelType: 'float32' };
+    const sr: Volume = { ...s, rescaleSlope: -2.5, rescaleIntercept: 100 };
+    save('synf-in.f32', realValues(sf));
+    save('synr-in.f32', realValues(sr));
+    // [name, volume, params, skimage kernel_size (numpy axis order k, j, i) or null = default, input file]
+    const cases: Array<[string, Volume, Parameters<typeof clahe>[1], number[] | null, string]> = [
+      ['ct3d', ct, {}, null, 'ct.f32'], // default tiles: (1, 64, 64)
+      ['ctslice', ct, { perSlice: true, kernelSize: [40, 57, 1], clipLimit: 0.03 }, [57, 40], 'ct.f32'], // tiles that do not divide 512
+      ['ctnoclip', ct, { kernelSize: [96, 80, 2], clipLimit: 0, nbins: 128 }, [2, 80, 96], 'ct.f32'],
+      ['syn', s, { kernelSize: [8, 6, 5], clipLimit: 0.02 }, [5, 6, 8], 'syn-in.f32'],
+      ['synbig', s, { kernelSize: [7, 9, 30], clipLimit: 0.05, nbins: 64 }, [30, 9, 7], 'syn-in.f32'], // a tile deeper than the volume (reflected)
+      ['synf', sf, { kernelSize: [8, 6, 5] }, [5, 6, 8], 'synf-in.f32'],
+      ['synr', sr, { perSlice: true }, null, 'synr-in.f32'], // negative slope: the value order flips
+    ];
+    const ms: Record<string, number> = {};
+    for (const [name, vol, p] of cases) {
+      const t0 = performance.now();
+      const r = await clahe(vol, p);
+      ms[name] = performance.now() - t0;
+      expect(r.voxelType).toBe('float32');
+      expect(r.direction).toEqual(vol.direction);
+      save(`${name}.f32`, r.data as Float32Array);
+    }
+    const r = python(
+      `from skimage import exposure
+res = {}
+for name, src, dims, p, ks in A['cases']:
+    f = np.fromfile(A['dir'] + '/' + src, dtype=np.float32).reshape(dims[::-1]).astype(np.float64)
+    x = exposure.rescale_intensity(f, out_range=(0, 1))
+    kw = dict(clip_limit=p.get('clipLimit', 0.01), nbins=p.get('nbins', 256))
+    if p.get('perSlice'):
+        ref = np.stack([exposure.equalize_adapthist(x[k], kernel_size=ks, **kw) for k in range(x.shape[0])])
+    else:
+        ref = exposure.equalize_adapthist(x, kernel_size=ks, **kw)
+    mine = np.fromfile(A['dir'] + '/' + name + '.f32', dtype=np.float32).reshape(ref.shape)
+    out[name] = float(np.max(np.abs(mine - ref)))
+    out[name + 'Changed'] = float(np.mean(np.abs(ref - x)))`,
+      { cases: cases.map(([name, vol, p, ks, src]) => [name, src, vol.dims, p, ks]) },
+    );
+    console.log(`CLAHE vs skimage (max |Δ|): ${cases.map(([n]) => `${n} ${(r[n] as number).toExponential(1)}`).join(', ')}; CT 512×512×3 3D ${ms.ct3d.toFixed(0)} ms, per slice ${ms.ctslice.toFixed(0)} ms (one thread)`);
+    for (const [name] of cases) {
+      // Every integer step is skimage's, so the only difference is our float32 output against
+      // its float64: rounding of values in [0, 1], ≤ 2^-25 ≈ 3e-8.
+      expect(r[name], name).toBeLessThan(1e-7);
+      expect(r[`${name}Changed`], name).toBeGreaterThan(0.01); // a real change of the image
+    }
+  });
+
+  it('CLAHE on a synthetic image: raises local contrast, honours the clip limit, reports progress, cancels', async () => {
+    // Two halves of different brightness, each with a faint stripe pattern of amplitude 4 (of 1000).
+    const dims: Vec3 = [64, 48, 1];
+    const d = new Float32Array(64 * 48);
+    for (let j = 0; j < 48; j++) for (let i = 0; i < 64; i++) d[j * 64 + i] = (i < 32 ? 100 : 900) + (j % 4 < 2 ? 4 : 0);
+    const vol: Volume = { dims, spacing: [1, 1, 1], origin: [0, 0, 0], direction: obliqueDirection(), data: d, voxelType: 'float32', frames: 1, rescaleSlope: 1, rescaleIntercept: 0, metadata: {} };
+    const stripe = (v: Volume, i: number) => {
+      const o = v.data as Float32Array;
+      return Math.abs(o[20 * 64 + i] - o[22 * 64 + i]); // stripe on vs off, same column
+    };
+    const ahe = await clahe(vol, { kernelSize: 16, clipLimit: 0 });
+    const limited = await clahe(vol, { kernelSize: 16, clipLimit: 0.02 });
+    // Input stripe: 4/1000 of the range. Without clipping each tile spreads its two grey levels to the ends.
+    expect(stripe(ahe, 8)).toBeGreaterThan(0.3);
+    expect(stripe(ahe, 56)).toBeGreaterThan(0.3);
+    expect(stripe(limited, 8)).toBeGreaterThan(0.004);
+    expect(stripe(limited, 8)).toBeLessThan(stripe(ahe, 8)); // the clip limit caps the gain
+    const progress: number[] = [];
+    await clahe(vol, {}, { onProgress: (f) => progress.push(f) });
+    expect(progress[0]).toBe(0);
+    expect(progress[progress.length - 1]).toBe(1);
+    expect(progress.every((f, t) => t === 0 || f >= progress[t - 1])).toBe(true);
+    const ac = new AbortController();
+    await expect(clahe(synthetic(), {}, { signal: ac.signal, onProgress: (f) => f > 0.05 && ac.abort() })).rejects.toBeInstanceOf(OperationCancelledError);
+    await expect(clahe(vol, { nbins: 1 })).rejects.toThrow(/nbins/);
   });
 
   it('Chan–Vese on a CT slice equals skimage chan_vese; 3D segments an anisotropic blob', async () => {

@@ -70,6 +70,22 @@ describe('analysis store', () => {
     expect(images.images.some((i) => i.id === ids[0])).toBe(false);
   });
 
+  it('equalises adaptively (CLAHE job) or globally, as the form says', async () => {
+    const { images, analysis, calls, tools } = setup();
+    Object.assign(analysis.forms.equalize, { method: 'adaptive', tile: 4, clipLimit: 0.02, perSlice: true });
+    const [id] = await analysis.applyEqualize();
+    expect(tools.error).toBeNull();
+    expect(calls[0]).toEqual({ kind: 'analysis.clahe', args: { clipLimit: 0.02, nbins: 256, perSlice: true, kernelSize: 4 }, inputs: ['ct'] });
+    const layer = images.images.find((i) => i.id === id)!;
+    expect(layer.name).toBe('CLAHE per slice clip 0.02 of CT');
+    const d = layer.volume.data as Float32Array;
+    expect(Math.min(...d)).toBe(0);
+    expect(Math.max(...d)).toBe(1);
+    analysis.forms.equalize.method = 'global';
+    await analysis.applyEqualize();
+    expect(calls[1]).toMatchObject({ kind: 'analysis.equalize', args: { bins: 256 } });
+  });
+
   it('compares two masks into a table and measures labels, leaving nothing to undo', async () => {
     const { tools, analysis, vol } = setup();
     tools.forms.threshold.lower = -500;

@@ -43,7 +43,8 @@ export const useAnalysisStore = defineStore('analysis', () => {
 
   const forms = reactive({
     filter: { source: '', filter: 'gaussian' as FilterKind, radius: 1, sigmaMm: 2, perAxis: false, sigmaAxes: [2, 2, 2] as Vec3, kernelText: '0 -1 0\n-1 5 -1\n0 -1 0' },
-    equalize: { source: '', bins: 256, mask: '' },
+    // method 'adaptive' = CLAHE; tile 0 = skimage's default (⅛ of each dimension).
+    equalize: { source: '', method: 'global' as 'global' | 'adaptive', bins: 256, mask: '', tile: 0, clipLimit: 0.01, perSlice: false },
     distance: { source: '', mode: 'signed' as 'inside' | 'outside' | 'signed' },
     chanVese: { source: '', where: 'slice' as 'slice' | 'volume', axis: 2 as 0 | 1 | 2, mu: 0.25, lambda1: 1, lambda2: 1, iterations: 200, tol: 1e-3, init: '' },
     compare: { a: '', b: '' },
@@ -110,6 +111,12 @@ export const useAnalysisStore = defineStore('analysis', () => {
   async function applyEqualize() {
     const f = forms.equalize;
     const src = tools.layerOf(f.source);
+    if (f.method === 'adaptive') {
+      const params: Record<string, unknown> = { clipLimit: f.clipLimit, nbins: f.bins, perSlice: f.perSlice };
+      if (f.tile > 0) params.kernelSize = f.tile;
+      const what = `CLAHE${f.perSlice ? ' per slice' : ''} clip ${f.clipLimit}`;
+      return tools.runOperation(what, 'analysis.clahe', params, [src], [{ name: `${what} of ${src.name}`, role: 'additional', isLabel: false }]);
+    }
     const inputs = f.mask ? [src, tools.layerOf(f.mask)] : [src];
     return tools.runOperation('Equalise', 'analysis.equalize', { bins: f.bins }, inputs, [{ name: `Equalised ${src.name}`, role: 'additional', isLabel: false }]);
   }

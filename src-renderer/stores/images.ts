@@ -6,7 +6,7 @@
  *   const images = useImagesStore();
  *   const id = images.addLayer(volume, { role: 'overlay', name: 'Threshold', colormap: 'hot',
  *                                        opacity: 0.5, isLabel: true });   // → layer id
- *   images.updateLayer(id, { nickname, visible, opacity, colormap, window, level, isLabel, role });
+ *   images.updateLayer(id, { nickname, visible, opacity, colormap, window, level, isLabel, role, equalize });
  *   images.removeLayer(id);                    // removing the main image clears everything
  *   images.moveLayer(id, -1 | +1);             // reorder (overlays draw in list order)
  *   images.setShown(id | null);                // which of main/additional images the views show
@@ -80,6 +80,11 @@ export interface LoadedImage extends LayerLook {
    * under any window/level, whatever value is stored there. Display only.
    */
   clip?: Volume;
+  /**
+   * Histogram equalisation of the display (Contrast tab; stores/display-equalize.ts): it
+   * replaces window/level while set. Absent = off. Display only.
+   */
+  equalize?: 'global' | 'adaptive';
 }
 
 export interface PreviewLayer extends LayerLook {
@@ -98,9 +103,10 @@ export interface AddLayerOptions extends Partial<LayerLook> {
   provenance?: string;
   warnings?: string[];
   clip?: Volume;
+  equalize?: 'global' | 'adaptive';
 }
 
-export type LayerPatch = Partial<Pick<LoadedImage, 'nickname' | 'visible' | 'opacity' | 'colormap' | 'window' | 'level' | 'isLabel' | 'role' | 'worldTransform' | 'source' | 'clip' | 'hostId'>>;
+export type LayerPatch = Partial<Pick<LoadedImage, 'nickname' | 'visible' | 'opacity' | 'colormap' | 'window' | 'level' | 'isLabel' | 'role' | 'worldTransform' | 'source' | 'clip' | 'hostId' | 'equalize'>>;
 
 /** `name`, or `name 2`, `name 3`… so that no two layers share a title. */
 export function uniqueName(name: string, taken: Iterable<string>): string {

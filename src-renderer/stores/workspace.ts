@@ -175,6 +175,7 @@ export const useWorkspaceStore = defineStore('workspace', () => {
             ...(l.worldTransform ? { worldTransform: [...l.worldTransform] } : {}),
             ...(clip >= 0 ? { clipLayer: clip } : {}),
             ...(l.provenance ? { provenance: l.provenance } : {}),
+            ...(l.equalize ? { equalize: l.equalize } : {}),
           };
         }),
         shownLayer: images.shown && images.shown.role !== 'main' ? list.findIndex((x) => x.id === images.shown!.id) : null,
@@ -266,6 +267,7 @@ export const useWorkspaceStore = defineStore('workspace', () => {
           ...(role !== 'main' ? { window: l.window, level: l.level } : {}),
           ...(l.worldTransform ? { worldTransform: l.worldTransform } : {}),
           ...(l.provenance ? { provenance: l.provenance } : {}),
+          ...(l.equalize ? { equalize: l.equalize } : {}),
         });
         ids[i] = img.id;
         if (role === 'main') images.setContrast(img.id, l.window, l.level);

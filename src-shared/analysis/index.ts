@@ -1,8 +1,9 @@
-/** Image analysis operations (filters, equalisation, distance maps, mask comparison, label statistics, Chan–Vese). */
+/** Image analysis operations (filters, equalisation (global and CLAHE), distance maps, mask comparison, label statistics, Chan–Vese). */
 export * from './common';
 export * from './kernels';
 export * from './filters';
 export * from './equalize';
+export * from './clahe';
 export * from './distance';
 export * from './compare-masks';
 export * from './label-stats';

@@ -4,6 +4,7 @@
  * validated here (zod), once for the app, the browser host and the command line.
  *   'analysis.filter'       [image] → [float32 filtered image]
  *   'analysis.equalize'     [image, mask?] → [float32 0…1]
+ *   'analysis.clahe'        [image] → [float32 0…1] (adaptive equalisation)
  *   'analysis.distance'     [mask] → [float32 distance in mm]
  *   'analysis.compareMasks' [A, B] → values: MaskComparison
  *   'analysis.labelStats'   [labels, image?] → values.labels: LabelStat[]
@@ -18,6 +19,7 @@ import type { AnalysisOptions } from './common';
 import { foreground } from './common';
 import { compareMasks } from './compare-masks';
 import { distanceTransform } from './distance';
+import { clahe } from './clahe';
 import { equalizeHistogram } from './equalize';
 import { FILTER_KINDS, filterVolume, type FilterKind } from './filters';
 import { labelStatistics } from './label-stats';
@@ -35,6 +37,15 @@ const filterParams = z
   })
   .strict();
 const equalizeParams = z.object({ bins: z.number().int().min(2).max(1 << 16).optional() }).strict();
+const tileSize = z.number().int().min(1).max(4096);
+const claheParams = z
+  .object({
+    kernelSize: z.union([tileSize, z.tuple([tileSize, tileSize, tileSize])]).optional(),
+    clipLimit: z.number().min(0).max(1).optional(),
+    nbins: z.number().int().min(2).max(1 << 14).optional(),
+    perSlice: z.boolean().optional(),
+  })
+  .strict();
 const distanceParams = z.object({ mode: z.enum(['inside', 'outside', 'signed']).optional(), label: z.number().optional() }).strict();
 const compareParams = z.object({ labelA: z.number().optional(), labelB: z.number().optional() }).strict();
 const statsParams = z.object({ includeBackground: z.boolean().optional() }).strict();
@@ -66,6 +77,7 @@ export const analysisJobKinds: Record<string, AnalysisJobKind> = {
     if (m) assertSameGrid(v, m, 'equalize');
     return { volumes: [equalizeHistogram(v, p, m ? foreground(m) : undefined, o)] };
   }),
+  'analysis.clahe': def(claheParams, [1, 1], async (p, [v], o) => ({ volumes: [await clahe(v, { ...p, kernelSize: p.kernelSize as number | Vec3 | undefined }, o)] })),
   'analysis.distance': def(distanceParams, [1, 1], async (p, [m], o) => ({ volumes: [await distanceTransform(m, p, o)] })),
   'analysis.compareMasks': def(compareParams, [2, 2], async (p, [a, b], o) => ({ volumes: [], values: { ...(await compareMasks(a, b, p, o)) } })),
   'analysis.labelStats': def(statsParams, [1, 2], (p, [l, img], o) => ({ volumes: [], values: { labels: labelStatistics(l, img, p, o) } })),

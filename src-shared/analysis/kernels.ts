@@ -10,6 +10,7 @@
  */
 import { gaussianHalfKernel, smoothXY, smoothZ } from '../registration/gaussian';
 import { simdKernels } from './wasm/simd';
+import { claheBinsSlab, claheMapSlab, claheTilesSlab, claheU16Slab, rangeSlab, rescaleSlab, type ClaheGrid } from './clahe-kernels';
 
 export type Dims = [number, number, number];
 export type Buffers = Map<string, Float32Array>;
@@ -60,6 +61,18 @@ export interface KernelArgMap {
    * count. The mask must be 0/1.
    */
   surfaceInBox: { src: string; dst: string; dims: Dims; lo: Dims; size: Dims; offset?: number };
+  /** CLAHE tile mappings (clahe-kernels.ts) of tile layers along k (per slice: of slices). */
+  claheTiles: { src: string; maps: string; grid: ClaheGrid; clim: number; npix: number; offset?: number };
+  /** CLAHE interpolation of the tile mappings at every voxel, src (grey bins) → dst. */
+  claheMap: { src: string; maps: string; dst: string; grid: ClaheGrid; offset?: number };
+  /**
+   * CLAHE input levels in place on `src` (clahe-kernels.ts LevelArgs; `table` a buffer name):
+   * 'u' → uint16 levels, returns their [min, max]; 'bins' → grey-level bins of the levels
+   * given [umin, umax]; 'slices' → both per slice (each slice its own image).
+   */
+  claheLevels: { src: string; table: string | null; lo: number; range: number; nbins: number; dims: Dims; phase: 'u' | 'bins' | 'slices'; umin?: number; umax?: number; offset?: number };
+  /** rescale_intensity to [0, 1] in place: 'range' returns [min, max]; 'apply' uses [lo, hi]; 'slices' per slice. */
+  claheRescale: { dst: string; dims: Dims; phase: 'range' | 'apply' | 'slices'; lo?: number; hi?: number; offset?: number };
 }
 export type KernelName = keyof KernelArgMap;
 
@@ -134,6 +147,41 @@ export const KERNELS: { [K in KernelName]: KernelFn<K> } = {
       binaryRowPass(new Uint8Array(f.buffer, f.byteOffset, data.length), data, a.dims, a.spacing, k0 + o, k1 + o, a.root ?? false);
     } else if (simd && a.axis !== 0) simd.edtPass(data, a.dims[0], a.dims[1], a.dims[2], a.axis, a.spacing, k0 + o, k1 + o, a.root ?? false);
     else edtPassSlab(data, a.dims, a.axis, a.spacing, k0 + o, k1 + o, a.root ?? false);
+    return 0;
+  },
+  claheTiles(b, a, k0, k1) {
+    claheTilesSlab(buf(b, a.src), buf(b, a.maps), a.grid, a.clim, a.npix, k0 + (a.offset ?? 0), k1 + (a.offset ?? 0));
+    return 0;
+  },
+  claheMap(b, a, k0, k1) {
+    claheMapSlab(buf(b, a.src), buf(b, a.maps), buf(b, a.dst), a.grid, k0 + (a.offset ?? 0), k1 + (a.offset ?? 0));
+    return 0;
+  },
+  claheLevels(b, a, k0, k1) {
+    const src = buf(b, a.src);
+    const la = { table: a.table ? buf(b, a.table) : null, lo: a.lo, range: a.range, nbins: a.nbins };
+    const per = a.dims[0] * a.dims[1];
+    const o = a.offset ?? 0;
+    if (a.phase === 'u') return claheU16Slab(src, la, (k0 + o) * per, (k1 + o) * per);
+    if (a.phase === 'bins') claheBinsSlab(src, a.nbins, a.umin!, a.umax!, (k0 + o) * per, (k1 + o) * per);
+    else
+      for (let k = k0 + o; k < k1 + o; k++) {
+        const [umin, umax] = claheU16Slab(src, la, k * per, (k + 1) * per);
+        claheBinsSlab(src, a.nbins, umin, umax, k * per, (k + 1) * per);
+      }
+    return 0;
+  },
+  claheRescale(b, a, k0, k1) {
+    const dst = buf(b, a.dst);
+    const per = a.dims[0] * a.dims[1];
+    const o = a.offset ?? 0;
+    if (a.phase === 'range') return rangeSlab(dst, (k0 + o) * per, (k1 + o) * per);
+    if (a.phase === 'apply') rescaleSlab(dst, a.lo!, a.hi!, (k0 + o) * per, (k1 + o) * per);
+    else
+      for (let k = k0 + o; k < k1 + o; k++) {
+        const [lo, hi] = rangeSlab(dst, k * per, (k + 1) * per);
+        rescaleSlab(dst, lo, hi, k * per, (k + 1) * per);
+      }
     return 0;
   },
 };

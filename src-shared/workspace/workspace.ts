@@ -11,7 +11,8 @@
  *         "visible": true, "window": 1500, "level": -600, "isLabel": false,
  *         "worldTransform": [16 numbers, row-major LPS pull-back] | absent,
  *         "clipLayer": index of the mask that blacks out this layer | absent,
- *         "provenance": "Masked CT by Threshold > 60 of CT" | absent },
+ *         "provenance": "Masked CT by Threshold > 60 of CT" | absent,
+ *         "equalize": "global" | "adaptive" | absent (display histogram equalisation, off) },
  *       { "file": "ws.Threshold_60.nii.gz", "kind": "file", … }
  *     ],
  *     "shownLayer": index | null,                   // the image shown in the main image's place
@@ -50,6 +51,8 @@ export const workspaceLayerSchema = z.object({
   worldTransform: z.array(finite).length(16).optional(),
   clipLayer: z.number().int().min(0).optional(),
   provenance: z.string().max(4000).optional(),
+  /** Histogram equalisation of the display (Contrast tab); absent = off. */
+  equalize: z.enum(['global', 'adaptive']).optional(),
 });
 
 export const workspaceSchema = z

@@ -128,6 +128,8 @@ describe('workspaces in the browser host (Chromium)', () => {
     await page.click('[data-tab=contrast]');
     await page.fill('[data-testid=contrast-window]', '20');
     await page.press('[data-testid=contrast-window]', 'Enter');
+    // Display histogram equalisation (global) on the PET: saved, and drawn the same after opening.
+    await page.selectOption('[data-testid=contrast-equalize]', 'global');
     await page.locator(`[data-testid=inspector-layer][data-layer-id=${mask2}] input[type=checkbox]`).uncheck();
     await page.click(`[data-testid=inspector-layer][data-layer-id=${mask1}] button[title="Move up"]`);
     expect(await layerIds(page)).toEqual([(await layerIds(page))[0], mask1, petId, mask2]);
@@ -147,7 +149,8 @@ describe('workspaces in the browser host (Chromium)', () => {
     expect(ws.format).toBe('lattice-workspace');
     expect(ws.layers.map((l: { role: string }) => l.role)).toEqual(['main', 'overlay', 'overlay', 'overlay']);
     expect(ws.layers[0]).toMatchObject({ kind: 'dicom', file: CT, window: 1500, level: -300 });
-    expect(ws.layers[2]).toMatchObject({ file: 'pet.nii', kind: 'file', nickname: 'FLT', colormap: 'hot', opacity: 0.6, window: 20 });
+    expect(ws.layers[2]).toMatchObject({ file: 'pet.nii', kind: 'file', nickname: 'FLT', colormap: 'hot', opacity: 0.6, window: 20, equalize: 'global' });
+    expect(ws.layers[0].equalize).toBeUndefined();
     expect(ws.layers[2].worldTransform).toHaveLength(16);
     expect(ws.layers[3].visible).toBe(false);
     for (const i of [1, 3]) {

@@ -72,25 +72,47 @@ const filter = verb(
 
 const equalize = verb(
   'equalize',
-  'Histogram equalisation (global) → float32 0…1',
+  'Histogram equalisation, global or adaptive (CLAHE) → float32 0…1',
   [
     'Usage: lattice equalize <image> -o <out> [--bins N] [--mask <mask>]',
+    '       lattice equalize <image> -o <out> --adaptive [--kernel-size K | Ki,Kj,Kk] [--clip-limit C] [--bins N] [--per-slice]',
     '',
-    "Each voxel becomes the image's cumulative distribution at its value (0…1), as",
+    "Global: each voxel becomes the image's cumulative distribution at its value (0…1), as",
     "scikit-image's equalize_hist: integer images use one bin per value, others N bins (256).",
     '  --bins N             bins for non-integer images (default 256)',
     '  --mask <mask>        take the histogram inside this mask only (same grid)',
+    '',
+    "Adaptive (--adaptive): contrast-limited adaptive equalisation (CLAHE), as scikit-image's",
+    'equalize_adapthist of the values rescaled to 0…1: one clipped histogram per tile, mappings',
+    'interpolated between neighbouring tiles; 3D tiles unless --per-slice.',
+    '  --kernel-size K      tile size in voxels, one number or i,j,k (default ⅛ of each dimension)',
+    '  --clip-limit C       normalised clip limit 0…1, higher = more contrast, 0 = no limit (default 0.01)',
+    '  --bins N             grey-level bins (default 256)',
+    '  --per-slice          equalise every k slice on its own (2D tiles)',
+    'Example: lattice equalize ct.nii.gz -o clahe.nii.gz --adaptive --clip-limit 0.02 --per-slice',
     ...COMMON,
   ],
   async (args, io) => {
-    const p = parse('equalize', args, ['--bins', '--mask'], []);
+    const p = parse('equalize', args, ['--bins', '--mask', '--kernel-size', '--clip-limit'], ['--adaptive', '--per-slice']);
     const [inp] = positional(p, 1, 1, ['<image>']);
+    const adaptive = p.flags.has('--adaptive');
     const m = str(p, '--mask');
+    if (adaptive && m) throw new UsageError('--mask is for global equalisation; --adaptive takes no mask');
+    for (const f of ['--kernel-size', '--clip-limit', '--per-slice'])
+      if (!adaptive && p.flags.has(f)) throw new UsageError(`${f} needs --adaptive`);
     const out = outPath(p, m ? [inp, m] : [inp]);
     const bins = num(p, '--bins');
     const vols = [await read(inp, io, true)];
     if (m) vols.push(await read(m, io, true));
-    const r = await withFiles(m ? [inp, m] : [inp], () => runJob('analysis.equalize', bins === undefined ? {} : { bins }, vols, p, io));
+    let kind = 'analysis.equalize';
+    let params: Record<string, unknown> = bins === undefined ? {} : { bins };
+    if (adaptive) {
+      kind = 'analysis.clahe';
+      const ks = vec(p, '--kernel-size', true);
+      const clip = num(p, '--clip-limit');
+      params = { ...(ks !== undefined ? { kernelSize: ks } : {}), ...(clip !== undefined ? { clipLimit: clip } : {}), ...(bins !== undefined ? { nbins: bins } : {}), ...(p.flags.has('--per-slice') ? { perSlice: true } : {}) };
+    }
+    const r = await withFiles(m ? [inp, m] : [inp], () => runJob(kind, params, vols, p, io));
     await writeNiftiFile(out, r.volumes[0]);
     io.out(`wrote ${out}`);
     return 0;
