@@ -74,33 +74,40 @@ export async function distanceToFeatureBuffer(
 
 export async function distanceTransform(mask: Volume, p: DistanceParams = {}, opts: AnalysisOptions = {}): Promise<Volume> {
   const mode = p.mode ?? 'outside';
-  const fg = foreground(mask, p.label);
   const n = voxelCount(mask);
-  let count = 0;
-  for (let i = 0; i < n; i++) count += fg[i];
-  if (count === 0 && mode !== 'inside') throw new Error('distance: the mask is empty (no voxel to measure the distance to)');
-  if (count === n && mode !== 'outside') throw new Error('distance: the mask fills the whole image (no background voxel to measure the distance to)');
   const ex = executorOf(opts);
-  const out = new Float32Array(n);
-  if (mode !== 'inside') {
-    const name = bufferName('edt-out');
-    try {
-      out.set(await distanceToFeatures(ex, name, fg, mask.dims, mask.spacing, opts, 0, mode === 'signed' ? 0.5 : 1, true));
-    } finally {
-      ex.free(name);
+  // The mask goes straight into the executor's memory, where the first pass of every
+  // thread reads it.
+  const fname = bufferName('edt-mask');
+  const fg = foreground(mask, p.label, allocBytes(ex, fname, n));
+  try {
+    let count = 0;
+    for (let i = 0; i < n; i++) count += fg[i];
+    if (count === 0 && mode !== 'inside') throw new Error('distance: the mask is empty (no voxel to measure the distance to)');
+    if (count === n && mode !== 'outside') throw new Error('distance: the mask fills the whole image (no background voxel to measure the distance to)');
+    const out = new Float32Array(n);
+    if (mode !== 'inside') {
+      const name = bufferName('edt-out');
+      try {
+        out.set(await distanceToFeatureBuffer(ex, name, fname, mask.dims, mask.spacing, opts, 0, mode === 'signed' ? 0.5 : 1, true));
+      } finally {
+        ex.free(name);
+      }
     }
-  }
-  if (mode !== 'outside') {
-    // Inside: the distance to the background, i.e. to the features of the inverted mask.
-    for (let i = 0; i < n; i++) fg[i] ^= 1;
-    const name = bufferName('edt-in');
-    try {
-      const dist = await distanceToFeatures(ex, name, fg, mask.dims, mask.spacing, opts, mode === 'signed' ? 0.5 : 0, 1, true);
-      const sign = mode === 'inside' ? 1 : -1;
-      for (let i = 0; i < n; i++) if (!fg[i]) out[i] = sign * dist[i];
-    } finally {
-      ex.free(name);
+    if (mode !== 'outside') {
+      // Inside: the distance to the background, i.e. to the features of the inverted mask.
+      for (let i = 0; i < n; i++) fg[i] ^= 1;
+      const name = bufferName('edt-in');
+      try {
+        const dist = await distanceToFeatureBuffer(ex, name, fname, mask.dims, mask.spacing, opts, mode === 'signed' ? 0.5 : 0, 1, true);
+        const sign = mode === 'inside' ? 1 : -1;
+        for (let i = 0; i < n; i++) if (!fg[i]) out[i] = sign * dist[i];
+      } finally {
+        ex.free(name);
+      }
     }
+    return floatResult(mask, out, undefined, `distance (${mode}, mm)`);
+  } finally {
+    ex.free(fname);
   }
-  return floatResult(mask, out, undefined, `distance (${mode}, mm)`);
 }
