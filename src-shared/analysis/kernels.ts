@@ -338,7 +338,10 @@ export function medianSelectSlab(src: Float32Array, dst: Float32Array, dims: Dim
 // sampled functions", 2012): the squared distance is separable, one lower envelope of
 // parabolas per line and axis; with spacing s the parabola of voxel p is (s·(q − p))² + f(p).
 
-/** d[q] = min_p (s·(q − p))² + f[p] for one line of length n (f may hold +Infinity). */
+/**
+ * d[q] = min_p (s·(q − p))² + f[p] for one line of length n (f may hold +Infinity).
+ * wasm/assembly/kernels.ts edtLine is the same arithmetic (tests compare them exactly).
+ */
 export function edt1d(f: Float64Array, n: number, s: number, d: Float64Array, v: Int32Array, z: Float64Array): void {
   let k = -1;
   for (let q = 0; q < n; q++) {
@@ -352,22 +355,19 @@ export function edt1d(f: Float64Array, n: number, s: number, d: Float64Array, v:
       z[1] = Infinity;
       continue;
     }
-    // The intersection x = num / den (den > 0) is compared as num ≤ z·den: one division per
-    // parabola kept, none per parabola removed. z[0] = −∞ stops the loop at k = 0.
+    // z[0] = −∞ stops the loop at k = 0: the first parabola is never removed from the left.
     const c = fq + xq * xq;
     let p = v[k];
     let xp = p * s;
-    let num = c - (f[p] + xp * xp);
-    let den = 2 * (xq - xp);
-    while (num <= z[k] * den) {
+    let x = (c - (f[p] + xp * xp)) / (2 * (xq - xp));
+    while (x <= z[k]) {
       p = v[--k];
       xp = p * s;
-      num = c - (f[p] + xp * xp);
-      den = 2 * (xq - xp);
+      x = (c - (f[p] + xp * xp)) / (2 * (xq - xp));
     }
     k++;
     v[k] = q;
-    z[k] = num / den;
+    z[k] = x;
     z[k + 1] = Infinity;
   }
   if (k < 0) {

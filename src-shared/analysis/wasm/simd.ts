@@ -138,7 +138,7 @@ export class SimdKernels {
     const n = axis === 1 ? ny : nz;
     const l = this.layout();
     const lines = l.floats(axis === 1 ? plane : nz * nx);
-    const scratch = l.floats(16 * n * 2 + 16 * n + 2 * (n + 1) + n); // see edtLines (EDT_BLOCK = 16)
+    const scratch = l.floats(16 * (n + 9) * 3 + 2 * (n + 1) + n); // see edtLines (EDT_BLOCK = 16)
     const mem = this.ensure(l);
     const at = lines >> 2;
     for (let c = k0; c < k1; c++) {
