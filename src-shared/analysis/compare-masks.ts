@@ -21,7 +21,7 @@
 import { type Vec3, type Volume } from '../image/volume';
 import { indexToWorld } from '../geometry/geometry';
 import { assertSameGrid } from '../processing/volume-utils';
-import { allocBytes, bufferName, executorOf, foreground, type AnalysisOptions } from './common';
+import { allocBytes, bufferName, executorOf, foregroundShared, type AnalysisOptions } from './common';
 import { distanceToFeatureBuffer } from './distance';
 import { select } from './kernels';
 
@@ -82,7 +82,6 @@ export function percentile(v: Float64Array, q: number): number {
 export async function compareMasks(a: Volume, b: Volume, p: CompareParams = {}, opts: AnalysisOptions = {}): Promise<MaskComparison> {
   assertSameGrid(a, b, 'compare masks');
   const dims = a.dims;
-  const n = dims[0] * dims[1] * dims[2];
   opts.onProgress?.(0, 'Comparing masks');
   const ex = executorOf(opts);
   // Both masks, the surfaces and the distances live in the executor's (shared) memory, so
@@ -90,8 +89,8 @@ export async function compareMasks(a: Volume, b: Volume, p: CompareParams = {}, 
   const nameA = bufferName('cmp-a'), nameB = bufferName('cmp-b');
   const names = [nameA, nameB];
   try {
-    foreground(a, p.labelA, allocBytes(ex, nameA, n));
-    foreground(b, p.labelB, allocBytes(ex, nameB, n));
+    await foregroundShared(ex, a, nameA, p.labelA);
+    await foregroundShared(ex, b, nameB, p.labelB);
     const parts = (await ex.run('maskPairStats', { a: nameA, b: nameB, dims }, dims[2])) as number[][];
     const t = new Array<number>(15).fill(0);
     for (let q = 9; q < 12; q++) t[q] = Infinity;
@@ -142,7 +141,14 @@ export async function compareMasks(a: Volume, b: Volume, p: CompareParams = {}, 
       try {
         const dist = await distanceToFeatureBuffer(ex, name, to, cd, a.spacing, opts, f0, f1, true);
         const d = new Float64Array(cnt);
-        for (let i = 0, q = 0; i < nBox; i++) if (from[i]) d[q++] = dist[i];
+        // Surfaces are sparse: skip four empty bytes at a time (the buffer is 4-aligned).
+        const words = new Uint32Array(from.buffer, from.byteOffset, nBox >> 2);
+        let q = 0;
+        for (let w = 0; w < words.length; w++) {
+          if (words[w] === 0) continue;
+          for (let i = w << 2; i < (w << 2) + 4; i++) if (from[i]) d[q++] = dist[i];
+        }
+        for (let i = words.length << 2; i < nBox; i++) if (from[i]) d[q++] = dist[i];
         return d;
       } finally {
         ex.free(name);

@@ -12,7 +12,7 @@
  * A distance to nothing (empty mask for 'outside', no background for 'inside') is an error.
  */
 import { voxelCount, type Vec3, type Volume } from '../image/volume';
-import { allocBytes, bufferName, executorOf, floatResult, foreground, runChunked, type AnalysisOptions } from './common';
+import { allocBytes, bufferName, executorOf, floatResult, foregroundShared, runChunked, type AnalysisOptions } from './common';
 import type { SlabExecutor } from './kernels';
 
 export type DistanceMode = 'inside' | 'outside' | 'signed';
@@ -79,7 +79,7 @@ export async function distanceTransform(mask: Volume, p: DistanceParams = {}, op
   // The mask goes straight into the executor's memory, where the first pass of every
   // thread reads it.
   const fname = bufferName('edt-mask');
-  const fg = foreground(mask, p.label, allocBytes(ex, fname, n));
+  const fg = await foregroundShared(ex, mask, fname, p.label);
   try {
     let count = 0;
     for (let i = 0; i < n; i++) count += fg[i];

@@ -61,6 +61,12 @@ export interface KernelArgMap {
    * count. The mask must be 0/1.
    */
   surfaceInBox: { src: string; dst: string; dims: Dims; lo: Dims; size: Dims; offset?: number };
+  /**
+   * Byte mask dst = (raw ≠ 0), or (raw = stored) when `stored` is given, for slices
+   * [k0, k1) of planes of `plane` voxels; `raw` holds a copy of the volume's voxels as the
+   * typed array named by `type` (e.g. 'Int16Array').
+   */
+  foreground: { raw: string; type: VoxelTypeName; dst: string; plane: number; stored?: number; offset?: number };
   /** CLAHE tile mappings (clahe-kernels.ts) of tile layers along k (per slice: of slices). */
   claheTiles: { src: string; maps: string; grid: ClaheGrid; clim: number; npix: number; offset?: number };
   /** CLAHE interpolation of the tile mappings at every voxel, src (grey bins) → dst. */
@@ -75,6 +81,9 @@ export interface KernelArgMap {
   claheRescale: { dst: string; dims: Dims; phase: 'range' | 'apply' | 'slices'; lo?: number; hi?: number; offset?: number };
 }
 export type KernelName = keyof KernelArgMap;
+
+const VOXEL_TYPES = { Uint8Array, Int8Array, Uint16Array, Int16Array, Uint32Array, Int32Array, Float32Array, Float64Array };
+export type VoxelTypeName = keyof typeof VOXEL_TYPES;
 
 function buf(b: Buffers, name: string): Float32Array {
   const a = b.get(name);
@@ -133,6 +142,18 @@ export const KERNELS: { [K in KernelName]: KernelFn<K> } = {
   surfaceInBox(b, a, k0, k1) {
     const o = a.offset ?? 0;
     return surfaceInBoxSlab(bytesOf(b, a.src), bytesOf(b, a.dst), a.dims, a.lo, a.size, k0 + o, k1 + o);
+  },
+  foreground(b, a, k0, k1) {
+    const o = a.offset ?? 0;
+    const r = buf(b, a.raw);
+    const T = VOXEL_TYPES[a.type];
+    if (!T) throw new Error(`analysis kernel: unknown voxel type '${a.type}'`);
+    const p0 = (k0 + o) * a.plane, p1 = (k1 + o) * a.plane;
+    const v = new T(r.buffer as ArrayBuffer, r.byteOffset, p1);
+    const d = bytesOf(b, a.dst);
+    if (a.stored === undefined) for (let p = p0; p < p1; p++) d[p] = v[p] !== 0 ? 1 : 0;
+    else for (let p = p0, st = a.stored; p < p1; p++) d[p] = v[p] === st ? 1 : 0;
+    return 0;
   },
   medianSelect(b, a, k0, k1) {
     medianSelectSlab(buf(b, a.src), buf(b, a.dst), a.dims, a.radius, k0 + (a.offset ?? 0), k1 + (a.offset ?? 0));
