@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gaussianHalfKernel, smoothXY, smoothZ } from '../src-shared/registration/gaussian';
-import { edtPassSlab, medianSelectSlab } from '../src-shared/analysis/kernels';
+import { edtPassSlab, medianSelectSlab, surfaceInBoxSlab } from '../src-shared/analysis/kernels';
 import { simdKernels } from '../src-shared/analysis/wasm/simd';
 import { percentile } from '../src-shared/analysis/compare-masks';
 // @ts-expect-error plain ESM build script without types
@@ -156,5 +156,31 @@ describe('analysis WebAssembly kernels', () => {
         expect(percentile(v.slice(), q)).toBeCloseTo(sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo), 12);
       }
     }
+  });
+
+  it.each([
+    [[37, 23, 11], [0, 0, 0], [37, 23, 11]],
+    [[40, 30, 12], [3, 2, 1], [30, 27, 10]],
+    [[16, 9, 5], [0, 1, 0], [16, 8, 5]],
+  ])('surface voxels of a %j mask in the box from %j of size %j: SIMD = JavaScript, counts too', (dims, lo, size) => {
+    const [nx, ny, nz] = dims;
+    const m = new Uint8Array(nx * ny * nz);
+    let seed = nx;
+    for (let k = 0; k < nz; k++)
+      for (let j = 0; j < ny; j++)
+        for (let i = 0; i < nx; i++) {
+          seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+          // a blob with ragged edges touching the image faces, plus specks
+          const r = ((i - nx / 2) / (nx / 2)) ** 2 + ((j - ny / 2) / (ny / 2)) ** 2 + ((k - nz / 2) / (nz / 2)) ** 2;
+          m[(k * ny + j) * nx + i] = r < 0.9 + (seed % 5) * 0.05 || seed % 37 === 0 ? 1 : 0;
+        }
+    const nb = size[0] * size[1] * size[2];
+    const a = new Uint8Array(nb), b = new Uint8Array(nb);
+    const cut = Math.max(1, size[2] >> 1);
+    const ca = simd!.surfaceInBox(m, a, dims, lo, size, 0, cut) + simd!.surfaceInBox(m, a, dims, lo, size, cut, size[2]);
+    const cb = surfaceInBoxSlab(m, b, dims as [number, number, number], lo as [number, number, number], size as [number, number, number], 0, size[2]);
+    expect(Array.from(a)).toEqual(Array.from(b));
+    expect(ca).toBe(cb);
+    expect(cb).toBeGreaterThan(10);
   });
 });

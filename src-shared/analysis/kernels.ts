@@ -141,6 +141,8 @@ export const KERNELS: { [K in KernelName]: KernelFn<K> } = {
   },
   surfaceInBox(b, a, k0, k1) {
     const o = a.offset ?? 0;
+    const simd = simdKernels();
+    if (simd) return simd.surfaceInBox(bytesOf(b, a.src), bytesOf(b, a.dst), a.dims, a.lo, a.size, k0 + o, k1 + o);
     return surfaceInBoxSlab(bytesOf(b, a.src), bytesOf(b, a.dst), a.dims, a.lo, a.size, k0 + o, k1 + o);
   },
   foreground(b, a, k0, k1) {

@@ -17,6 +17,7 @@ interface KernelExports {
   gaussLines(src: number, dst: number, len: number, nLines: number, q0: number, q1: number, w: number, r: number): void;
   median27Slice(s0: number, s1: number, s2: number, dst: number, nx: number, ny: number, scratch: number): void;
   edtLines(buf: number, n: number, stride: number, count: number, s: number, scratch: number, root: number): void;
+  surfaceSlice(m0: number, m1: number, m2: number, dst: number, nx: number, ny: number, lo0: number, lo1: number, size0: number, size1: number, faceK: number): number;
 }
 
 const SLACK = 16; // bytes after every buffer: the vector loops may spill up to 3 floats
@@ -127,6 +128,42 @@ export class SimdKernels {
       this.k.median27Slice(slice(k - 1), slice(k), slice(k + 1), out, nx, ny, scratch);
       dst.set(mem.subarray(out >> 2, (out >> 2) + plane), k * plane);
     }
+  }
+
+  /**
+   * Surface voxels of the 0/1 byte mask `m` (grid `dims`) inside the box from `lo` of size
+   * `size`, box slices [k0, k1), into `dst` on the box's grid (kernels.ts surfaceInBoxSlab
+   * is the same); returns their count.
+   */
+  surfaceInBox(m: Uint8Array, dst: Uint8Array, dims: readonly number[], lo: readonly number[], size: readonly number[], k0: number, k1: number): number {
+    const [nx, ny, nz] = dims;
+    const plane = nx * ny;
+    const boxPlane = size[0] * size[1];
+    const l = this.layout();
+    const slots = [l.floats(plane / 4 + 1), l.floats(plane / 4 + 1), l.floats(plane / 4 + 1)];
+    const out = l.floats(boxPlane / 4 + 1);
+    this.ensure(l);
+    const bytes = new Uint8Array(this.k.memory.buffer);
+    const held = [-1, -1, -1];
+    const slice = (k: number): number => {
+      const c = k < 0 ? 0 : k >= nz ? nz - 1 : k;
+      const s = c % 3;
+      if (held[s] !== c) {
+        bytes.set(m.subarray(c * plane, (c + 1) * plane), slots[s]);
+        held[s] = c;
+      }
+      return slots[s];
+    };
+    let count = 0;
+    for (let kb = k0; kb < k1; kb++) {
+      const k = kb + lo[2];
+      const face = k === 0 || k === nz - 1 ? 1 : 0;
+      const m1 = slice(k);
+      const m0 = face ? m1 : slice(k - 1), m2 = face ? m1 : slice(k + 1);
+      count += this.k.surfaceSlice(m0, m1, m2, out, nx, ny, lo[0], lo[1], size[0], size[1], face);
+      dst.set(bytes.subarray(out, out + boxPlane), kb * boxPlane);
+    }
+    return count;
   }
 
   /**

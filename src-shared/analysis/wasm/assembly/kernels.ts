@@ -337,3 +337,52 @@ function edtLine(f: usize, out: usize, n: i32, s: f64, z: usize, v: usize, root:
     store<f32>(out + <usize>q * 4, <f32>(root ? Math.sqrt(d) : d));
   }
 }
+
+// ---------------------------------------------------------------------------------------
+// Surface voxels of a 0/1 byte mask (6-neighbourhood, beyond the image = background), 16
+// voxels at a time: surface = m & ~(m[i−1] & m[i+1] & m[j−1] & m[j+1] & m[k−1] & m[k+1]).
+
+/**
+ * One slice k of the box: m0, m1, m2 are the mask's slices k−1, k, k+1 (nx·ny bytes each;
+ * m0 and m2 unused when `faceK`, i.e. k is the first or last slice); dst gets the box's rows
+ * lo1 ≤ j < lo1 + size1, columns lo0 ≤ i < lo0 + size0 (size0 bytes a row). Returns the
+ * number of surface voxels written.
+ */
+export function surfaceSlice(m0: usize, m1: usize, m2: usize, dst: usize, nx: i32, ny: i32, lo0: i32, lo1: i32, size0: i32, size1: i32, faceK: i32): i32 {
+  const iota = i8x16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  let acc = i32x4.splat(0);
+  for (let jb = 0; jb < size1; jb++) {
+    const j = lo1 + jb;
+    const row = <usize>(j * nx + lo0);
+    const d = dst + <usize>(jb * size0);
+    const face = faceK || j == 0 || j == ny - 1;
+    for (let t = 0; t < size0; t += 16) {
+      const p = row + <usize>t;
+      const c = v128.load(m1 + p);
+      let s = c;
+      if (!face) {
+        const inner = v128.and(
+          v128.and(v128.and(v128.load(m1 + p - 1), v128.load(m1 + p + 1)), v128.and(v128.load(m1 + p - <usize>nx), v128.load(m1 + p + <usize>nx))),
+          v128.and(v128.load(m0 + p), v128.load(m2 + p)),
+        );
+        s = v128.andnot(c, inner);
+      }
+      const rest = size0 - t;
+      if (rest < 16) s = v128.and(s, i8x16.lt_u(iota, i8x16.splat(<i8>rest)));
+      v128.store(d + <usize>t, s);
+      acc = i32x4.add(acc, i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(s)));
+    }
+    if (!face) {
+      // Voxels on the image's faces i = 0 and i = nx − 1 are surface wherever the mask is set.
+      if (lo0 == 0 && load<u8>(m1 + row) && !load<u8>(d)) {
+        store<u8>(d, 1);
+        acc = i32x4.add(acc, i32x4(1, 0, 0, 0));
+      }
+      if (lo0 + size0 == nx && load<u8>(m1 + row + <usize>(size0 - 1)) && !load<u8>(d + <usize>(size0 - 1))) {
+        store<u8>(d + <usize>(size0 - 1), 1);
+        acc = i32x4.add(acc, i32x4(1, 0, 0, 0));
+      }
+    }
+  }
+  return i32x4.extract_lane(acc, 0) + i32x4.extract_lane(acc, 1) + i32x4.extract_lane(acc, 2) + i32x4.extract_lane(acc, 3);
+}
