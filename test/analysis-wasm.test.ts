@@ -14,6 +14,8 @@ import { gaussianHalfKernel, smoothXY, smoothZ } from '../src-shared/registratio
 import { edtPassSlab, medianSelectSlab, surfaceInBoxSlab } from '../src-shared/analysis/kernels';
 import { simdKernels } from '../src-shared/analysis/wasm/simd';
 import { percentile } from '../src-shared/analysis/compare-masks';
+import { distanceTransform } from '../src-shared/analysis/distance';
+import type { Volume } from '../src-shared/image/volume';
 // @ts-expect-error plain ESM build script without types
 import { compileKernels, moduleText } from '../scripts/build-wasm.mjs';
 
@@ -182,5 +184,30 @@ describe('analysis WebAssembly kernels', () => {
     expect(Array.from(a)).toEqual(Array.from(b));
     expect(ca).toBe(cb);
     expect(cb).toBeGreaterThan(10);
+  });
+
+  it('signed distance (inside part computed on the grown bounding box) equals brute force, mask touching two faces', async () => {
+    const dims: [number, number, number] = [17, 13, 9];
+    const sp: [number, number, number] = [0.7, 1.3, 2.9];
+    const [nx, ny, nz] = dims;
+    const d = new Uint8Array(nx * ny * nz);
+    for (let k = 0; k < nz; k++)
+      for (let j = 0; j < ny; j++)
+        for (let i = 0; i < nx; i++) d[(k * ny + j) * nx + i] = (i < 9 && j > 3 && k < 6) || (i === 12 && j === 2 && k === 4) ? 1 : 0;
+    const vol: Volume = { dims, spacing: sp, origin: [1, 2, 3], direction: [0.6, 0.8, 0, -0.8, 0.6, 0, 0, 0, 1], data: d, voxelType: 'uint8', frames: 1, rescaleSlope: 1, rescaleIntercept: 0, metadata: {} };
+    const out = (await distanceTransform(vol, { mode: 'signed' })).data;
+    let worst = 0;
+    for (let q = 0; q < d.length; q++) {
+      const [i, j, k] = [q % nx, Math.floor(q / nx) % ny, Math.floor(q / (nx * ny))];
+      let best = Infinity;
+      for (let p = 0; p < d.length; p++) {
+        if (d[p] === d[q]) continue;
+        const [a, b, c] = [p % nx, Math.floor(p / nx) % ny, Math.floor(p / (nx * ny))];
+        best = Math.min(best, Math.hypot((a - i) * sp[0], (b - j) * sp[1], (c - k) * sp[2]));
+      }
+      const want = d[q] ? -best : best;
+      worst = Math.max(worst, Math.abs(out[q] - want) / (Math.abs(want) + 1));
+    }
+    expect(worst).toBeLessThan(1e-6);
   });
 });

@@ -87,7 +87,12 @@ export function createAnalysisExecutor(threads = defaultThreadCount()): Closable
     alloc: (name, length, overwritten) => pool.alloc(name, length, overwritten ? recycler.take(length * 4) : undefined),
     get: (name) => pool.get(name),
     free: (name) => {
-      const sab = pool.get(name).buffer as SharedArrayBuffer;
+      let sab: SharedArrayBuffer;
+      try {
+        sab = pool.get(name).buffer as SharedArrayBuffer;
+      } catch {
+        return; // never allocated (a failed operation's cleanup)
+      }
       pool.free(name);
       recycler.keep(sab);
     },

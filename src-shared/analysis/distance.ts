@@ -75,39 +75,55 @@ export async function distanceToFeatureBuffer(
 export async function distanceTransform(mask: Volume, p: DistanceParams = {}, opts: AnalysisOptions = {}): Promise<Volume> {
   const mode = p.mode ?? 'outside';
   const n = voxelCount(mask);
+  const dims = mask.dims;
   const ex = executorOf(opts);
   // The mask goes straight into the executor's memory, where the first pass of every
   // thread reads it.
   const fname = bufferName('edt-mask');
   const fg = await foregroundShared(ex, mask, fname, p.label);
+  const names = [fname];
   try {
-    let count = 0;
-    for (let i = 0; i < n; i++) count += fg[i];
+    // Voxel count and bounding box of the mask, on every thread.
+    const parts = (await ex.run('maskPairStats', { a: fname, b: fname, dims }, dims[2])) as number[][];
+    const count = parts.reduce((c, r) => c + r[0], 0);
     if (count === 0 && mode !== 'inside') throw new Error('distance: the mask is empty (no voxel to measure the distance to)');
     if (count === n && mode !== 'outside') throw new Error('distance: the mask fills the whole image (no background voxel to measure the distance to)');
     const out = new Float32Array(n);
     if (mode !== 'inside') {
       const name = bufferName('edt-out');
-      try {
-        out.set(await distanceToFeatureBuffer(ex, name, fname, mask.dims, mask.spacing, opts, 0, mode === 'signed' ? 0.5 : 1, true));
-      } finally {
-        ex.free(name);
-      }
+      names.push(name);
+      out.set(await distanceToFeatureBuffer(ex, name, fname, dims, mask.spacing, opts, 0, mode === 'signed' ? 0.5 : 1, true));
+      ex.free(names.pop()!);
     }
-    if (mode !== 'outside') {
-      // Inside: the distance to the background, i.e. to the features of the inverted mask.
-      for (let i = 0; i < n; i++) fg[i] ^= 1;
+    if (mode !== 'outside' && count > 0) {
+      // Inside: the distance from mask voxels to the background. It is computed on the mask's
+      // bounding box grown by one voxel (clamped to the image): exact, because the nearest
+      // background voxel of a point in the box can always be moved onto the box (clamping
+      // each coordinate only brings it closer), and the grown box's border is background.
+      const lo = [0, 1, 2].map((a) => Math.max(0, Math.min(...parts.map((r) => r[9 + a])) - 1)) as Vec3;
+      const hi = [0, 1, 2].map((a) => Math.min(dims[a] - 1, Math.max(...parts.map((r) => r[12 + a])) + 1)) as Vec3;
+      const bd = [0, 1, 2].map((a) => hi[a] - lo[a] + 1) as Vec3;
+      const bname = bufferName('edt-bg');
+      names.push(bname);
+      const bg = allocBytes(ex, bname, bd[0] * bd[1] * bd[2]);
+      const [nx, ny] = dims;
+      for (let k = 0, t = 0; k < bd[2]; k++)
+        for (let j = 0; j < bd[1]; j++) {
+          const row = ((k + lo[2]) * ny + j + lo[1]) * nx + lo[0];
+          for (let i = 0; i < bd[0]; i++, t++) bg[t] = fg[row + i] ^ 1;
+        }
       const name = bufferName('edt-in');
-      try {
-        const dist = await distanceToFeatureBuffer(ex, name, fname, mask.dims, mask.spacing, opts, mode === 'signed' ? 0.5 : 0, 1, true);
-        const sign = mode === 'inside' ? 1 : -1;
-        for (let i = 0; i < n; i++) if (!fg[i]) out[i] = sign * dist[i];
-      } finally {
-        ex.free(name);
-      }
+      names.push(name);
+      const dist = await distanceToFeatureBuffer(ex, name, bname, bd, mask.spacing, opts, mode === 'signed' ? 0.5 : 0, 1, true);
+      const sign = mode === 'inside' ? 1 : -1;
+      for (let k = 0, t = 0; k < bd[2]; k++)
+        for (let j = 0; j < bd[1]; j++) {
+          const row = ((k + lo[2]) * ny + j + lo[1]) * nx + lo[0];
+          for (let i = 0; i < bd[0]; i++, t++) if (bg[t] === 0) out[row + i] = sign * dist[t];
+        }
     }
     return floatResult(mask, out, undefined, `distance (${mode}, mm)`);
   } finally {
-    ex.free(fname);
+    for (const x of names) ex.free(x);
   }
 }
