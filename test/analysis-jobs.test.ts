@@ -60,6 +60,18 @@ describe('analysis jobs', () => {
       const a = await filterVolume(img, { filter: 'median', radius: [2, 1, 1] }, { executor: pool });
       const b = await filterVolume(img, { filter: 'median', radius: [2, 1, 1] }, inline);
       expect(Array.from(a.data)).toEqual(Array.from(b.data));
+      // Masks made on every thread (foregroundShared) from labels of an int16 volume with a
+      // rescale: compare-masks and distance maps equal the inline ones.
+      const labels = image([64, 48, 40], (x, y, z) => ball(30, 20, 18, 12)(x, y, z) * 2 + ball(34, 26, 20, 9)(x, y, z));
+      labels.rescaleSlope = 2;
+      labels.rescaleIntercept = -1; // stored 1, 2, 3 → labels 1, 3, 5
+      const cmpPool = await compareMasks(labels, labels, { labelA: 3, labelB: 5 }, { executor: pool });
+      const cmpInline = await compareMasks(labels, labels, { labelA: 3, labelB: 5 }, inline);
+      expect(cmpPool).toEqual(cmpInline);
+      expect(cmpPool.voxelsA).toBeGreaterThan(100);
+      const dPool = await distanceTransform(labels, { mode: 'signed', label: 5 }, { executor: pool });
+      const dInline = await distanceTransform(labels, { mode: 'signed', label: 5 }, inline);
+      expect(Array.from(dPool.data)).toEqual(Array.from(dInline.data));
     } finally {
       await pool.close();
     }

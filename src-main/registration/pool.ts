@@ -80,8 +80,9 @@ export class WorkerPoolExecutor implements Executor {
     this.pending.clear();
   }
 
-  alloc(name: string, length: number): Float32Array {
-    const sab = new SharedArrayBuffer(length * 4);
+  /** A new zeroed buffer, or `reuse` (a buffer this pool made before and freed) as it is. */
+  alloc(name: string, length: number, reuse?: SharedArrayBuffer): Float32Array {
+    const sab = reuse && reuse.byteLength === length * 4 ? reuse : new SharedArrayBuffer(length * 4);
     const a = new Float32Array(sab);
     this.bufs.set(name, a);
     for (const w of this.workers) w.postMessage({ type: 'buffer', name, sab });

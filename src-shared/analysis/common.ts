@@ -5,7 +5,7 @@
 import { voxelCount, type ImageGeometry, type Volume } from '../image/volume';
 import { throwIfAborted, type ProcessingOptions } from '../processing/progress';
 import { volumeOnGrid } from '../processing/volume-utils';
-import { InlineSlabExecutor, type KernelArgMap, type KernelName, type SlabExecutor } from './kernels';
+import { InlineSlabExecutor, type KernelArgMap, type KernelName, type SlabExecutor, type VoxelTypeName } from './kernels';
 
 export interface AnalysisOptions extends ProcessingOptions {
   /** Runs the heavy kernels (all cores in the app and the CLI); inline when absent. */
@@ -45,11 +45,11 @@ export function floatResult(g: ImageGeometry, data: Float32Array, src?: Volume, 
 
 /**
  * Foreground of a mask or label volume's first frame: value ≠ 0, or, with `label`, real
- * value = label. Returned as a 0/1 Uint8Array.
+ * value = label. Returned as a 0/1 Uint8Array (`into` when given).
  */
-export function foreground(vol: Volume, label?: number): Uint8Array {
+export function foreground(vol: Volume, label?: number, into?: Uint8Array): Uint8Array {
   const n = voxelCount(vol);
-  const out = new Uint8Array(n);
+  const out = into ?? new Uint8Array(n);
   const d = vol.data;
   if (label === undefined) {
     for (let i = 0; i < n; i++) out[i] = d[i] !== 0 ? 1 : 0;
@@ -60,6 +60,34 @@ export function foreground(vol: Volume, label?: number): Uint8Array {
   const stored = (label - icpt) / slope;
   for (let i = 0; i < n; i++) out[i] = d[i] === stored ? 1 : 0;
   return out;
+}
+
+/**
+ * foreground() into a byte mask in executor buffer `name` (allocBytes), on every thread: the
+ * voxels are copied into the executor's memory once (a memcpy) and compared there by slabs.
+ */
+export async function foregroundShared(ex: SlabExecutor, vol: Volume, name: string, label?: number): Promise<Uint8Array> {
+  const n = voxelCount(vol);
+  const out = allocBytes(ex, name, n);
+  if (ex.threads === 1) return foreground(vol, label, out);
+  const src = vol.data.subarray(0, n);
+  const raw = bufferName('fg-raw');
+  const r = ex.alloc(raw, Math.ceil(src.byteLength / 4), true);
+  try {
+    new Uint8Array(r.buffer, r.byteOffset, src.byteLength).set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength));
+    const slope = vol.rescaleSlope || 1, icpt = vol.rescaleIntercept || 0;
+    const type = vol.data.constructor.name as VoxelTypeName;
+    await ex.run('foreground', { raw, type, dst: name, plane: vol.dims[0] * vol.dims[1], ...(label === undefined ? {} : { stored: (label - icpt) / slope }) }, vol.dims[2]);
+  } finally {
+    ex.free(raw);
+  }
+  return out;
+}
+
+/** A byte mask of `n` voxels in executor buffer `name` (a Float32 buffer of ⌈n/4⌉; the caller writes every byte). */
+export function allocBytes(ex: SlabExecutor, name: string, n: number): Uint8Array {
+  const f = ex.alloc(name, Math.ceil(n / 4), true);
+  return new Uint8Array(f.buffer, f.byteOffset, n);
 }
 
 /**

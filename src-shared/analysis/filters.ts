@@ -16,6 +16,7 @@
  */
 import { voxelCount, type Vec3, type Volume } from '../image/volume';
 import { throwIfAborted } from '../processing/progress';
+import { simdKernels } from './wasm/simd';
 import { bufferName, executorOf, floatResult, realValues, runChunked, type AnalysisOptions } from './common';
 
 export type FilterKind =
@@ -142,7 +143,7 @@ export async function medianFilter(vol: Volume, radius: Vec3, opts: AnalysisOpti
   const r = radius.map((x, a) => (dims[a] > 1 ? x : 0)) as Vec3;
   const ex = executorOf(opts);
   const src = bufferName('median-src'), dst = bufferName('median-dst');
-  const s = ex.alloc(src, n);
+  const s = ex.alloc(src, n, true);
   const d = vol.data;
   let lo = Infinity, hi = -Infinity, integral = true;
   for (let i = 0; i < n; i++) {
@@ -152,10 +153,12 @@ export async function medianFilter(vol: Volume, radius: Vec3, opts: AnalysisOpti
     if (v > hi) hi = v;
     if (integral && !Number.isInteger(v)) integral = false;
   }
-  ex.alloc(dst, n);
+  ex.alloc(dst, n, true);
   try {
     const bins = hi - lo + 1;
-    if (integral && bins <= 1 << 20) await runChunked(ex, 'medianHist', { src, dst, dims, radius: r, lo, bins }, dims[2], opts, 0, 0.95, 'Median filter');
+    // 3×3×3 (the usual denoising box): the SIMD sorting network beats the histogram ~4×.
+    if (r[0] === 1 && r[1] === 1 && r[2] === 1 && simdKernels()) await runChunked(ex, 'median27', { src, dst, dims }, dims[2], opts, 0, 0.95, 'Median filter');
+    else if (integral && bins <= 1 << 20) await runChunked(ex, 'medianHist', { src, dst, dims, radius: r, lo, bins }, dims[2], opts, 0, 0.95, 'Median filter');
     else await runChunked(ex, 'medianSelect', { src, dst, dims, radius: r }, dims[2], opts, 0, 0.95, 'Median filter');
     const out = new Float32Array(n);
     const res = ex.get(dst);
@@ -176,8 +179,8 @@ export async function gaussianFilter(vol: Volume, sigmaMm: Vec3, opts: AnalysisO
   const sigma = sigmaMm.map((s, a) => s / vol.spacing[a]) as Vec3;
   const ex = executorOf(opts);
   const a = bufferName('gauss-a'), b = bufferName('gauss-b');
-  realValues(vol, ex.alloc(a, n));
-  ex.alloc(b, n);
+  realValues(vol, ex.alloc(a, n, true));
+  ex.alloc(b, n, true);
   try {
     const truncate = 3;
     await runChunked(ex, 'smoothXY', { src: a, dst: a, dims, sigma, truncate }, dims[2], opts, 0, 0.6, 'Gaussian filter');

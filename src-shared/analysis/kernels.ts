@@ -9,6 +9,7 @@
  * Edges: every kernel replicates the border voxel (scipy mode='nearest', ITK zero-flux).
  */
 import { gaussianHalfKernel, smoothXY, smoothZ } from '../registration/gaussian';
+import { simdKernels } from './wasm/simd';
 import { claheBinsSlab, claheMapSlab, claheTilesSlab, claheU16Slab, rangeSlab, rescaleSlab, type ClaheGrid } from './clahe-kernels';
 
 export type Dims = [number, number, number];
@@ -24,6 +25,8 @@ export interface KernelArgMap {
    * [lo, lo + bins): a sliding histogram along i (Huang), exact.
    */
   medianHist: { src: string; dst: string; dims: Dims; radius: [number, number, number]; lo: number; bins: number; offset?: number };
+  /** Median of the 3×3×3 box for any values, with the WebAssembly SIMD network (wasm/simd.ts). */
+  median27: { src: string; dst: string; dims: Dims; offset?: number };
   /** The same for any values: quickselect per voxel (slower). */
   medianSelect: { src: string; dst: string; dims: Dims; radius: [number, number, number]; offset?: number };
   /**
@@ -31,7 +34,39 @@ export interface KernelArgMap {
    * place on `buf` (0 at features, +Infinity elsewhere before the first pass), along `axis`
    * with `spacing` mm. Slabs: of k for axes 0 and 1, of j for axis 2.
    */
-  edtPass: { buf: string; dims: Dims; axis: 0 | 1 | 2; spacing: number; offset?: number; binary?: boolean };
+  edtPass: {
+    buf: string;
+    dims: Dims;
+    axis: 0 | 1 | 2;
+    spacing: number;
+    offset?: number;
+    /**
+     * The first pass, along i, of a binary feature map: `feature` names a buffer whose bytes
+     * (a Uint8Array view, 1 = feature) are the map; `buf` is written, not read.
+     */
+    feature?: string;
+    /** The last pass: write distances (square roots), not squared distances. */
+    root?: boolean;
+  };
+  /**
+   * Two 0/1 byte masks `a`, `b` (Uint8Array views of buffers) over slices [k0, k1): returns
+   * [|a|, |b|, |a∩b|, Σi, Σj, Σk of a, Σi, Σj, Σk of b, box lo i, j, k, box hi i, j, k] (the
+   * box of a ∪ b; lo = +∞ when empty).
+   */
+  maskPairStats: { a: string; b: string; dims: Dims; offset?: number };
+  /**
+   * Surface voxels (6-neighbourhood, beyond the image = background) of byte mask `src` on
+   * the grid `dims`, inside the box from `lo` of size `size`, into byte mask `dst` on the
+   * box's grid (every voxel written); slabs of the box's slices. Returns the surface's voxel
+   * count. The mask must be 0/1.
+   */
+  surfaceInBox: { src: string; dst: string; dims: Dims; lo: Dims; size: Dims; offset?: number };
+  /**
+   * Byte mask dst = (raw ≠ 0), or (raw = stored) when `stored` is given, for slices
+   * [k0, k1) of planes of `plane` voxels; `raw` holds a copy of the volume's voxels as the
+   * typed array named by `type` (e.g. 'Int16Array').
+   */
+  foreground: { raw: string; type: VoxelTypeName; dst: string; plane: number; stored?: number; offset?: number };
   /** CLAHE tile mappings (clahe-kernels.ts) of tile layers along k (per slice: of slices). */
   claheTiles: { src: string; maps: string; grid: ClaheGrid; clim: number; npix: number; offset?: number };
   /** CLAHE interpolation of the tile mappings at every voxel, src (grey bins) → dst. */
@@ -46,6 +81,9 @@ export interface KernelArgMap {
   claheRescale: { dst: string; dims: Dims; phase: 'range' | 'apply' | 'slices'; lo?: number; hi?: number; offset?: number };
 }
 export type KernelName = keyof KernelArgMap;
+
+const VOXEL_TYPES = { Uint8Array, Int8Array, Uint16Array, Int16Array, Uint32Array, Int32Array, Float32Array, Float64Array };
+export type VoxelTypeName = keyof typeof VOXEL_TYPES;
 
 function buf(b: Buffers, name: string): Float32Array {
   const a = b.get(name);
@@ -63,21 +101,60 @@ function kernel(sigma: number, truncate: number): Float32Array {
 
 type KernelFn<K extends KernelName> = (b: Buffers, a: KernelArgMap[K], k0: number, k1: number) => number | number[];
 
+/** The bytes of a buffer (byte masks live in Float32 buffers of a quarter of their length). */
+export function bytesOf(b: Buffers, name: string): Uint8Array {
+  const f = buf(b, name);
+  return new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
+}
+
 export const KERNELS: { [K in KernelName]: KernelFn<K> } = {
   smoothXY(b, a, k0, k1) {
     const o = a.offset ?? 0;
     const kx = kernel(a.dims[0] > 1 ? a.sigma[0] : 0, a.truncate), ky = kernel(a.dims[1] > 1 ? a.sigma[1] : 0, a.truncate);
-    smoothXY(buf(b, a.src), buf(b, a.dst), a.dims[0], a.dims[1], kx, ky, k0 + o, k1 + o);
+    const simd = simdKernels();
+    if (simd) simd.smoothXY(buf(b, a.src), buf(b, a.dst), a.dims[0], a.dims[1], kx, ky, k0 + o, k1 + o);
+    else smoothXY(buf(b, a.src), buf(b, a.dst), a.dims[0], a.dims[1], kx, ky, k0 + o, k1 + o);
     return 0;
   },
   smoothZ(b, a, k0, k1) {
     const o = a.offset ?? 0;
     const kz = kernel(a.dims[2] > 1 ? a.sigma[2] : 0, a.truncate);
-    smoothZ(buf(b, a.src), buf(b, a.dst), a.dims[0], a.dims[1], a.dims[2], kz, k0 + o, k1 + o);
+    const simd = simdKernels();
+    if (simd) simd.smoothZ(buf(b, a.src), buf(b, a.dst), a.dims[0], a.dims[1], a.dims[2], kz, k0 + o, k1 + o);
+    else smoothZ(buf(b, a.src), buf(b, a.dst), a.dims[0], a.dims[1], a.dims[2], kz, k0 + o, k1 + o);
     return 0;
   },
   medianHist(b, a, k0, k1) {
     medianHistSlab(buf(b, a.src), buf(b, a.dst), a.dims, a.radius, a.lo, a.bins, k0 + (a.offset ?? 0), k1 + (a.offset ?? 0));
+    return 0;
+  },
+  median27(b, a, k0, k1) {
+    const o = a.offset ?? 0;
+    const simd = simdKernels();
+    if (simd) simd.median27(buf(b, a.src), buf(b, a.dst), a.dims[0], a.dims[1], a.dims[2], k0 + o, k1 + o);
+    else medianSelectSlab(buf(b, a.src), buf(b, a.dst), a.dims, [1, 1, 1], k0 + o, k1 + o);
+    return 0;
+  },
+  maskPairStats(b, a, k0, k1) {
+    const o = a.offset ?? 0;
+    return maskPairStatsSlab(bytesOf(b, a.a), bytesOf(b, a.b), a.dims, k0 + o, k1 + o);
+  },
+  surfaceInBox(b, a, k0, k1) {
+    const o = a.offset ?? 0;
+    const simd = simdKernels();
+    if (simd) return simd.surfaceInBox(bytesOf(b, a.src), bytesOf(b, a.dst), a.dims, a.lo, a.size, k0 + o, k1 + o);
+    return surfaceInBoxSlab(bytesOf(b, a.src), bytesOf(b, a.dst), a.dims, a.lo, a.size, k0 + o, k1 + o);
+  },
+  foreground(b, a, k0, k1) {
+    const o = a.offset ?? 0;
+    const r = buf(b, a.raw);
+    const T = VOXEL_TYPES[a.type];
+    if (!T) throw new Error(`analysis kernel: unknown voxel type '${a.type}'`);
+    const p0 = (k0 + o) * a.plane, p1 = (k1 + o) * a.plane;
+    const v = new T(r.buffer as ArrayBuffer, r.byteOffset, p1);
+    const d = bytesOf(b, a.dst);
+    if (a.stored === undefined) for (let p = p0; p < p1; p++) d[p] = v[p] !== 0 ? 1 : 0;
+    else for (let p = p0, st = a.stored; p < p1; p++) d[p] = v[p] === st ? 1 : 0;
     return 0;
   },
   medianSelect(b, a, k0, k1) {
@@ -85,7 +162,14 @@ export const KERNELS: { [K in KernelName]: KernelFn<K> } = {
     return 0;
   },
   edtPass(b, a, k0, k1) {
-    edtPassSlab(buf(b, a.buf), a.dims, a.axis, a.spacing, k0 + (a.offset ?? 0), k1 + (a.offset ?? 0), a.binary ?? false);
+    const o = a.offset ?? 0;
+    const data = buf(b, a.buf);
+    const simd = simdKernels();
+    if (a.feature !== undefined) {
+      const f = buf(b, a.feature);
+      binaryRowPass(new Uint8Array(f.buffer, f.byteOffset, data.length), data, a.dims, a.spacing, k0 + o, k1 + o, a.root ?? false);
+    } else if (simd && a.axis !== 0) simd.edtPass(data, a.dims[0], a.dims[1], a.dims[2], a.axis, a.spacing, k0 + o, k1 + o, a.root ?? false);
+    else edtPassSlab(data, a.dims, a.axis, a.spacing, k0 + o, k1 + o, a.root ?? false);
     return 0;
   },
   claheTiles(b, a, k0, k1) {
@@ -135,7 +219,12 @@ export function runKernel(b: Buffers, op: KernelName, args: unknown, k0: number,
 /** Runs kernels over slabs; buffers made through it are visible to its threads. */
 export interface SlabExecutor {
   readonly threads: number;
-  alloc(name: string, length: number): Float32Array;
+  /**
+   * A buffer of `length` floats, zeroed; with `overwritten` (the caller writes every element
+   * before reading any) it may be a recycled buffer with old contents, which saves the
+   * first-touch cost of fresh memory (page faults: as much as the arithmetic of a pass here).
+   */
+  alloc(name: string, length: number, overwritten?: boolean): Float32Array;
   get(name: string): Float32Array;
   free(name: string): void;
   run<K extends KernelName>(op: K, args: KernelArgMap[K], nSlices: number): Promise<unknown[]>;
@@ -224,8 +313,8 @@ export function medianHistSlab(src: Float32Array, dst: Float32Array, dims: Dims,
   }
 }
 
-/** k-th smallest of a[0..n) (a is reordered). */
-function select(a: Float64Array, n: number, kth: number): number {
+/** k-th smallest of a[0..n); a is reordered so that a[0..k) ≤ a[k] ≤ a(k..n) (Wirth). */
+export function select(a: Float64Array, n: number, kth: number): number {
   let l = 0, r = n - 1;
   while (r > l) {
     const x = a[(l + r) >> 1];
@@ -272,7 +361,10 @@ export function medianSelectSlab(src: Float32Array, dst: Float32Array, dims: Dim
 // sampled functions", 2012): the squared distance is separable, one lower envelope of
 // parabolas per line and axis; with spacing s the parabola of voxel p is (s·(q − p))² + f(p).
 
-/** d[q] = min_p (s·(q − p))² + f[p] for one line of length n (f may hold +Infinity). */
+/**
+ * d[q] = min_p (s·(q − p))² + f[p] for one line of length n (f may hold +Infinity).
+ * wasm/assembly/kernels.ts edtLine is the same arithmetic (tests compare them exactly).
+ */
 export function edt1d(f: Float64Array, n: number, s: number, d: Float64Array, v: Int32Array, z: Float64Array): void {
   let k = -1;
   for (let q = 0; q < n; q++) {
@@ -287,11 +379,14 @@ export function edt1d(f: Float64Array, n: number, s: number, d: Float64Array, v:
       continue;
     }
     // z[0] = −∞ stops the loop at k = 0: the first parabola is never removed from the left.
+    const c = fq + xq * xq;
     let p = v[k];
-    let x = (fq + xq * xq - (f[p] + p * s * p * s)) / (2 * (xq - p * s));
+    let xp = p * s;
+    let x = (c - (f[p] + xp * xp)) / (2 * (xq - xp));
     while (x <= z[k]) {
       p = v[--k];
-      x = (fq + xq * xq - (f[p] + p * s * p * s)) / (2 * (xq - p * s));
+      xp = p * s;
+      x = (c - (f[p] + xp * xp)) / (2 * (xq - xp));
     }
     k++;
     v[k] = q;
@@ -315,7 +410,37 @@ export function edt1d(f: Float64Array, n: number, s: number, d: Float64Array, v:
 /** Lines gathered per block: strided lines are copied B at a time so that reads are contiguous. */
 const BLOCK = 16;
 
-export function edtPassSlab(data: Float32Array, dims: Dims, axis: 0 | 1 | 2, s: number, k0: number, k1: number, binary = false): void {
+/**
+ * The first pass of a binary feature map along i: the 1D distance to the nearest feature in
+ * the row, segment by segment between consecutive features (no parabolas needed, one write
+ * per voxel); rows k in [k0, k1) of `feature` → `data`.
+ */
+function binaryRowPass(feature: Uint8Array, data: Float32Array, dims: Dims, s: number, k0: number, k1: number, root: boolean): void {
+  const [nx, ny] = dims;
+  // Distance g voxels → g·s mm, or its square: a table, so the loops below only look it up.
+  const mm = new Float32Array(nx + 1);
+  for (let g = 0; g <= nx; g++) mm[g] = root ? g * s : g * s * g * s;
+  for (let k = k0; k < k1; k++)
+    for (let j = 0; j < ny; j++) {
+      const o = (k * ny + j) * nx;
+      let prev = -1;
+      for (let i = 0; i < nx; i++) {
+        if (feature[o + i] === 0) continue;
+        if (prev < 0) for (let t = 0; t < i; t++) data[o + t] = mm[i - t];
+        else {
+          const mid = (prev + i) >> 1;
+          for (let t = prev + 1; t <= mid; t++) data[o + t] = mm[t - prev];
+          for (let t = mid + 1; t < i; t++) data[o + t] = mm[i - t];
+        }
+        data[o + i] = 0;
+        prev = i;
+      }
+      if (prev < 0) data.fill(Infinity, o, o + nx);
+      else for (let t = prev + 1; t < nx; t++) data[o + t] = mm[t - prev];
+    }
+}
+
+export function edtPassSlab(data: Float32Array, dims: Dims, axis: 0 | 1 | 2, s: number, k0: number, k1: number, root = false): void {
   const [nx, ny, nz] = dims;
   const plane = nx * ny;
   const n = dims[axis];
@@ -336,39 +461,87 @@ export function edtPassSlab(data: Float32Array, dims: Dims, axis: 0 | 1 | 2, s: 
     }
     for (let q = 0; q < n; q++) {
       const o = base + q * stride;
-      for (let t = 0; t < count; t++) data[o + t] = f[t * n + q];
+      for (let t = 0; t < count; t++) data[o + t] = root ? Math.sqrt(f[t * n + q]) : f[t * n + q];
     }
   };
-  if (axis === 0 && binary) {
-    // First pass of a binary feature map: the 1D distance to the nearest feature along the
-    // row by two scans, no parabolas needed (f is 0 or +∞ here).
-    for (let k = k0; k < k1; k++)
-      for (let j = 0; j < ny; j++) {
-        const o = (k * ny + j) * nx;
-        let last = -Infinity;
-        for (let i = 0; i < nx; i++) {
-          if (data[o + i] === 0) last = i;
-          d[i] = i - last;
-        }
-        last = Infinity;
-        for (let i = nx - 1; i >= 0; i--) {
-          if (data[o + i] === 0) last = i;
-          const g = Math.min(d[i], last - i) * s;
-          data[o + i] = g * g;
-        }
-      }
-  } else if (axis === 0) {
+  if (axis === 0) {
     const fl = f.subarray(0, n);
     for (let k = k0; k < k1; k++)
       for (let j = 0; j < ny; j++) {
         const o = (k * ny + j) * nx;
         for (let i = 0; i < nx; i++) fl[i] = data[o + i];
         edt1d(fl, nx, s, d, v, z);
-        for (let i = 0; i < nx; i++) data[o + i] = d[i];
+        for (let i = 0; i < nx; i++) data[o + i] = root ? Math.sqrt(d[i]) : d[i];
       }
   } else if (axis === 1) {
     for (let k = k0; k < k1; k++) for (let i0 = 0; i0 < nx; i0 += BLOCK) line(k * plane + i0, nx, Math.min(BLOCK, nx - i0));
   } else {
     for (let j = k0; j < k1; j++) for (let i0 = 0; i0 < nx; i0 += BLOCK) line(j * nx + i0, plane, Math.min(BLOCK, nx - i0));
   }
+}
+
+// --------------------------------------------------------------------------------------
+// Mask comparison (compare-masks.ts)
+
+export function maskPairStatsSlab(A: Uint8Array, B: Uint8Array, dims: Dims, k0: number, k1: number): number[] {
+  const [nx, ny] = dims;
+  let na = 0, nb = 0, tp = 0;
+  let ai = 0, aj = 0, ak = 0, bi = 0, bj = 0, bk = 0;
+  let lo0 = Infinity, lo1 = Infinity, lo2 = Infinity, hi0 = -1, hi1 = -1, hi2 = -1;
+  for (let k = k0; k < k1; k++)
+    for (let j = 0; j < ny; j++) {
+      const row = (k * ny + j) * nx;
+      let first = -1, last = -1, rowA = 0, rowB = 0, sumA = 0, sumB = 0, both = 0;
+      for (let i = 0; i < nx; i++) {
+        const x = A[row + i], y = B[row + i];
+        if ((x | y) === 0) continue;
+        if (first < 0) first = i;
+        last = i;
+        rowA += x;
+        sumA += x * i;
+        rowB += y;
+        sumB += y * i;
+        both += x & y;
+      }
+      if (first < 0) continue;
+      na += rowA; nb += rowB; tp += both;
+      ai += sumA; aj += rowA * j; ak += rowA * k;
+      bi += sumB; bj += rowB * j; bk += rowB * k;
+      if (first < lo0) lo0 = first;
+      if (last > hi0) hi0 = last;
+      if (j < lo1) lo1 = j;
+      if (j > hi1) hi1 = j;
+      if (k < lo2) lo2 = k;
+      hi2 = k;
+    }
+  return [na, nb, tp, ai, aj, ak, bi, bj, bk, lo0, lo1, lo2, hi0, hi1, hi2];
+}
+
+/** Writes the surface of `m` inside the box (see the kernel's comment); returns its voxel count. */
+export function surfaceInBoxSlab(m: Uint8Array, s: Uint8Array, dims: Dims, lo: Dims, size: Dims, k0: number, k1: number): number {
+  const [nx, ny, nz] = dims;
+  const plane = nx * ny;
+  let count = 0;
+  for (let kb = k0; kb < k1; kb++) {
+    const k = kb + lo[2];
+    for (let jb = 0; jb < size[1]; jb++) {
+      const j = jb + lo[1];
+      const row = k * plane + j * nx;
+      const t0 = (kb * size[1] + jb) * size[0] - lo[0];
+      if (j === 0 || j === ny - 1 || k === 0 || k === nz - 1) {
+        // On the image's faces every voxel of the mask is surface.
+        for (let i = lo[0]; i < lo[0] + size[0]; i++) count += s[t0 + i] = m[row + i] !== 0 ? 1 : 0;
+        continue;
+      }
+      // Interior rows, branch-free: a mask voxel is inside when all 6 neighbours are (masks are 0/1).
+      const i0 = Math.max(lo[0], 1), i1 = Math.min(lo[0] + size[0], nx - 1);
+      for (let i = lo[0]; i < i0; i++) count += s[t0 + i] = m[row + i];
+      for (let i = i0; i < i1; i++) {
+        const p = row + i;
+        count += s[t0 + i] = m[p] & ~(m[p - 1] & m[p + 1] & m[p - nx] & m[p + nx] & m[p - plane] & m[p + plane]) & 1;
+      }
+      for (let i = i1; i < lo[0] + size[0]; i++) count += s[t0 + i] = m[row + i];
+    }
+  }
+  return count;
 }
