@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { readdirSync } from 'node:fs';
-import { ARTIFACTS as artifacts, DATA as data, startApp, type E2eApp, openSeries } from './helpers';
+import { ARTIFACTS as artifacts, DATA as data, startApp, type E2eApp, openSeries, waitForToolJob } from './helpers';
 import { readNiftiFile } from '../../src-main/nifti/nifti-file';
 import { compareMasks } from '../../src-shared/analysis';
 import { morphology, threshold } from '../../src-shared/processing';
@@ -21,12 +21,6 @@ afterAll(async () => {
   await app?.close();
 });
 
-async function waitForJob(page: import('playwright-core').Page): Promise<string | null> {
-  await page.waitForFunction(() => !document.querySelector('[data-testid=tools-progress]'), null, { timeout: 120_000 });
-  const err = page.locator('[data-testid=tools-error]');
-  return (await err.count()) ? await err.textContent() : null;
-}
-
 describe('Analysis tools in the browser host (Chromium)', () => {
   it('compares a threshold mask with its dilation in a table, measures it, filters the CT', async () => {
     const page = await app.newPage();
@@ -35,15 +29,15 @@ describe('Analysis tools in the browser host (Chromium)', () => {
       await openSeries(page, CT);
       await page.fill('[data-testid=threshold-lower]', '60');
       await page.click('[data-testid=threshold-apply]');
-      expect(await waitForJob(page)).toBeNull();
+      expect(await waitForToolJob(page)).toBeNull();
       await page.click('[data-testid=tool-morphology]');
       await page.fill('[data-testid=morph-radius]', '2');
       await page.click('[data-testid=morph-apply]');
-      expect(await waitForJob(page)).toBeNull();
+      expect(await waitForToolJob(page)).toBeNull();
 
       await page.click('[data-testid=analysis-compare]');
       await page.click('[data-testid=compare-apply]');
-      expect(await waitForJob(page)).toBeNull();
+      expect(await waitForToolJob(page)).toBeNull();
       const table = page.locator('[data-testid=compare-table]');
       await table.waitFor();
       const cell = async (name: string) => Number(await table.locator('tr', { hasText: name }).first().locator('td').textContent());
@@ -59,7 +53,7 @@ describe('Analysis tools in the browser host (Chromium)', () => {
 
       await page.click('[data-testid=analysis-stats]');
       await page.click('[data-testid=stats-apply]');
-      expect(await waitForJob(page)).toBeNull();
+      expect(await waitForToolJob(page)).toBeNull();
       const row = page.locator('[data-testid=stats-table] tr').nth(1);
       const cells = await row.locator('td').allTextContents();
       expect(Number(cells[0])).toBe(1);
@@ -69,7 +63,7 @@ describe('Analysis tools in the browser host (Chromium)', () => {
       await page.selectOption('[data-testid=filter-kind]', 'gaussian');
       await page.fill('[data-testid=filter-sigma]', '2');
       await page.click('[data-testid=filter-apply]');
-      expect(await waitForJob(page)).toBeNull();
+      expect(await waitForToolJob(page)).toBeNull();
       await page.waitForSelector('text=Gaussian σ 2 mm of', { timeout: 30_000 });
     } finally {
       await page.close();

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS as artifacts, DATA as data, nextFrames, openSeries, startApp, type E2eApp } from './helpers';
+import { ARTIFACTS as artifacts, DATA as data, nextFrames, openSeries, startApp, type E2eApp, waitForToolJob } from './helpers';
 
 const CT = path.join(data, 'dicom/ct_ge_lightspeed_3slice');
 
@@ -42,12 +42,6 @@ async function plane(page: Page) {
   let grad = 0;
   for (let i = 0; i < n; i++) if ((i + 1) % r.width) grad += Math.abs(r.grey[i + 1] - r.grey[i]);
   return { ...r, entropy, grad: grad / n };
-}
-
-async function waitForJob(page: Page): Promise<string | null> {
-  await page.waitForFunction(() => !document.querySelector('[data-testid=tools-progress]'), null, { timeout: 120_000 });
-  const err = page.locator('[data-testid=tools-error]');
-  return (await err.count()) ? await err.textContent() : null;
 }
 
 describe('Histogram equalisation in the browser host (Chromium)', () => {
@@ -121,7 +115,7 @@ describe('Histogram equalisation in the browser host (Chromium)', () => {
       await page.fill('[data-testid=equalize-clip]', '0.02');
       await page.check('[data-testid=equalize-per-slice]');
       await page.click('[data-testid=equalize-apply]');
-      expect(await waitForJob(page)).toBeNull();
+      expect(await waitForToolJob(page)).toBeNull();
       await page.waitForSelector('text=CLAHE per slice clip 0.02 of', { timeout: 30_000 });
       expect(app.errors).toEqual([]);
     } finally {

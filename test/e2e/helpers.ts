@@ -240,3 +240,10 @@ export async function canvasHash(page: Page, selector: string): Promise<number> 
 export function planeHash(page: Page, view: string): Promise<number> {
   return canvasHash(page, `[data-view=${view}] canvas.plane`);
 }
+
+/** Waits until no Tools-panel job runs; returns the error the panel shows, if any. */
+export async function waitForToolJob(page: Page, timeoutMs = 120_000): Promise<string | null> {
+  await page.waitForFunction(() => !document.querySelector('[data-testid=tools-progress]'), null, { timeout: timeoutMs });
+  const err = page.locator('[data-testid=tools-error]');
+  return (await err.count()) ? await err.textContent() : null;
+}

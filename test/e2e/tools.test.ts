@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS as artifacts, DATA as data, startApp, type E2eApp, openSeries } from './helpers';
+import { ARTIFACTS as artifacts, DATA as data, startApp, type E2eApp, openSeries, waitForToolJob } from './helpers';
 
 const CT = path.join(data, 'dicom/ct_ge_lightspeed_3slice');
 
@@ -44,13 +44,6 @@ async function setWindowLevel(page: Page, w: number, l: number) {
   await page.fill('[data-testid=wl-level]', String(l));
   await page.press('[data-testid=wl-level]', 'Enter');
   await page.locator('[data-testid=wl-level]').blur();
-}
-
-/** Waits until no tool job runs; returns the error shown, if any. */
-async function waitForJob(page: Page): Promise<string | null> {
-  await page.waitForFunction(() => !document.querySelector('[data-testid=tools-progress]'), null, { timeout: 60_000 });
-  const err = page.locator('[data-testid=tools-error]');
-  return (await err.count()) ? await err.textContent() : null;
 }
 
 describe('Tools panel in the browser host (Chromium)', () => {
@@ -91,7 +84,7 @@ describe('Tools panel in the browser host (Chromium)', () => {
       await page.screenshot({ path: path.join(artifacts, 'tools-threshold-preview.png') });
 
       await page.click('[data-testid=threshold-apply]');
-      expect(await waitForJob(page)).toBeNull();
+      expect(await waitForToolJob(page, 60_000)).toBeNull();
       await expect.poll(() => page.locator('[data-testid=tools-undo]').textContent()).toContain('Threshold > 60');
       // The preview is gone, the mask layer is in: its overlay is drawn.
       expect(Number(await view.getAttribute('data-overlay-pixels'))).toBeGreaterThan(1000);
@@ -101,7 +94,7 @@ describe('Tools panel in the browser host (Chromium)', () => {
       expect(await page.isChecked('[data-testid=mask-bg-min]')).toBe(true);
       await expect.poll(() => page.locator('[data-op=mask]').textContent()).toContain('(-3024)');
       await page.click('[data-testid=mask-apply]');
-      expect(await waitForJob(page)).toBeNull();
+      expect(await waitForToolJob(page, 60_000)).toBeNull();
       await expect.poll(() => page.locator('[data-testid=tools-undo]').textContent()).toContain('Mask');
       // The masked image is shown in the main image's place.
       const mainId = (await view.getAttribute('data-rendered-image'))!;
@@ -152,7 +145,7 @@ describe('Tools panel in the browser host (Chromium)', () => {
       await openSeries(page, CT);
       await page.fill('[data-testid=threshold-lower]', '60');
       await page.click('[data-testid=threshold-apply]');
-      expect(await waitForJob(page)).toBeNull();
+      expect(await waitForToolJob(page, 60_000)).toBeNull();
 
       // Dilation, 1000 iterations of a radius-15 ball: long enough to see progress and cancel.
       await page.click('[data-testid=tool-morphology]');
@@ -163,7 +156,7 @@ describe('Tools panel in the browser host (Chromium)', () => {
       await expect.poll(() => page.locator('[data-testid=tools-progress]').textContent(), { timeout: 20_000 }).toMatch(/\d+ %/);
       await page.screenshot({ path: path.join(artifacts, 'tools-job-progress.png') });
       await page.click('[data-testid=tools-cancel]');
-      expect(await waitForJob(page)).toMatch(/cancelled/);
+      expect(await waitForToolJob(page, 60_000)).toMatch(/cancelled/);
       await expect.poll(() => page.locator('[data-testid=tools-undo]').textContent()).toContain('Threshold > 60'); // nothing added
 
       // Drawing the box: arm, then drag across the axial view; the slice axis keeps its extent.
@@ -200,7 +193,7 @@ describe('Tools panel in the browser host (Chromium)', () => {
       await page.fill('[data-testid=crop-end-0]', '400');
       await page.press('[data-testid=crop-end-0]', 'Tab');
       await page.click('[data-testid=crop-apply]');
-      expect(await waitForJob(page)).toBeNull();
+      expect(await waitForToolJob(page, 60_000)).toBeNull();
       await expect.poll(() => page.locator('[data-testid=tools-undo]').textContent()).toContain('Crop');
       await expect.poll(() => page.locator('[data-testid=tools-note]').textContent()).toBe('Kept voxels 100,100,0 – 400,300,2 (inclusive)');
 
@@ -210,7 +203,7 @@ describe('Tools panel in the browser host (Chromium)', () => {
       await page.selectOption('[data-testid=mask-image]', { label: 'Cropped 6.9 Colonoscopy' });
       await page.selectOption('[data-testid=mask-mask]', { label: 'Threshold > 60' });
       await page.click('[data-testid=mask-apply]');
-      expect(await waitForJob(page)).toMatch(/^Mask failed: .*the images have different sizes \(301×201×3 and 512×512×3\); resample one onto the other first$/);
+      expect(await waitForToolJob(page, 60_000)).toMatch(/^Mask failed: .*the images have different sizes \(301×201×3 and 512×512×3\); resample one onto the other first$/);
       await page.screenshot({ path: path.join(artifacts, 'tools-job-failed.png') });
       await expect.poll(() => page.locator('[data-testid=tools-undo]').textContent()).toContain('Crop');
 
