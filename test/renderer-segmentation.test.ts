@@ -105,7 +105,7 @@ describe('segmentation store', () => {
     expect([seg.countOf(1), seg.countOf(2)]).toEqual([n, 0]);
   });
 
-  it('polygon and flood fill on the slice of the view', () => {
+  it('polygon and flood fill on the slice of the view', async () => {
     // A straight (non-oblique) main image replaces the session.
     images.addLayer(image([1, 0, 0, 0, 1, 0, 0, 0, 1]), { role: 'main', name: 'CT2' });
     const id = seg.newLayer();
@@ -124,10 +124,10 @@ describe('segmentation store', () => {
     // Flood fill inside the rectangle (label 1 → label 3) in 2D.
     seg.tool = 'fill';
     seg.activeLabel = 3;
-    expect(seg.floodFillAt('axial', w(5, 5, 4))).toBe(60);
+    expect(await seg.floodFillAt('axial', w(5, 5, 4))).toBe(60);
     seg.activeLabel = 4;
     // Background fill on the empty slice 0 in 2D: the whole slice, nothing beyond it.
-    expect(seg.floodFillAt('axial', w(30, 25, 0))).toBe(40 * 30);
+    expect(await seg.floodFillAt('axial', w(30, 25, 0))).toBe(40 * 30);
     seg.undo();
     expect(seg.countOf(4)).toBe(0);
   });
