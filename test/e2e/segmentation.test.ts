@@ -2,7 +2,8 @@
 //   A synthetic phantom (bright ellipsoid, anisotropic voxels) opened as NIfTI: new label layer →
 //   brush stroke → Ctrl+Z / Ctrl+Shift+Z → polygon fill (area checked against the triangle's
 //   area on screen) → outline display → save as NIfTI + sidecar (voxels read back) → active
-//   contour from a seed bubble, growing live (previews), accepted into the layer.
+//   contour from a seed bubble, growing live (previews), accepted into the layer → 3D flood fill
+//   with an image range in a new layer (run in the fill worker; exactly the ellipsoid's voxels).
 //   (RT structure sets: segmentation-rtstruct.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -188,5 +189,38 @@ describe('segmentation in the browser host (Chromium)', () => {
     expect([await count(page, 1), await count(page, 2)]).toEqual(before);
     await page.keyboard.press('Control+z');
     await page.waitForFunction(() => document.querySelector('[data-testid=label-count-3]')?.getAttribute('data-count') === '0');
+  }, 120_000);
+  it('fills the object in 3D with an image range in the fill worker (exact voxel count), the page answering meanwhile; undo', async () => {
+    await page.click('[data-testid=seg-new]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=label-count-1]')?.getAttribute('data-count') === '0');
+    await page.click('[data-testid=label-table] tr[data-label="4"] td.num');
+    await page.click('[data-seg-tool=fill]');
+    await page.check('[data-testid=fill-3d]');
+    await page.check('[data-testid=fill-range]');
+    await page.fill('[data-testid=fill-lower]', '250');
+    await page.fill('[data-testid=fill-upper]', '10000');
+    // Count animation frames from the click until the fill's result shows: the UI thread keeps
+    // drawing frames while the worker fills (a fill on the UI thread would block them).
+    await page.evaluate(() => {
+      const w = window as unknown as { fillFrames: number };
+      w.fillFrames = 0;
+      const tick = () => {
+        w.fillFrames++;
+        if (document.querySelector('[data-testid=label-count-4]')?.getAttribute('data-count') === '0') requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    const box = await axialBox(page);
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.waitForFunction(() => document.querySelector('[data-testid=label-count-4]')?.getAttribute('data-count') !== '0');
+    expect(await count(page, 4)).toBe(sphereVoxels);
+    expect(await page.getAttribute('[data-testid=fill-status]', 'data-where')).toBe('worker');
+    expect(await page.getAttribute('[data-testid=fill-status]', 'data-running')).toBe('0');
+    expect(await page.textContent('[data-testid=seg-message]')).toContain(`Fill: ${sphereVoxels} voxels set to label 4`);
+    expect(await page.evaluate(() => (window as unknown as { fillFrames: number }).fillFrames)).toBeGreaterThanOrEqual(1);
+    await page.keyboard.press('Control+z');
+    await page.waitForFunction(() => document.querySelector('[data-testid=label-count-4]')?.getAttribute('data-count') === '0');
+    await page.keyboard.press('Control+Shift+z');
+    await page.waitForFunction((n) => document.querySelector('[data-testid=label-count-4]')?.getAttribute('data-count') === String(n), sphereVoxels);
   }, 120_000);
 });
