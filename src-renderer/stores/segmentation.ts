@@ -536,6 +536,8 @@ export const useSegmentationStore = defineStore('segmentation', () => {
     sigma: 1,
     alpha: 1,
     beta: 0.2,
+    /** Advection weight γ of the edge mode (ITK-SNAP's default 2; the threshold mode uses none). */
+    gamma: 2,
     radius: 4,
     /** The evolution runs in a box this far (mm) around the bubbles (0: the whole image). */
     roiMarginMm: 60,
@@ -602,6 +604,7 @@ export const useSegmentationStore = defineStore('segmentation', () => {
         speed,
         alpha: snake.alpha,
         beta: snake.beta,
+        gamma: snake.mode === 'edge' ? snake.gamma : 0,
         iterations: snake.iterations,
         previewMs: 150,
       };
