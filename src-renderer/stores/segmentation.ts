@@ -386,7 +386,8 @@ export const useSegmentationStore = defineStore('segmentation', () => {
   function undo(): boolean {
     const l = active.value;
     const h = l && histories.get(l.id);
-    if (!l || !h) return false;
+    // Not while a 3D fill runs: its region was found on the labels as they were at the click.
+    if (!l || !h || filling.value) return false;
     pointerUp();
     const e = h.undo(l.volume.data);
     historyDepth.value = h.depth;
@@ -400,7 +401,7 @@ export const useSegmentationStore = defineStore('segmentation', () => {
   function redo(): boolean {
     const l = active.value;
     const h = l && histories.get(l.id);
-    if (!l || !h) return false;
+    if (!l || !h || filling.value) return false;
     const e = h.redo(l.volume.data);
     historyDepth.value = h.depth;
     if (e) {
