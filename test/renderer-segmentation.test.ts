@@ -105,7 +105,7 @@ describe('segmentation store', () => {
     expect([seg.countOf(1), seg.countOf(2)]).toEqual([n, 0]);
   });
 
-  it('polygon and flood fill on the slice of the view', () => {
+  it('polygon and flood fill on the slice of the view', async () => {
     // A straight (non-oblique) main image replaces the session.
     images.addLayer(image([1, 0, 0, 0, 1, 0, 0, 0, 1]), { role: 'main', name: 'CT2' });
     const id = seg.newLayer();
@@ -124,10 +124,10 @@ describe('segmentation store', () => {
     // Flood fill inside the rectangle (label 1 → label 3) in 2D.
     seg.tool = 'fill';
     seg.activeLabel = 3;
-    expect(seg.floodFillAt('axial', w(5, 5, 4))).toBe(60);
+    expect(await seg.floodFillAt('axial', w(5, 5, 4))).toBe(60);
     seg.activeLabel = 4;
     // Background fill on the empty slice 0 in 2D: the whole slice, nothing beyond it.
-    expect(seg.floodFillAt('axial', w(30, 25, 0))).toBe(40 * 30);
+    expect(await seg.floodFillAt('axial', w(30, 25, 0))).toBe(40 * 30);
     seg.undo();
     expect(seg.countOf(4)).toBe(0);
   });
@@ -193,6 +193,8 @@ describe('segmentation store', () => {
     expect(args.roi.start).toEqual([13, 10, 4]);
     expect(args.roi.end).toEqual([28, 21, 9]);
     expect(args.speed.mode).toBe('threshold');
+    // No advection with the threshold speed (ITK-SNAP's region competition).
+    expect((args as unknown as { gamma: number }).gamma).toBe(0);
     expect(images.preview).not.toBeNull();
     expect(seg.snake.previews).toBe(1);
     expect(seg.acceptSnake()).toBe(50);
@@ -201,6 +203,16 @@ describe('segmentation store', () => {
     expect(images.layer(id)!.volume.data[120]).toBe(1);
     seg.undo();
     expect(seg.countOf(1)).toBe(0);
+    // Edge speed: the advection weight of the form (ITK-SNAP's 2 by default) goes with it.
+    seg.snake.mode = 'edge';
+    expect(seg.snake.gamma).toBe(2);
+    seg.snake.gamma = 3.5;
+    seg.tool = 'bubble';
+    if (!seg.bubbles.length) seg.pointerDown('axial', indexToWorld(images.main!.volume, [20, 15, 6]));
+    await seg.runSnake();
+    const edgeArgs = calls.at(-1)!.args as { speed: { mode: string }; gamma: number };
+    expect(edgeArgs.speed.mode).toBe('edge');
+    expect(edgeArgs.gamma).toBe(3.5);
   });
 
   it('saves through a job with the table; exports and imports ITK-SNAP label files', async () => {

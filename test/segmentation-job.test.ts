@@ -1,7 +1,8 @@
 /**
  * The segmentation job kinds through the real worker-thread runner (out/node/workers/
  * segmentation.js): the active contour reports previews of its ROI while it grows, stops early
- * on request keeping its contour, and bad parameters fail with a message.
+ * on request keeping its contour, passes the advection weight, and bad parameters fail with a
+ * message.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Vec3, Volume } from '../src-shared/image/volume';
@@ -47,6 +48,17 @@ describe('segmentation jobs in a worker', () => {
     const m = r.volumes[0];
     expect(m.dims).toEqual([60, 60, 30]);
     expect(Array.from(m.data).reduce((a, b) => a + b, 0)).toBe(r.values?.voxels);
+  });
+
+  it('active contour: the advection weight γ is passed to the edge mode (default 2 as ITK-SNAP); a negative one fails', async () => {
+    const run = async (gamma?: number) => {
+      const r = await runner.run('segmentation.active-contour', { bubbles: [{ center: [30, 30, 15], radius: 3 }], speed: { mode: 'edge', kappa: 20 }, iterations: 60, ...(gamma === undefined ? {} : { gamma }) }, [ball()]);
+      return Array.from(r.volumes[0].data);
+    };
+    const byDefault = await run();
+    expect(byDefault).toEqual(await run(2));
+    expect(byDefault).not.toEqual(await run(0));
+    await expect(run(-1)).rejects.toThrow(JobFailedError);
   });
 
   it('bad parameters fail with a message', async () => {

@@ -4,7 +4,7 @@
  *        → volumes: one uint8 0/1 mask per ROI on the image's grid; values { label, rois: [{ number, name, color?, voxels, contours, skipped }] }
  *        Fails with a clear message when the file is not a structure set or does not reference
  *        the image (series or frame of reference).
- *   'segmentation.active-contour'  params { bubbles, speed, alpha?, beta?, iterations, roi?, previewMs? }, inputs [image]
+ *   'segmentation.active-contour'  params { bubbles, speed, alpha?, beta?, gamma?, iterations, roi?, previewMs? }, inputs [image]
  *        → volumes [uint8 0/1 mask on the image's grid]; values { iterations, voxels, stoppedEarly }
  *        Progress messages carry previews { box: [i0, j0, k0, sx, sy, sz], mask: ArrayBuffer (ROI, uint8), iteration, voxels }.
  *        ctx.finish (job.cancel { keep: true }) stops and keeps the contour so far.
@@ -47,6 +47,8 @@ export const activeContourParams = z
     ]),
     alpha: z.number().min(-10).max(10).optional(),
     beta: z.number().min(0).max(10).optional(),
+    /** Advection weight (geodesic active contour); default 2 for edge speed, 0 for threshold. */
+    gamma: z.number().min(0).max(20).optional(),
     iterations: z.number().int().min(1).max(100_000),
     roi: z.object({ start: vec3, end: vec3 }).strict().optional(),
     previewMs: z.number().int().min(20).max(10_000).optional(),
@@ -107,7 +109,7 @@ export function runRtStruct(params: unknown, [image]: Volume[], ctx: Ctx) {
 export async function runActiveContour(params: unknown, [image]: Volume[], ctx: Ctx) {
   const p = activeContourParams.parse(params);
   if (!image) throw new Error('segmentation.active-contour: needs an image');
-  const ac = new ActiveContour(image, { speed: p.speed, bubbles: p.bubbles.map((b) => ({ center: b.center as Vec3, radius: b.radius })), alpha: p.alpha, beta: p.beta, roi: p.roi as { start: Vec3; end: Vec3 } | undefined });
+  const ac = new ActiveContour(image, { speed: p.speed, bubbles: p.bubbles.map((b) => ({ center: b.center as Vec3, radius: b.radius })), alpha: p.alpha, beta: p.beta, gamma: p.gamma, roi: p.roi as { start: Vec3; end: Vec3 } | undefined });
   const every = p.previewMs ?? 250;
   let last = 0;
   let stoppedEarly = false;

@@ -25,6 +25,7 @@ import { EditHistory, EditRecorder, type VoxelEdit } from '../../src-shared/segm
 import { paintStroke, paintVoxels, type BrushShape, type PaintOver, type SizeUnit } from '../../src-shared/segmentation/paint';
 import { fillSliceVoxels, inPlaneAxes } from '../../src-shared/segmentation/polygon-fill';
 import { floodRegion } from '../../src-shared/segmentation/flood-fill';
+import { floodRegionOffThread } from '../segmentation/flood-fill-client';
 import { pasteRoi } from '../../src-shared/segmentation/active-contour';
 import { defaultLabel, defaultLabelTable, labelLut, nextFreeLabel, parseItkSnapLabels, withEntries, writeItkSnapLabels, type LabelEntry } from '../../src-shared/segmentation/label-table';
 import { closestIndexAxis, viewAxes, worldToContinuousIndex, type ViewName } from '../rendering/slice-geometry';
@@ -272,7 +273,7 @@ export const useSegmentationStore = defineStore('segmentation', () => {
       overlayRevision.value++;
       return;
     }
-    if (tool.value === 'fill') floodFillAt(viewName, world);
+    if (tool.value === 'fill') void floodFillAt(viewName, world);
   }
 
   function pointerMove(world: Vec3) {
@@ -333,21 +334,47 @@ export const useSegmentationStore = defineStore('segmentation', () => {
     overlayRevision.value++;
   }
 
-  function floodFillAt(viewName: ViewName, world: Vec3): number {
+  /** A 3D fill is running in the worker (further fill clicks wait for it). */
+  const filling = ref(false);
+  /** Where the last fill ran ('worker' or 'ui': a one-slice fill, or no workers) and its time. */
+  const lastFill = shallowRef<{ where: 'worker' | 'ui'; ms: number } | null>(null);
+
+  /**
+   * Paint-bucket fill. One slice is filled on this thread (a few ms even on a 512² slice: see
+   * bench/processing-flood-fill.bench.mjs); a 3D fill runs in a worker on a copy of the labels,
+   * and its region is painted (and recorded for undo) when it comes back.
+   */
+  async function floodFillAt(viewName: ViewName, world: Vec3): Promise<number> {
+    if (filling.value) return 0;
     const { id, vol } = target();
-    const c = worldToContinuousIndex(vol, world).map(Math.round);
+    const c = worldToContinuousIndex(vol, world).map(Math.round) as Vec3;
     const main = images.main!;
-    let accept: ((i: number) => boolean) | undefined;
-    if (fill.useRange && sameGrid(main.volume, vol)) {
-      const d = main.volume.data;
-      const s = main.volume.rescaleSlope || 1;
-      const b = main.volume.rescaleIntercept || 0;
-      accept = (i) => {
-        const x = d[i] * s + b;
-        return x >= fill.lower && x <= fill.upper;
-      };
+    const useRange = fill.useRange && sameGrid(main.volume, vol);
+    const sliceAxis = sliceAxisOf(vol, viewName);
+    const t0 = performance.now();
+    let region: Uint32Array;
+    if (!fill.threeD) {
+      const m = main.volume;
+      const range = useRange ? { image: m.data, slope: m.rescaleSlope || 1, intercept: m.rescaleIntercept || 0, lower: fill.lower, upper: fill.upper } : undefined;
+      region = floodRegion(vol.data, vol.dims, c, { threeD: false, sliceAxis, range });
+      lastFill.value = { where: 'ui', ms: performance.now() - t0 };
+    } else {
+      filling.value = true;
+      message.value = 'Filling…';
+      try {
+        const r = await floodRegionOffThread({ labels: vol, seed: c, sliceAxis, range: useRange ? { image: main.volume, lower: fill.lower, upper: fill.upper } : undefined });
+        region = r.region;
+        lastFill.value = { where: r.inWorker ? 'worker' : 'ui', ms: performance.now() - t0 };
+      } catch (e) {
+        error.value = e instanceof Error ? e.message : String(e);
+        message.value = '';
+        return 0;
+      } finally {
+        filling.value = false;
+      }
+      // The layer may have been closed (or replaced) while the worker ran.
+      if (images.layer(id)?.volume.data !== vol.data) return 0;
     }
-    const region = floodRegion(vol.data, vol.dims, c, { threeD: fill.threeD, sliceAxis: sliceAxisOf(vol, viewName), accept });
     const rec = new EditRecorder(vol.data);
     const n = paintVoxels(rec, activeLabel.value, rule(), (visit) => region.forEach((i) => visit(i)));
     commit(id, rec);
@@ -359,7 +386,8 @@ export const useSegmentationStore = defineStore('segmentation', () => {
   function undo(): boolean {
     const l = active.value;
     const h = l && histories.get(l.id);
-    if (!l || !h) return false;
+    // Not while a 3D fill runs: its region was found on the labels as they were at the click.
+    if (!l || !h || filling.value) return false;
     pointerUp();
     const e = h.undo(l.volume.data);
     historyDepth.value = h.depth;
@@ -373,7 +401,7 @@ export const useSegmentationStore = defineStore('segmentation', () => {
   function redo(): boolean {
     const l = active.value;
     const h = l && histories.get(l.id);
-    if (!l || !h) return false;
+    if (!l || !h || filling.value) return false;
     const e = h.redo(l.volume.data);
     historyDepth.value = h.depth;
     if (e) {
@@ -509,6 +537,8 @@ export const useSegmentationStore = defineStore('segmentation', () => {
     sigma: 1,
     alpha: 1,
     beta: 0.2,
+    /** Advection weight γ of the edge mode (ITK-SNAP's default 2; the threshold mode uses none). */
+    gamma: 2,
     radius: 4,
     /** The evolution runs in a box this far (mm) around the bubbles (0: the whole image). */
     roiMarginMm: 60,
@@ -575,6 +605,7 @@ export const useSegmentationStore = defineStore('segmentation', () => {
         speed,
         alpha: snake.alpha,
         beta: snake.beta,
+        gamma: snake.mode === 'edge' ? snake.gamma : 0,
         iterations: snake.iterations,
         previewMs: 150,
       };
@@ -674,6 +705,8 @@ export const useSegmentationStore = defineStore('segmentation', () => {
     closePolygon,
     cancelPolygon,
     floodFillAt,
+    filling,
+    lastFill,
     undo,
     redo,
     countOf,

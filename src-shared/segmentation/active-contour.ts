@@ -10,11 +10,16 @@
  *   ~0 on strong edges (|∇I_σ| in image units per mm, central differences of the image smoothed
  *   with a Gaussian of σ mm, default 1), so the front slows down and stops at edges.
  *
- * Evolution (φ < 0 inside, in mm): ∂φ/∂t = −α·F·|∇φ| + β·G·κ·|∇φ|, with F the speed (P or g),
- * G = 1 for region competition and g for the geodesic contour (curvature is weaker on edges),
- * κ the mean curvature (smooths the front). |∇φ| of the propagation term is Osher–Sethian
- * upwind, the curvature term central differences, all with the voxel spacing (anisotropic
- * grids evolve in true mm). The time step keeps both terms stable (CFL).
+ * Evolution (φ < 0 inside, in mm): ∂φ/∂t = −α·F·|∇φ| + β·G·κ·|∇φ| + γ·∇F·∇φ, with F the speed
+ * (P or g), G = 1 for region competition and g for the geodesic contour (curvature is weaker on
+ * edges), κ the mean curvature (smooths the front). The advection term (weight γ) moves the
+ * front down the speed's gradient, i.e. with velocity −γ∇g: onto the valley of g that marks an
+ * edge from either side, so a front that propagation pushed a little past an edge is pulled
+ * back, and one slowed before it is drawn in (Caselles et al.'s geodesic active contour; ITK-SNAP
+ * defaults γ = 2 for edges and 0 for region competition). |∇φ| of the propagation term is
+ * Osher–Sethian upwind, the advection term first-order upwind per axis (the side the velocity
+ * comes from), the curvature term central differences, all with the voxel spacing (anisotropic
+ * grids evolve in true mm). The time step keeps all terms stable (CFL).
  *
  * Narrow band: φ is kept only near the front, clamped to ±B (B = 3 voxels); each iteration
  * updates the voxels with |φ| < B and their 6-neighbours, so one step costs in proportion to
@@ -42,6 +47,8 @@ export interface ContourParams {
   alpha?: number;
   /** Curvature weight β (default 0.2). */
   beta?: number;
+  /** Advection weight γ (default 2 for edge speed, 0 for threshold speed, as ITK-SNAP). */
+  gamma?: number;
   /** Region of interest [start, end) in voxels; the whole image by default. */
   roi?: { start: Vec3; end: Vec3 };
 }
@@ -64,6 +71,9 @@ export class ActiveContour {
   private readonly band: number;
   private readonly alpha: number;
   private readonly beta: number;
+  private readonly gamma: number;
+  /** Advection velocity −γ∇F (mm per unit time) per axis on the ROI; null when γ = 0. */
+  private readonly adv: [Float32Array, Float32Array, Float32Array] | null;
   private readonly edge: boolean;
   private readonly dt: number;
   private active = new Uint32Array(0);
@@ -90,10 +100,17 @@ export class ActiveContour {
     this.alpha = p.alpha ?? 1;
     this.beta = p.beta ?? 0.2;
     this.edge = p.speed.mode === 'edge';
+    this.gamma = p.gamma ?? (this.edge ? 2 : 0);
     this.speed = this.makeSpeed(p.speed);
+    this.adv = this.gamma !== 0 ? this.advection() : null;
+    // First-order terms: |αF| + Σ|u_a|·hmin/h_a moved per unit time, in units of hmin.
     let maxF = 0;
-    for (let i = 0; i < n; i++) maxF = Math.max(maxF, Math.abs(this.speed[i]));
-    const dtProp = (0.5 * hmin) / Math.max(Math.abs(this.alpha) * maxF, 1e-6);
+    for (let i = 0; i < n; i++) {
+      let f = Math.abs(this.alpha * this.speed[i]);
+      if (this.adv) f += (Math.abs(this.adv[0][i]) * hmin) / this.h[0] + (Math.abs(this.adv[1][i]) * hmin) / this.h[1] + (Math.abs(this.adv[2][i]) * hmin) / this.h[2];
+      maxF = Math.max(maxF, f);
+    }
+    const dtProp = (0.5 * hmin) / Math.max(maxF, 1e-6);
     const dtCurv = this.beta > 0 ? (hmin * hmin) / (6 * this.beta) : Infinity;
     this.dt = Math.min(dtProp, dtCurv * 0.9);
     this.phi = new Float32Array(n).fill(this.band);
@@ -141,6 +158,27 @@ export class ActiveContour {
           out[o] = 1 / (1 + Math.pow(Math.hypot(gx, gy, gz) / kappa, lam));
         }
     return out;
+  }
+
+  /** u = −γ∇F: central differences of the speed image (one-sided at the ROI's faces), per mm. */
+  private advection(): [Float32Array, Float32Array, Float32Array] {
+    const [sx, sy, sz] = this.size;
+    const sxy = sx * sy;
+    const F = this.speed;
+    const h = this.h;
+    const g = this.gamma;
+    const u: [Float32Array, Float32Array, Float32Array] = [new Float32Array(F.length), new Float32Array(F.length), new Float32Array(F.length)];
+    for (let k = 0, o = 0; k < sz; k++)
+      for (let j = 0; j < sy; j++)
+        for (let i = 0; i < sx; i++, o++) {
+          const i0 = i > 0 ? 1 : 0, i1 = i < sx - 1 ? 1 : 0;
+          const j0 = j > 0 ? 1 : 0, j1 = j < sy - 1 ? 1 : 0;
+          const k0 = k > 0 ? 1 : 0, k1 = k < sz - 1 ? 1 : 0;
+          u[0][o] = i0 + i1 ? (-g * (F[o + i1] - F[o - i0])) / ((i0 + i1) * h[0]) : 0;
+          u[1][o] = j0 + j1 ? (-g * (F[o + j1 * sx] - F[o - j0 * sx])) / ((j0 + j1) * h[1]) : 0;
+          u[2][o] = k0 + k1 ? (-g * (F[o + k1 * sxy] - F[o - k0 * sxy])) / ((k0 + k1) * h[2]) : 0;
+        }
+    return u;
   }
 
   /** φ = distance to the nearest bubble's sphere (mm), clamped to the band. */
@@ -282,7 +320,15 @@ export class ActiveContour {
         const num = pxx * (py * py + pz * pz) + pyy * (px * px + pz * pz) + pzz * (px * px + py * py) - 2 * (px * py * pxy + px * pz * pxz + py * pz * pyz);
         curv = (this.beta * (this.edge ? this.speed[o] : 1) * num) / (g2 + 1e-9);
       }
-      const v = p + dt * (-F * grad + curv);
+      let adv = 0;
+      if (this.adv) {
+        // ∂φ/∂t = −u·∇φ, each derivative taken on the upwind side of u.
+        const ux = this.adv[0][o];
+        const uy = this.adv[1][o];
+        const uz = this.adv[2][o];
+        adv = ux * (ux > 0 ? dmx : dpx) + uy * (uy > 0 ? dmy : dpy) + uz * (uz > 0 ? dmz : dpz);
+      }
+      const v = p + dt * (-F * grad + curv - adv);
       this.next[o] = v < -B ? -B : v > B ? B : v;
     }
     for (let q = 0; q < m; q++) phi[act[q]] = this.next[act[q]];

@@ -2,7 +2,9 @@
 //   A synthetic phantom (bright ellipsoid, anisotropic voxels) opened as NIfTI: new label layer →
 //   brush stroke → Ctrl+Z / Ctrl+Shift+Z → polygon fill (area checked against the triangle's
 //   area on screen) → outline display → save as NIfTI + sidecar (voxels read back) → active
-//   contour from a seed bubble, growing live (previews), accepted into the layer.
+//   contour from a seed bubble, growing live (previews), accepted into the layer → 3D flood fill
+//   with an image range in a new layer (run in the fill worker; exactly the ellipsoid's voxels),
+//   and a 5 M-voxel 3D fill of a 256×256×200 ball during which the page keeps drawing frames.
 //   (RT structure sets: segmentation-rtstruct.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -189,4 +191,83 @@ describe('segmentation in the browser host (Chromium)', () => {
     await page.keyboard.press('Control+z');
     await page.waitForFunction(() => document.querySelector('[data-testid=label-count-3]')?.getAttribute('data-count') === '0');
   }, 120_000);
+  it('fills the object in 3D with an image range in the fill worker (exact voxel count), the page answering meanwhile; undo', async () => {
+    await page.click('[data-testid=seg-new]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=label-count-1]')?.getAttribute('data-count') === '0');
+    await page.click('[data-testid=label-table] tr[data-label="4"] td.num');
+    await page.click('[data-seg-tool=fill]');
+    await page.check('[data-testid=fill-3d]');
+    await page.check('[data-testid=fill-range]');
+    await page.fill('[data-testid=fill-lower]', '250');
+    await page.fill('[data-testid=fill-upper]', '10000');
+    // Count animation frames from the click until the fill's result shows: the UI thread keeps
+    // drawing frames while the worker fills (a fill on the UI thread would block them).
+    await page.evaluate(() => {
+      const w = window as unknown as { fillFrames: number };
+      w.fillFrames = 0;
+      const tick = () => {
+        w.fillFrames++;
+        if (document.querySelector('[data-testid=label-count-4]')?.getAttribute('data-count') === '0') requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    const box = await axialBox(page);
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.waitForFunction(() => document.querySelector('[data-testid=label-count-4]')?.getAttribute('data-count') !== '0');
+    expect(await count(page, 4)).toBe(sphereVoxels);
+    expect(await page.getAttribute('[data-testid=fill-status]', 'data-where')).toBe('worker');
+    expect(await page.getAttribute('[data-testid=fill-status]', 'data-running')).toBe('0');
+    expect(await page.textContent('[data-testid=seg-message]')).toContain(`Fill: ${sphereVoxels} voxels set to label 4`);
+    expect(await page.evaluate(() => (window as unknown as { fillFrames: number }).fillFrames)).toBeGreaterThanOrEqual(1);
+    await page.keyboard.press('Control+z');
+    await page.waitForFunction(() => document.querySelector('[data-testid=label-count-4]')?.getAttribute('data-count') === '0');
+    await page.keyboard.press('Control+Shift+z');
+    await page.waitForFunction((n) => document.querySelector('[data-testid=label-count-4]')?.getAttribute('data-count') === String(n), sphereVoxels);
+  }, 120_000);
+  it('a large 3D fill (13 M voxels, ~5 M filled) runs in the worker while the page keeps drawing frames', async () => {
+    // 256×256×200 uint8 ball of radius 115 mm on an anisotropic grid.
+    const dims: Vec3 = [256, 256, 200];
+    const spacing: Vec3 = [1, 1, 1.2];
+    const data = new Uint8Array(dims[0] * dims[1] * dims[2]);
+    let inside = 0;
+    for (let k = 0, o = 0; k < dims[2]; k++)
+      for (let j = 0; j < dims[1]; j++)
+        for (let i = 0; i < dims[0]; i++, o++)
+          if (Math.hypot(i - 127.5, j - 127.5, (k - 99.5) * spacing[2]) <= 115) {
+            data[o] = 200;
+            inside++;
+          }
+    const big = path.join(dir, 'big-ball.nii.gz');
+    await writeNiftiFile(big, { dims, spacing, origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], data, voxelType: 'uint8', frames: 1, rescaleSlope: 1, rescaleIntercept: 0, metadata: {} });
+    const p2 = await app.newPage();
+    await openSeries(p2, big);
+    await p2.click('[data-testid=seg-new]');
+    await p2.waitForSelector('[data-testid=label-table]');
+    await p2.click('[data-seg-tool=fill]');
+    await p2.check('[data-testid=fill-3d]');
+    await p2.check('[data-testid=fill-range]');
+    await p2.fill('[data-testid=fill-lower]', '100');
+    await p2.fill('[data-testid=fill-upper]', '255');
+    // Frames drawn while the fill is reported running (the UI thread is free meanwhile).
+    await p2.evaluate(() => {
+      const w = window as unknown as { runningFrames: number };
+      w.runningFrames = 0;
+      const tick = () => {
+        if (document.querySelector('[data-testid=fill-status]')?.getAttribute('data-running') === '1') w.runningFrames++;
+        if (document.querySelector('[data-testid=label-count-1]')?.getAttribute('data-count') === '0') requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    const box = (await p2.locator('[data-view=axial] [data-testid=view-input]').boundingBox())!;
+    await p2.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    // The page answers while the fill runs.
+    expect(await p2.evaluate(() => 1 + 1)).toBe(2);
+    await p2.waitForFunction(() => document.querySelector('[data-testid=label-count-1]')?.getAttribute('data-count') !== '0', null, { timeout: 60_000 });
+    expect(await count(p2, 1)).toBe(inside);
+    expect(await p2.getAttribute('[data-testid=fill-status]', 'data-where')).toBe('worker');
+    const frames = await p2.evaluate(() => (window as unknown as { runningFrames: number }).runningFrames);
+    console.log(`large 3D fill: ${inside} voxels, ${await p2.textContent('[data-testid=fill-status]')}, ${frames} frames drawn while it ran`);
+    expect(frames).toBeGreaterThanOrEqual(3);
+    await p2.close();
+  }, 180_000);
 });
