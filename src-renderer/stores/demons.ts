@@ -29,6 +29,7 @@ import { layerTitle, useImagesStore } from './images';
 import { useRegistrationStore } from './registration';
 import { imageFormatOf } from '../../src-shared/image/file-formats';
 import { useViewStore } from './view';
+import { useLayerUiStore, type SaveProgressFn } from './layer-ui';
 
 export interface DemonsJob {
   done: Promise<{ volumes: { id: string; name?: string }[]; result?: Record<string, unknown> }>;
@@ -45,7 +46,7 @@ export interface DemonsBackend {
   getVolume(id: string): Promise<Volume>;
   releaseVolumes(ids: string[]): Promise<unknown>;
   /** Writes a host volume as NIfTI (.nii / .nii.gz), atomically. */
-  exportVolume(hostId: string, path: string, overwrite: boolean): Promise<{ path: string; bytes: number }>;
+  exportVolume(hostId: string, path: string, overwrite: boolean, onProgress?: SaveProgressFn): Promise<{ path: string; bytes: number }>;
 }
 
 export type ImagePane = 'source' | 'target' | 'warped';
@@ -286,7 +287,10 @@ export const useDemonsStore = defineStore('demons', () => {
       return false;
     }
     try {
-      const out = await backend.exportVolume(what === 'warped' ? r.warpedHostId : r.fieldHostId, p, overwrite);
+      const b = backend;
+      const hostId = what === 'warped' ? r.warpedHostId : r.fieldHostId;
+      // The field is 3× the image (287 MB for a chest CT): the status area shows how far it is.
+      const out = await useLayerUiStore().trackSave(`Saving the ${what === 'warped' ? 'warped image' : 'displacement field'}…`, (onProgress) => b.exportVolume(hostId, p, overwrite, onProgress));
       note.value = `Saved the ${what === 'warped' ? 'warped image' : 'displacement field'} to ${out.path}`;
       return true;
     } catch (e) {

@@ -31,7 +31,7 @@ import {
   type WorkspaceLayer,
 } from '../../src-shared/workspace/workspace';
 import { isSavedLayer, layerTitle, useImagesStore, type LoadedImage } from './images';
-import { exportFileName, useLayerUiStore } from './layer-ui';
+import { exportFileName, useLayerUiStore, type SaveProgressFn } from './layer-ui';
 import { useLoadingStore, type LoadedSeries } from './loading';
 import { useViewStore } from './view';
 import type { ViewName } from '../rendering/slice-geometry';
@@ -39,7 +39,7 @@ import type { ViewName } from '../rendering/slice-geometry';
 export interface WorkspaceBackend {
   readText(path: string): Promise<{ path: string; text: string }>;
   writeText(path: string, text: string, overwrite: boolean): Promise<{ path: string; bytes: number }>;
-  exportVolume(hostId: string, path: string, overwrite: boolean): Promise<{ path: string; bytes: number }>;
+  exportVolume(hostId: string, path: string, overwrite: boolean, onProgress?: SaveProgressFn): Promise<{ path: string; bytes: number }>;
   /** Opens an image file (NIfTI…). */
   openFile(path: string): Promise<LoadedSeries>;
   /** Scans a DICOM folder and loads the series with this uid (and dims, when a uid was split). */
@@ -148,7 +148,7 @@ export const useWorkspaceStore = defineStore('workspace', () => {
         used.add(name);
         busy.value = `Writing ${name}…`;
         const hostId = await images.hostVolumeId(l.id);
-        const r = await b.exportVolume(hostId, `${dir}/${name}`, true);
+        const r = await ui.trackSave(`Writing ${name}…`, (onProgress) => b.exportVolume(hostId, `${dir}/${name}`, true, onProgress));
         images.updateLayer(l.id, { source: r.path });
       }
       const list = images.images;
