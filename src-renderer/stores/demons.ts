@@ -24,6 +24,7 @@ import { mat4Identity } from '../../src-shared/geometry/mat';
 import { isDemonsPreview, type DemonsPreview } from '../../src-shared/registration/preview';
 import { DEMONS_FORM_DEFAULTS, parseIterations, type DemonsForce } from '../../src-shared/registration/demons-form';
 import { axialVoxelAxis } from '../registration/pane-layout';
+import { formatMsd, levelMsdLabel, msdByLevel } from '../registration/demons-draw';
 import { percentileRange, quantileRange } from '../rendering/slice-extract';
 import { layerTitle, useImagesStore } from './images';
 import { useRegistrationStore } from './registration';
@@ -193,7 +194,12 @@ export const useDemonsStore = defineStore('demons', () => {
       await addResults(l.id, { warped: warped.id, field: field.id, jacobian: jacobian.id, difference: difference.id }, r.result ?? {});
       const mt = result.value!.metrics;
       const stopped = result.value!.stoppedEarly ? ' (stopped early; the result so far was kept)' : '';
-      note.value = `${label}${stopped}: MSD ${fmt(mt.msdBefore)} → ${fmt(mt.msdAfter)}, Jacobian ${fmt(mt.minJacobian)} … ${fmt(mt.maxJacobian)}`;
+      // Two kinds of MSD, each named: the result's (full resolution, original images) and the
+      // live plot's (per iteration on each level's smoothed, downsampled grid), which differ.
+      // (Set by onPreview while the job ran: TypeScript does not see that.)
+      const q = preview.value as DemonsPreview | null;
+      const plotted = q ? `; plotted per level (on its grid): ${msdByLevel(q.history).map((x) => levelMsdLabel(x, q.levels)).join(', ')}` : '';
+      note.value = `${label}${stopped}: full-resolution MSD ${formatMsd(mt.msdBefore)} → ${formatMsd(mt.msdAfter)}${plotted}; Jacobian ${fmt(mt.minJacobian)} … ${fmt(mt.maxJacobian)}`;
       return true;
     } catch (e) {
       error.value = stopMode === 'discard' ? `${label}: aborted, nothing kept.` : `${label} failed: ${e instanceof Error ? e.message : String(e)}`;
