@@ -2,7 +2,7 @@
  * File ▸ Save workspace / Open workspace (ITK-SNAP's workspaces, Slicer's scenes): what is on
  * screen — the layers' files, roles, names, contrast, colour maps, opacity, visibility, order,
  * registration transforms, the mask that blacks out a masked image, the image shown, the
- * cursor, the 4D volume, zoom/pan and the view options — in one small JSON file (format in
+ * cursor, the 4D volume, zoom/pan, the 3D view's camera and the view options — in one small JSON file (format in
  * src-shared/workspace/workspace.ts), with paths relative to its folder.
  *
  * Saving: layers made here and never written (processing results, registration outputs) are
@@ -152,6 +152,7 @@ export const useWorkspaceStore = defineStore('workspace', () => {
         images.updateLayer(l.id, { source: r.path });
       }
       const list = images.images;
+      const cam3d = view.camera3d();
       const ws: WorkspaceInput = {
         format: WORKSPACE_FORMAT,
         version: WORKSPACE_VERSION,
@@ -181,6 +182,7 @@ export const useWorkspaceStore = defineStore('workspace', () => {
         cursor: [...view.cursor] as [number, number, number],
         frame: view.frame,
         cameras: Object.fromEntries(VIEWS.map((v) => [v, { ...view.cameras[v] }])),
+        ...(cam3d ? { camera3d: cam3d } : {}),
         layout: { convention: view.convention, showCrosshair: view.showCrosshair, linkContrast: images.linkContrast },
       };
       busy.value = 'Writing the workspace…';
@@ -284,6 +286,8 @@ export const useWorkspaceStore = defineStore('workspace', () => {
       if (ws.cursor) view.setCursorIndex(ws.cursor);
       view.setFrame(ws.frame);
       for (const v of VIEWS) if (ws.cameras[v]) Object.assign(view.cameras[v], ws.cameras[v]);
+      // Applied by the 3D view once this session's image is in its scene (which resets it).
+      view.restoreCamera3d(ws.camera3d ?? null);
       if (ws.layout.linkContrast) images.linkContrast = true;
       problems.value = missing;
       current.value = r.path;
