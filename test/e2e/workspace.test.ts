@@ -254,4 +254,67 @@ describe('workspaces in the browser host (Chromium)', () => {
     await page.close();
     await page2.close();
   }, 120_000);
+
+  it('saving again never replaces a layer file written before: new layers get new names, saved ones keep theirs', async () => {
+    const wsPath = path.join(tmp, 'resave.workspace.json');
+    const saveWorkspace = async (page: Page) => {
+      await page.click('[data-testid=menu-file]');
+      await page.click('[data-testid=menu-save-workspace]');
+      await expect.poll(() => page.inputValue('[data-testid=workspace-path]')).not.toBe('');
+      await page.fill('[data-testid=workspace-path]', wsPath);
+      await page.click('[data-testid=workspace-go]');
+      await page.waitForSelector('[data-testid=workspace-save-dialog]', { state: 'detached', timeout: 60_000 });
+      return JSON.parse(readFileSync(wsPath, 'utf8')) as { layers: { file: string; name: string; nickname: string }[] };
+    };
+    const layerFiles = () => readdirSync(tmp).filter((f) => f.startsWith('resave.') && f.endsWith('.nii.gz')).sort();
+
+    // Session 1: the CT and a mask made here → the mask is written beside the workspace.
+    const page = await app.newPage();
+    await page.setViewportSize({ width: 1400, height: 900 });
+    await openSeries(page, CT);
+    await threshold(page, 60);
+    const ws1 = await saveWorkspace(page);
+    expect(ws1.layers).toHaveLength(2);
+    const first = ws1.layers[1]!.file;
+    expect(first).toMatch(/^resave\.Threshold.*60\.nii\.gz$/);
+    const firstBytes = readFileSync(path.join(tmp, first));
+    await page.close();
+
+    // Session 2 opens it, makes another mask and gives it the first mask's title (its file
+    // name would be the same), then saves to the same workspace (no "replace" needed).
+    const page2 = await app.newPage();
+    await page2.setViewportSize({ width: 1400, height: 900 });
+    await page2.click('[data-testid=menu-file]');
+    await page2.click('[data-testid=menu-open-workspace]');
+    await page2.fill('[data-testid=workspace-path]', wsPath);
+    await page2.click('[data-testid=workspace-go]');
+    await page2.waitForFunction(() => document.querySelectorAll('[data-testid=cursor-row]').length === 2, null, { timeout: 60_000 });
+    await threshold(page2, 200);
+    await page2.click('[data-testid=open-layer-inspector]');
+    const ids = await layerIds(page2);
+    expect(ids).toHaveLength(3);
+    await page2.click(`[data-testid=inspector-layer][data-layer-id=${ids[2]}]`);
+    await page2.fill('[data-testid=layer-nickname]', ws1.layers[1]!.nickname || ws1.layers[1]!.name);
+    await page2.press('[data-testid=layer-nickname]', 'Enter');
+    await page2.click('[data-testid=layer-inspector] button[title=Close]');
+    const ws2 = await saveWorkspace(page2);
+    expect(ws2.layers).toHaveLength(3);
+    expect(ws2.layers[1]!.file).toBe(first); // the saved mask keeps its file …
+    const second = ws2.layers[2]!.file;
+    expect(second).not.toBe(first); // … the new one gets a name of its own
+    expect(second).toMatch(/^resave\..*\.nii\.gz$/);
+    expect(Buffer.compare(readFileSync(path.join(tmp, first)), firstBytes), `${first} was written over`).toBe(0);
+    // Two different masks on disk: > 60 HU holds more voxels than > 200 HU.
+    const count = async (f: string) => Array.from((await readNiftiFile(path.join(tmp, f))).volume.data).filter((v) => v > 0).length;
+    expect(await count(second)).toBeLessThan(await count(first));
+    expect(layerFiles()).toEqual([first, second].sort());
+
+    // A third save without changes writes no new layer file and names the same ones.
+    const ws3 = await saveWorkspace(page2);
+    expect(ws3.layers.map((l) => l.file)).toEqual(ws2.layers.map((l) => l.file));
+    expect(layerFiles()).toEqual([first, second].sort());
+    expect(await page2.locator('[data-testid=workspace-error]').count()).toBe(0);
+    expect(app.errors.filter((e) => !/gone\.nii\.gz/.test(e))).toEqual([]);
+    await page2.close();
+  }, 120_000);
 });
