@@ -29,7 +29,7 @@ void useColorMapsStore().setBackend({ get: (k) => api.getSetting(k), set: (k, v)
 useLayerUiStore().setExportBackend({
   hasNativeDialogs: async () => (await api.info()).nativeDialogs,
   saveDialog: async (defaultPath) => (await api.openDialog('save-nifti', defaultPath))[0] ?? null,
-  exportVolume: (hostId, path, overwrite) => api.exportVolume(hostId, path, { overwrite }),
+  exportVolume: (hostId, path, overwrite, onProgress) => api.exportVolume(hostId, path, { overwrite, onProgress }),
   // Outputs go to the folder last written to, else ~/Documents, else home (never a DICOM folder).
   async defaultFolder() {
     const last = await api.getSetting('output.lastFolder').catch(() => null);
@@ -43,7 +43,7 @@ useLayerUiStore().setExportBackend({
 void useWorkspaceStore().setBackend({
   readText: (path) => api.readWorkspace(path),
   writeText: (path, text, overwrite) => api.saveWorkspace(path, text, overwrite),
-  exportVolume: (hostId, path, overwrite) => api.exportVolume(hostId, path, { overwrite }),
+  exportVolume: (hostId, path, overwrite, onProgress) => api.exportVolume(hostId, path, { overwrite, onProgress }),
   async openFile(path) {
     const r = await api.openImage(path);
     return { volume: r.volume, modality: String(r.volume.metadata.Modality ?? ''), name: r.header.name, warnings: r.warnings, hostId: r.header.id };
@@ -71,7 +71,7 @@ useDemonsStore().setBackend({
   startJob: (kind, args, inputs, on) => api.startJob(kind, args, inputs, on),
   getVolume: async (id) => (await api.getVolume(id)).volume,
   releaseVolumes: (ids) => api.releaseVolumes(ids),
-  exportVolume: (hostId, path, overwrite) => api.exportVolume(hostId, path, { overwrite }),
+  exportVolume: (hostId, path, overwrite, onProgress) => api.exportVolume(hostId, path, { overwrite, onProgress }),
 });
 useTransformFileStore().setBackend({
   loadTransform: (path) => api.loadTransform(path),

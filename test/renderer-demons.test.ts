@@ -6,7 +6,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
 import type { Mat3, Vec3, Volume } from '../src-shared/image/volume';
-import { gridLines, jacobianRange, jacobianRgba, lutOf, msdPlot, rangeRgba } from '../src-renderer/registration/demons-draw';
+import { gridLines, jacobianRange, jacobianRgba, levelMsdLabel, lutOf, msdByLevel, msdPlot, rangeRgba } from '../src-renderer/registration/demons-draw';
 import { quantileRange } from '../src-renderer/rendering/slice-extract';
 import { axialVoxelAxis, paneLayout } from '../src-renderer/registration/pane-layout';
 import { DEMONS_FORM_DEFAULTS, parseIterations } from '../src-shared/registration/demons-form';
@@ -80,6 +80,16 @@ describe('demons drawing', () => {
     expect(pl.levelMarks).toEqual([62]);
     expect([pl.min, pl.max]).toEqual([4, 10]);
     expect(msdPlot({ msd: [], level: [] }, 10, 10).points).toBe('');
+  });
+
+  it('MSD per level: each level\u2019s first and last MSD, labelled the way the summary and the plot print them', () => {
+    const by = msdByLevel({ msd: [10, 8, 6, 9, 5, 4.123456], level: [1, 1, 1, 2, 2, 2] });
+    expect(by).toEqual([
+      { level: 1, first: 10, last: 6, iterations: 3 },
+      { level: 2, first: 9, last: 4.123456, iterations: 3 },
+    ]);
+    expect(by.map((l) => levelMsdLabel(l, 2))).toEqual(['level 1/2: 10.00 → 6.000', 'level 2/2: 9.000 → 4.123']);
+    expect(msdByLevel({ msd: [], level: [] })).toEqual([]);
   });
 });
 
@@ -224,7 +234,7 @@ describe('demons store', () => {
     expect([d.colormap, d.level]).toEqual(['bwr', 0]);
     expect(d.window).toBeGreaterThanOrEqual(2);
     expect(images.shownId).toBe(r.warpedId);
-    expect(demons.note).toMatch(/MSD 10\.00 → 2\.000/);
+    expect(demons.note).toMatch(/full-resolution MSD 10\.00 → 2\.000; plotted per level \(on its grid\): level 1\/2: /);
     expect(r.fieldHostId).toBe('h-field');
   });
 

@@ -62,6 +62,16 @@ describe('workspace format', () => {
     expect(msg).toMatch(/shownLayer: must be the index of an image layer/);
     expect(msg).toMatch(/layers\.1\.clipLayer: must be the index of another layer/);
   });
+
+  it('the 3D camera is optional (older files stay valid) and checked when present', () => {
+    const base = { format: 'lattice-workspace', version: 1, layers: [layer({ role: 'main', file: 'ct', kind: 'dicom' })] };
+    expect(parseWorkspace(JSON.stringify(base)).camera3d).toBeUndefined();
+    const cam = { position: [10, -400.5, 20], focalPoint: [10, 0, 20], viewUp: [0, 0, 1], viewAngle: 30 };
+    expect(parseWorkspace(JSON.stringify({ ...base, camera3d: cam })).camera3d).toEqual(cam);
+    expect(() => parseWorkspace(JSON.stringify({ ...base, camera3d: { ...cam, viewAngle: 0 } }), 'w.json')).toThrow(/camera3d\.viewAngle: must be between 0 and 180/);
+    expect(() => parseWorkspace(JSON.stringify({ ...base, camera3d: { ...cam, position: cam.focalPoint } }), 'w.json')).toThrow(/camera3d: position must differ from focalPoint/);
+    expect(() => parseWorkspace(JSON.stringify({ ...base, camera3d: { ...cam, viewUp: [0, 0] } }), 'w.json')).toThrow(/camera3d\.viewUp/);
+  });
 });
 
 describe('lattice workspace validate', () => {

@@ -225,13 +225,22 @@ export class Services {
         if (!a.overwrite && (await stat(path).then(() => true, () => false))) {
           throw new IpcError('exists', `volume.export: ${path} already exists (pass overwrite: true to replace it)`);
         }
-        ctx.progress(null, `Writing ${basename(path)}…`);
+        const name = basename(path);
+        ctx.progress(0, `Writing ${name}…`);
         if (imageFormatOf(path)?.format === 'nifti') {
-          await readers.writeNiftiFile(path, volume);
+          // Compression runs on the thread pool; this only reports how much is written
+          // (the dispatcher throttles the events). MB of image data, not of the file.
+          const mb = (n: number) => (n / 1e6).toFixed(0);
+          await readers.writeNiftiFile(path, volume, {
+            onProgress: (done, total) => ctx.progress(total ? Math.min(0.99, done / total) : null, `Writing ${name}: ${mb(done)} of ${mb(total)} MB`, done, total),
+          });
           // The modality beside it (BIDS sidecar), so that a CT re-opens as a CT.
           await writeNiftiSidecar(path, volume, { overwrite: !!a.overwrite }).catch(() => null);
         }
-        else await (readers.writeImageFile ?? defaultReaders.writeImageFile!)(path, volume);
+        else {
+          ctx.progress(null, `Writing ${name}…`); // itk-wasm writes in one call: no fraction to report
+          await (readers.writeImageFile ?? defaultReaders.writeImageFile!)(path, volume);
+        }
         const bytes = (await stat(path)).size;
         ctx.progress(1, 'Written');
         return { path, bytes };

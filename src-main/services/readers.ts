@@ -14,7 +14,8 @@ export interface Readers {
     opts?: { onProgress?(done: number, total: number): void; signal?: AbortSignal },
   ): Promise<{ volume: Volume; warnings: string[] }>;
   readNiftiFile(path: string): Promise<{ volume: Volume }>;
-  writeNiftiFile(path: string, volume: Volume): Promise<unknown>;
+  /** onProgress: voxel bytes written so far and the total (see NiftiFileWriteOptions). */
+  writeNiftiFile(path: string, volume: Volume, opts?: { onProgress?(done: number, total: number): void }): Promise<unknown>;
   /** Any other image file (NRRD, MetaImage, PNG, …: src-main/io); optional for test fakes. */
   readImageFile?(path: string): Promise<{ volume: Volume; warnings: string[] }>;
   writeImageFile?(path: string, volume: Volume): Promise<{ warnings: string[] }>;
@@ -33,9 +34,9 @@ export const defaultReaders: Readers = {
     const m = await import('../nifti/nifti-file');
     return m.readNiftiFile(path);
   },
-  async writeNiftiFile(path, volume) {
+  async writeNiftiFile(path, volume, opts) {
     const m = await import('../nifti/nifti-file');
-    return m.writeNiftiFile(path, volume);
+    return m.writeNiftiFile(path, volume, opts?.onProgress ? { onProgress: opts.onProgress } : {});
   },
   async readImageFile(path) {
     const m = await import('../io/image-file');

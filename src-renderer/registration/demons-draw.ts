@@ -87,6 +87,42 @@ export function gridLines(disp: Float32Array, width: number, height: number, eve
   return lines;
 }
 
+/** An MSD as the summary and the plot's labels print it (the same digits in both places). */
+export function formatMsd(v: number | undefined): string {
+  return typeof v === 'number' && Number.isFinite(v) ? v.toPrecision(4) : '?';
+}
+
+/** One pyramid level's stretch of the MSD history: its first and last iteration's MSD. */
+export interface LevelMsd {
+  level: number;
+  first: number;
+  last: number;
+  iterations: number;
+}
+
+/**
+ * The MSD history cut by level. Each level's MSD is measured on that level's (downsampled,
+ * smoothed) grid, so these are not the full-resolution MSD of the original images that the
+ * result reports: the summary and the plot name both, labelled, from this one function.
+ */
+export function msdByLevel(history: { msd: number[]; level: number[] }): LevelMsd[] {
+  const out: LevelMsd[] = [];
+  for (let i = 0; i < history.msd.length; i++) {
+    const lev = history.level[i];
+    const cur = out[out.length - 1];
+    if (cur && cur.level === lev) {
+      cur.last = history.msd[i];
+      cur.iterations++;
+    } else out.push({ level: lev, first: history.msd[i], last: history.msd[i], iterations: 1 });
+  }
+  return out;
+}
+
+/** "level 1/2: 812.3 → 401.2" for each level (the plot's labels and the summary's). */
+export function levelMsdLabel(l: LevelMsd, levels: number): string {
+  return `level ${l.level}/${levels}: ${formatMsd(l.first)} → ${formatMsd(l.last)}`;
+}
+
 export interface MsdPlot {
   /** Polyline "x,y x,y …" in the plot's box (y down). */
   points: string;

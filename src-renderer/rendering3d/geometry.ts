@@ -15,6 +15,15 @@
 import type { Mat3, Mat4, Vec3, Volume } from '../../src-shared/image/volume';
 import { mat4Invert } from '../../src-shared/geometry/mat';
 
+/** The 3D view's camera in the scene's world (LPS mm): what a workspace keeps of it. */
+export interface Camera3D {
+  position: Vec3;
+  focalPoint: Vec3;
+  viewUp: Vec3;
+  /** Vertical view angle in degrees (perspective projection). */
+  viewAngle: number;
+}
+
 /** vtkImageData.setDirection argument: column-major (i axis first). */
 export function vtkDirection(direction: Mat3): Float64Array {
   const d = direction;

@@ -43,7 +43,7 @@ import vtkCellPicker from '@kitware/vtk.js/Rendering/Core/CellPicker';
 import type { Mat4, Vec3, Volume } from '../../src-shared/image/volume';
 import { indexToWorld } from '../../src-shared/geometry/geometry';
 import { toVtkImageData } from './image-data';
-import { layerActorMatrix, realToStored, STANDARD_VIEWS, type StandardView } from './geometry';
+import { layerActorMatrix, realToStored, STANDARD_VIEWS, type Camera3D, type StandardView } from './geometry';
 import type { TransferFunction } from './transfer-presets';
 import { downsampleVolume, lodFactors } from './downsample';
 import type { LabelMesh } from './surface';
@@ -420,6 +420,22 @@ export class Scene3D {
     cam.setPosition(0, -1, 0);
     this.renderer.resetCamera();
     this.standardView('anterior');
+  }
+
+  /** The camera as it is now (for a workspace). */
+  getCamera(): Camera3D {
+    const c = this.renderer.getActiveCamera();
+    const v3 = (a: ArrayLike<number>): Vec3 => [a[0], a[1], a[2]];
+    return { position: v3(c.getPosition()), focalPoint: v3(c.getFocalPoint()), viewUp: v3(c.getViewUp()), viewAngle: c.getViewAngle() };
+  }
+
+  /** Puts the camera where `c` says (a workspace being opened); drawn by the next render(). */
+  setCamera(c: Camera3D) {
+    const cam = this.renderer.getActiveCamera();
+    cam.setFocalPoint(...c.focalPoint);
+    cam.setPosition(...c.position);
+    cam.setViewUp(...c.viewUp);
+    cam.setViewAngle(c.viewAngle);
   }
 
   /** Rotates the camera about the focal point (degrees), as a mouse drag would. */

@@ -24,11 +24,13 @@ import { mat4Identity } from '../../src-shared/geometry/mat';
 import { isDemonsPreview, type DemonsPreview } from '../../src-shared/registration/preview';
 import { DEMONS_FORM_DEFAULTS, parseIterations, type DemonsForce } from '../../src-shared/registration/demons-form';
 import { axialVoxelAxis } from '../registration/pane-layout';
+import { formatMsd, levelMsdLabel, msdByLevel } from '../registration/demons-draw';
 import { percentileRange, quantileRange } from '../rendering/slice-extract';
 import { layerTitle, useImagesStore } from './images';
 import { useRegistrationStore } from './registration';
 import { imageFormatOf } from '../../src-shared/image/file-formats';
 import { useViewStore } from './view';
+import { useLayerUiStore, type SaveProgressFn } from './layer-ui';
 
 export interface DemonsJob {
   done: Promise<{ volumes: { id: string; name?: string }[]; result?: Record<string, unknown> }>;
@@ -45,7 +47,7 @@ export interface DemonsBackend {
   getVolume(id: string): Promise<Volume>;
   releaseVolumes(ids: string[]): Promise<unknown>;
   /** Writes a host volume as NIfTI (.nii / .nii.gz), atomically. */
-  exportVolume(hostId: string, path: string, overwrite: boolean): Promise<{ path: string; bytes: number }>;
+  exportVolume(hostId: string, path: string, overwrite: boolean, onProgress?: SaveProgressFn): Promise<{ path: string; bytes: number }>;
 }
 
 export type ImagePane = 'source' | 'target' | 'warped';
@@ -192,7 +194,12 @@ export const useDemonsStore = defineStore('demons', () => {
       await addResults(l.id, { warped: warped.id, field: field.id, jacobian: jacobian.id, difference: difference.id }, r.result ?? {});
       const mt = result.value!.metrics;
       const stopped = result.value!.stoppedEarly ? ' (stopped early; the result so far was kept)' : '';
-      note.value = `${label}${stopped}: MSD ${fmt(mt.msdBefore)} → ${fmt(mt.msdAfter)}, Jacobian ${fmt(mt.minJacobian)} … ${fmt(mt.maxJacobian)}`;
+      // Two kinds of MSD, each named: the result's (full resolution, original images) and the
+      // live plot's (per iteration on each level's smoothed, downsampled grid), which differ.
+      // (Set by onPreview while the job ran: TypeScript does not see that.)
+      const q = preview.value as DemonsPreview | null;
+      const plotted = q ? `; plotted per level (on its grid): ${msdByLevel(q.history).map((x) => levelMsdLabel(x, q.levels)).join(', ')}` : '';
+      note.value = `${label}${stopped}: full-resolution MSD ${formatMsd(mt.msdBefore)} → ${formatMsd(mt.msdAfter)}${plotted}; Jacobian ${fmt(mt.minJacobian)} … ${fmt(mt.maxJacobian)}`;
       return true;
     } catch (e) {
       error.value = stopMode === 'discard' ? `${label}: aborted, nothing kept.` : `${label} failed: ${e instanceof Error ? e.message : String(e)}`;
@@ -286,7 +293,10 @@ export const useDemonsStore = defineStore('demons', () => {
       return false;
     }
     try {
-      const out = await backend.exportVolume(what === 'warped' ? r.warpedHostId : r.fieldHostId, p, overwrite);
+      const b = backend;
+      const hostId = what === 'warped' ? r.warpedHostId : r.fieldHostId;
+      // The field is 3× the image (287 MB for a chest CT): the status area shows how far it is.
+      const out = await useLayerUiStore().trackSave(`Saving the ${what === 'warped' ? 'warped image' : 'displacement field'}…`, (onProgress) => b.exportVolume(hostId, p, overwrite, onProgress));
       note.value = `Saved the ${what === 'warped' ? 'warped image' : 'displacement field'} to ${out.path}`;
       return true;
     } catch (e) {

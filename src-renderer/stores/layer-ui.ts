@@ -22,11 +22,20 @@ export interface ExportBackend {
   hasNativeDialogs(): Promise<boolean>;
   /** Native save dialog: the chosen path, or null when cancelled. */
   saveDialog(defaultPath: string): Promise<string | null>;
-  exportVolume(hostId: string, path: string, overwrite: boolean): Promise<{ path: string; bytes: number }>;
+  exportVolume(hostId: string, path: string, overwrite: boolean, onProgress?: SaveProgressFn): Promise<{ path: string; bytes: number }>;
   /** Where outputs go by default: the folder last written to (remembered), else ~/Documents or home. */
   defaultFolder?(): Promise<string>;
   /** Remembers the folder of a file just written (next session's default). */
   rememberFolder?(folder: string): Promise<void>;
+}
+
+/** The host's progress of a write: fraction 0..1 (null when unknown) and its message. */
+export type SaveProgressFn = (fraction: number | null, message: string) => void;
+
+/** A write in progress, as the status area shows it. */
+export interface SaveProgress {
+  message: string;
+  fraction: number | null;
 }
 
 /** How long a "Wrote …" message stays on screen. */
@@ -50,10 +59,13 @@ export const useLayerUiStore = defineStore('layerUi', () => {
   const exportMessage = ref('');
   const exportError = ref('');
   const exporting = ref(false);
+  /** The write in progress (export, demons results): shown bottom right with a bar. */
+  const saveProgress = ref<SaveProgress | null>(null);
   /** Folder of the last file written (export, workspace); '' until known. */
   const outputFolder = ref('');
   let backend: ExportBackend | null = null;
   let messageTimer: ReturnType<typeof setTimeout> | null = null;
+  let saveSeq = 0;
 
   /** Shows a short message (bottom right) that goes away by itself. */
   function notify(text: string) {
@@ -81,6 +93,22 @@ export const useLayerUiStore = defineStore('layerUi', () => {
     const dir = dirOf(path);
     outputFolder.value = dir;
     void backend?.rememberFolder?.(dir).catch(() => undefined);
+  }
+
+  /**
+   * Runs one write, showing its progress (a big .nii.gz takes seconds: the user sees how
+   * far it is instead of a frozen button). One at a time is shown: the latest.
+   */
+  async function trackSave<T>(message: string, run: (onProgress: SaveProgressFn) => Promise<T>): Promise<T> {
+    const seq = ++saveSeq;
+    saveProgress.value = { message, fraction: 0 };
+    try {
+      return await run((fraction, msg) => {
+        if (seq === saveSeq) saveProgress.value = { message: msg || message, fraction };
+      });
+    } finally {
+      if (seq === saveSeq) saveProgress.value = null;
+    }
   }
 
   function setExportBackend(b: ExportBackend) {
@@ -147,7 +175,8 @@ export const useLayerUiStore = defineStore('layerUi', () => {
       if (!backend) throw new Error('No connection to the Lattice host.');
       exporting.value = true;
       const hostId = await images.hostVolumeId(id);
-      const r = await backend.exportVolume(hostId, p, overwrite);
+      const b = backend;
+      const r = await trackSave(`Writing ${baseOf(p)}…`, (onProgress) => b.exportVolume(hostId, p, overwrite, onProgress));
       notify(`Wrote ${r.path} (${(r.bytes / 1048576).toFixed(1)} MB)`);
       wroteTo(r.path);
       // The layer is now saved in that file (a new main image no longer asks about it).
@@ -172,6 +201,8 @@ export const useLayerUiStore = defineStore('layerUi', () => {
     exportMessage,
     exportError,
     exporting,
+    saveProgress,
+    trackSave,
     outputFolder,
     setExportBackend,
     notify,

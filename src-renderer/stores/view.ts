@@ -6,7 +6,7 @@
  * one slice = one voxel along the index axis closest to the view's normal.
  */
 import { defineStore } from 'pinia';
-import { computed, reactive, ref, watch } from 'vue';
+import { computed, reactive, ref, shallowRef, watch } from 'vue';
 import type { Vec3 } from '../../src-shared/image/volume';
 import {
   type Convention,
@@ -18,6 +18,7 @@ import {
 } from '../rendering/slice-geometry';
 import { voxelValue } from '../rendering/slice-extract';
 import { useImagesStore } from './images';
+import type { Camera3D } from '../rendering3d/geometry';
 
 export interface ViewCamera {
   /** Screen pixels per raster pixel relative to "fit to view" (1 = whole image visible). */
@@ -28,7 +29,6 @@ export interface ViewCamera {
 }
 
 const fresh = (): ViewCamera => ({ zoom: 1, panX: 0, panY: 0 });
-
 export const useViewStore = defineStore('view', () => {
   const images = useImagesStore();
   const cursor = ref<Vec3>([0, 0, 0]);
@@ -104,6 +104,24 @@ export const useViewStore = defineStore('view', () => {
     cameras[view].panY += dy;
   }
 
+  /*
+   * The 3D view's camera lives in its vtk.js scene (the interactor moves it, not this store):
+   * the view lends a reader while it is mounted, and a camera to restore (a workspace being
+   * opened) waits here until the view has put the image it belongs to in its scene.
+   */
+  let camera3dReader: (() => Camera3D | null) | null = null;
+  const camera3dToRestore = shallowRef<Camera3D | null>(null);
+  function lendCamera3d(reader: (() => Camera3D | null) | null) {
+    camera3dReader = reader;
+  }
+  /** The 3D camera now; null without a 3D view (no WebGL2). */
+  function camera3d(): Camera3D | null {
+    return camera3dReader?.() ?? null;
+  }
+  function restoreCamera3d(c: Camera3D | null) {
+    camera3dToRestore.value = c;
+  }
+
   function resetCameras() {
     for (const v of ['axial', 'coronal', 'sagittal'] as ViewName[]) Object.assign(cameras[v], fresh());
   }
@@ -138,5 +156,9 @@ export const useViewStore = defineStore('view', () => {
     zoomBy,
     panBy,
     resetCameras,
+    camera3d,
+    camera3dToRestore,
+    lendCamera3d,
+    restoreCamera3d,
   };
 });

@@ -2,13 +2,15 @@
  * File ▸ Save workspace / Open workspace (ITK-SNAP's workspaces, Slicer's scenes): what is on
  * screen — the layers' files, roles, names, contrast, colour maps, opacity, visibility, order,
  * registration transforms, the mask that blacks out a masked image, the image shown, the
- * cursor, the 4D volume, zoom/pan and the view options — in one small JSON file (format in
+ * cursor, the 4D volume, zoom/pan, the 3D view's camera and the view options — in one small JSON file (format in
  * src-shared/workspace/workspace.ts), with paths relative to its folder.
  *
  * Saving: layers made here and never written (processing results, registration outputs) are
  * exported first, beside the workspace, as `<workspace>.<layer>.nii.gz` (atomically, by the
- * host), and become saved layers; then the JSON is written (atomically), so a workspace never
- * names a file that is not there.
+ * host; `<workspace>.<layer>_2.nii.gz`, … when that name is taken: an existing file is never
+ * replaced), and become saved layers that later saves reuse; then the JSON is written
+ * (atomically), so a workspace never names a file that is not there. Saving again to the
+ * workspace the session came from replaces its JSON without asking.
  *
  * Opening: every layer's file is loaded first (the session on screen stays until then); a
  * missing or unreadable file is reported by name and skipped, the rest opens. When the main
@@ -18,6 +20,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { Volume } from '../../src-shared/image/volume';
+import { IpcError } from '../../src-shared/ipc/errors';
 import {
   WORKSPACE_FORMAT,
   WORKSPACE_VERSION,
@@ -31,7 +34,7 @@ import {
   type WorkspaceLayer,
 } from '../../src-shared/workspace/workspace';
 import { isSavedLayer, layerTitle, useImagesStore, type LoadedImage } from './images';
-import { exportFileName, useLayerUiStore } from './layer-ui';
+import { exportFileName, useLayerUiStore, type SaveProgressFn } from './layer-ui';
 import { useLoadingStore, type LoadedSeries } from './loading';
 import { useViewStore } from './view';
 import type { ViewName } from '../rendering/slice-geometry';
@@ -39,7 +42,7 @@ import type { ViewName } from '../rendering/slice-geometry';
 export interface WorkspaceBackend {
   readText(path: string): Promise<{ path: string; text: string }>;
   writeText(path: string, text: string, overwrite: boolean): Promise<{ path: string; bytes: number }>;
-  exportVolume(hostId: string, path: string, overwrite: boolean): Promise<{ path: string; bytes: number }>;
+  exportVolume(hostId: string, path: string, overwrite: boolean, onProgress?: SaveProgressFn): Promise<{ path: string; bytes: number }>;
   /** Opens an image file (NIfTI…). */
   openFile(path: string): Promise<LoadedSeries>;
   /** Scans a DICOM folder and loads the series with this uid (and dims, when a uid was split). */
@@ -49,6 +52,8 @@ export interface WorkspaceBackend {
 }
 
 const RECENT_KEY = 'workspace.recent';
+/** Numbered names tried for one unsaved layer before giving up (…_2.nii.gz, …_3.nii.gz, …). */
+const MAX_NAME_TRIES = 1000;
 const MAX_RECENT = 10;
 const VIEWS: ViewName[] = ['axial', 'coronal', 'sagittal'];
 const isImageFile = (p: string) => /\.[A-Za-z0-9]+(\.gz)?$/.test(baseOf(p));
@@ -139,19 +144,32 @@ export const useWorkspaceStore = defineStore('workspace', () => {
       const dir = dirOf(p);
       const base = baseOf(p).replace(/\.json$/i, '').replace(/\.workspace$/i, '');
       busy.value = 'Saving…';
-      // Layers made here: written beside the workspace first.
-      const used = new Set<string>();
+      // Layers made here: written beside the workspace first, each under a name of its own
+      // that is neither the file of an open layer nor any file already there (a re-save, or
+      // another session saved to the same workspace): nothing written before is replaced,
+      // so no workspace's layer loses its data. Layers saved before keep their file.
+      const norm = (f: string) => f.replace(/[\\/]+/g, '/');
+      const taken = new Set(images.images.filter(isSavedLayer).map((l) => norm(l.source)));
       for (const l of images.images) {
         if (fileOf(l)) continue;
-        let name = `${base}.${exportFileName(layerTitle(l))}`;
-        for (let n = 2; used.has(name); n++) name = `${base}.${exportFileName(`${layerTitle(l)} ${n}`)}`;
-        used.add(name);
-        busy.value = `Writing ${name}…`;
         const hostId = await images.hostVolumeId(l.id);
-        const r = await b.exportVolume(hostId, `${dir}/${name}`, true);
-        images.updateLayer(l.id, { source: r.path });
+        for (let n = 1; ; n++) {
+          const name = `${base}.${exportFileName(n === 1 ? layerTitle(l) : `${layerTitle(l)} ${n}`)}`;
+          const file = `${dir}/${name}`;
+          if (taken.has(norm(file))) continue;
+          busy.value = `Writing ${name}…`;
+          try {
+            const r = await ui.trackSave(`Writing ${name}…`, (onProgress) => b.exportVolume(hostId, file, false, onProgress));
+            taken.add(norm(r.path));
+            images.updateLayer(l.id, { source: r.path });
+            break;
+          } catch (e) {
+            if (!(e instanceof IpcError && e.code === 'exists') || n >= MAX_NAME_TRIES) throw e;
+          }
+        }
       }
       const list = images.images;
+      const cam3d = view.camera3d();
       const ws: WorkspaceInput = {
         format: WORKSPACE_FORMAT,
         version: WORKSPACE_VERSION,
@@ -182,10 +200,12 @@ export const useWorkspaceStore = defineStore('workspace', () => {
         cursor: [...view.cursor] as [number, number, number],
         frame: view.frame,
         cameras: Object.fromEntries(VIEWS.map((v) => [v, { ...view.cameras[v] }])),
+        ...(cam3d ? { camera3d: cam3d } : {}),
         layout: { convention: view.convention, showCrosshair: view.showCrosshair, linkContrast: images.linkContrast },
       };
       busy.value = 'Writing the workspace…';
-      const r = await b.writeText(p, JSON.stringify(ws, null, 1) + '\n', replace);
+      // Saving again the workspace this session came from (or was saved to) replaces it.
+      const r = await b.writeText(p, JSON.stringify(ws, null, 1) + '\n', replace || (!!current.value && norm(current.value) === norm(p)));
       current.value = r.path;
       ui.wroteTo(r.path);
       await addRecent(r.path);
@@ -286,6 +306,8 @@ export const useWorkspaceStore = defineStore('workspace', () => {
       if (ws.cursor) view.setCursorIndex(ws.cursor);
       view.setFrame(ws.frame);
       for (const v of VIEWS) if (ws.cameras[v]) Object.assign(view.cameras[v], ws.cameras[v]);
+      // Applied by the 3D view once this session's image is in its scene (which resets it).
+      view.restoreCamera3d(ws.camera3d ?? null);
       if (ws.layout.linkContrast) images.linkContrast = true;
       problems.value = missing;
       current.value = r.path;

@@ -18,6 +18,8 @@
  *     "shownLayer": index | null,                   // the image shown in the main image's place
  *     "cursor": [i, j, k], "frame": 0,              // voxel of the main image; 4D volume
  *     "cameras": { "axial": { "zoom": 1, "panX": 0, "panY": 0 }, "coronal": …, "sagittal": … },
+ *     "camera3d": { "position": [x, y, z], "focalPoint": […], "viewUp": […], "viewAngle": 30 } | absent,
+ *                                                   // the 3D view's camera, LPS mm (absent: the default view)
  *     "layout": { "convention": "radiological", "showCrosshair": true, "linkContrast": false }
  *   }
  *
@@ -33,6 +35,12 @@ export const WORKSPACE_VERSION = 1;
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const camera = z.object({ zoom: finite.refine((x) => x > 0, 'must be > 0'), panX: finite, panY: finite });
+const vec3 = z.tuple([finite, finite, finite]);
+/** The 3D view's camera (optional: files written before it was kept are still valid). */
+const camera3d = z
+  .object({ position: vec3, focalPoint: vec3, viewUp: vec3, viewAngle: finite.refine((x) => x > 0 && x < 180, 'must be between 0 and 180 degrees') })
+  .refine((c) => c.position.some((x, i) => x !== c.focalPoint[i]), 'position must differ from focalPoint')
+  .refine((c) => c.viewUp.some((x) => x !== 0), 'viewUp must not be zero');
 
 export const workspaceLayerSchema = z.object({
   file: z.string().min(1, 'must name a file').max(4096),
@@ -64,6 +72,7 @@ export const workspaceSchema = z
     cursor: z.tuple([z.number().int(), z.number().int(), z.number().int()]).optional(),
     frame: z.number().int().min(0).default(0),
     cameras: z.object({ axial: camera, coronal: camera, sagittal: camera }).partial().default({}),
+    camera3d: camera3d.optional(),
     layout: z
       .object({ convention: z.enum(['radiological', 'neurological']).optional(), showCrosshair: z.boolean().optional(), linkContrast: z.boolean().optional() })
       .default({}),

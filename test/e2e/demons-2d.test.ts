@@ -219,4 +219,49 @@ describe('2D demons lesson: two PNG frames', () => {
       await page.close();
     }
   }, 300_000);
+
+  it('the demons summary states the MSDs its plot shows, per level, and the full-resolution MSD beside them', async () => {
+    const page = await app.newPage();
+    await page.setViewportSize({ width: 1400, height: 900 });
+    try {
+      await openSeries(page, fixedPath);
+      await openSeries(page, movingPath, 'additional');
+      await page.click('[data-testid=menu-tools]');
+      await page.click('[data-testid=menu-registration]');
+      await page.waitForSelector('[data-testid=demons-section]');
+      await page.fill('[data-testid=demons-iterations]', '20, 15');
+      await page.dispatchEvent('[data-testid=demons-iterations]', 'change');
+      await page.fill('[data-testid=demons-levels]', '2');
+      await page.dispatchEvent('[data-testid=demons-levels]', 'change');
+      await page.uncheck('[data-testid=demons-plateau]');
+      await page.click('[data-testid=demons-run]');
+      await page.waitForSelector('[data-testid=demons-note]', { timeout: 120_000 });
+      expect(await page.$('[data-testid=demons-error]')).toBeNull();
+      await page.waitForSelector('[data-testid=demons-plot-full]');
+
+      // The plotted curve, per level (data-msd / data-levels are the polyline's values).
+      const msds = (await page.getAttribute('[data-testid=demons-msd-plot]', 'data-msd'))!.split(',').map(Number);
+      const levels = (await page.getAttribute('[data-testid=demons-msd-plot]', 'data-levels'))!.split(',').map(Number);
+      expect(msds.length).toBe(35);
+      const at = (lev: number) => msds.filter((_, i) => levels[i] === lev);
+      const want = [1, 2].map((lev) => `level ${lev}/2: ${at(lev)[0]!.toPrecision(4)} → ${at(lev).at(-1)!.toPrecision(4)}`);
+      // The plot labels each level's stretch of the curve, and its range is the curve's.
+      expect(await page.locator('[data-testid=demons-plot-level]').allTextContents()).toEqual(want);
+      const range = (await page.textContent('[data-testid=demons-plot-range]'))!;
+      expect(range).toContain(`${Math.min(...msds).toPrecision(4)} … ${Math.max(...msds).toPrecision(4)}`);
+
+      // The summary: the full-resolution MSD (labelled) and the plot's numbers, the same digits.
+      const note = (await page.textContent('[data-testid=demons-note]'))!;
+      const full = /full-resolution MSD ([0-9.e+-]+) → ([0-9.e+-]+)/.exec(note);
+      expect(full, note).not.toBeNull();
+      expect(note).toContain(`plotted per level (on its grid): ${want.join(', ')}`);
+      expect((await page.textContent('[data-testid=demons-plot-full]'))!.trim()).toBe(`full resolution: ${full![1]} → ${full![2]}`);
+      // Full resolution "before" is the MSD of the two frames as opened (no initial transform).
+      expect(Number(full![1])).toBeCloseTo(msd(moving, fixed), -Math.log10(msd(moving, fixed) * 2e-3));
+      expect(Number(full![2])).toBeLessThan(0.5 * Number(full![1]));
+      expect(app.errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 300_000);
 });

@@ -7,7 +7,8 @@
 //    here from the NIfTI file, at the cursor point minus the translation; the translation −S
 //    brings it onto the fixed image (moving value = fixed value at the cursor);
 //  - automatic rigid registration from identity recovers the shift: the result's pull-back maps
-//    the fixed image's centre to centre + S within 1 mm; the progress shows a metric.
+//    the fixed image's centre to centre + S within 1 mm; the progress shows a metric and says
+//    "Rigid level i/n", never "Affine" (issue 15).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -139,9 +140,21 @@ describe('registration: manual and automatic', () => {
       await page.click('[data-testid=registration-reset]');
       expect(Number(await page.inputValue('[data-testid=registration-tx]'))).toBe(0);
       await page.selectOption('[data-testid=registration-auto-kind]', 'rigid');
+      // Every progress line shown during the run (issue 15: it said "Affine level 2/3" for Rigid).
+      await page.evaluate(() => {
+        const w = window as unknown as { regProgress: string[] };
+        w.regProgress = [];
+        new MutationObserver(() => {
+          const t = document.querySelector('[data-testid=registration-progress] > div')?.textContent;
+          if (t && w.regProgress[w.regProgress.length - 1] !== t) w.regProgress.push(t);
+        }).observe(document.body, { subtree: true, childList: true, characterData: true });
+      });
       await page.click('[data-testid=registration-run]');
       await page.waitForSelector('[data-testid=registration-note]', { timeout: 150_000 });
       expect(await page.$('[data-testid=registration-error]')).toBeNull();
+      const progress = await page.evaluate(() => (window as unknown as { regProgress: string[] }).regProgress);
+      expect(progress.some((t) => /^Rigid level \d\/\d, iteration \d+/.test(t)), progress.join('\n')).toBe(true);
+      expect(progress.filter((t) => /affine/i.test(t))).toEqual([]);
       const text = (await page.textContent('[data-testid=registration-matrix]'))!;
       const M = text.trim().split(/\s+/).map(Number);
       expect(M.length).toBe(16);

@@ -7,6 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
+import type { Volume } from '../../src-shared/image/volume';
+import { readNiftiFile, writeNiftiFile } from '../../src-main/nifti/nifti-file';
 import { DATA as data, startApp, type E2eApp, clickView, nextFrames, openSeries } from './helpers';
 
 const CT = path.join(data, 'dicom/ct_ge_lightspeed_3slice');
@@ -232,4 +234,60 @@ describe('issue 15 walkthrough fixes (Chromium, browser host)', () => {
     await expect.poll(() => page.locator('[data-testid=cursor-row]').count()).toBe(1);
     expect(app.errors).toEqual([]);
   });
+
+  it('9: saving a big image shows how far it is (MB written, percent, a bar) and then what was written', async () => {
+    // A 256³ float32 image (67 MB, smooth plus noise: compresses like a displacement field),
+    // saved as .nii.gz: seconds of compression, during which the status area shows progress.
+    const n = 256;
+    const data = new Float32Array(n * n * n);
+    for (let i = 0; i < data.length; i++) data[i] = 40 * Math.sin(i * 0.0007) + ((i * 2654435761) >>> 24) / 64;
+    const big: Volume = { dims: [n, n, n], spacing: [1.2, 0.9, 2.5], origin: [-150, -120, -300], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], data, voxelType: 'float32', frames: 1, rescaleSlope: 1, rescaleIntercept: 0, metadata: {} };
+    const src = path.join(tmp, 'big-field.nii');
+    await writeNiftiFile(src, big);
+    await openSeries(page, src, 'additional');
+    await page.click('[data-testid=menu-file]');
+    await page.click('[data-testid=menu-export-layer]');
+    await page.waitForSelector('[data-testid=export-layer] option', { state: 'attached' });
+    const options = await page.$$eval('[data-testid=export-layer] option', (els) => els.map((e) => [e.getAttribute('value')!, e.textContent!]));
+    await page.selectOption('[data-testid=export-layer]', options.find(([, t]) => /big-field/.test(t))![0]);
+    const out = path.join(tmp, 'big-out.nii.gz');
+    await page.fill('[data-testid=export-path]', out);
+    // Every progress text the page shows, recorded as it changes.
+    await page.evaluate(() => {
+      const w = window as unknown as { seen: string[] };
+      w.seen = [];
+      new MutationObserver(() => {
+        const t = document.querySelector('[data-testid=save-progress-text]')?.textContent;
+        if (t && w.seen[w.seen.length - 1] !== t) w.seen.push(t);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+    await page.click('[data-testid=export-go]');
+    // While writing: a fraction strictly between 0 and 1 on the bar, and its text.
+    await page.waitForFunction(
+      () => {
+        const f = Number(document.querySelector('[data-testid=save-progress]')?.getAttribute('data-fraction') || 'NaN');
+        return f > 0 && f < 1;
+      },
+      null,
+      { timeout: 30_000, polling: 20 },
+    );
+    await page.waitForSelector('[data-testid=export-message]', { timeout: 60_000 });
+    expect(await page.textContent('[data-testid=export-message]')).toMatch(/^Wrote .*big-out\.nii\.gz/);
+    expect(await page.locator('[data-testid=save-progress]').count()).toBe(0);
+    const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+    const steps = seen
+      .map((t) => /^Writing big-out\.nii\.gz: (\d+) of (\d+) MB \((\d+) %\)$/.exec(t))
+      .filter((m): m is RegExpExecArray => !!m)
+      .map((m) => ({ mb: +m[1], total: +m[2], pct: +m[3] }));
+    expect(steps.length).toBeGreaterThanOrEqual(2);
+    expect(steps.every((s) => s.total === 67)).toBe(true);
+    expect(steps.some((s) => s.pct > 0 && s.pct < 99)).toBe(true);
+    for (let i = 1; i < steps.length; i++) expect(steps[i].mb).toBeGreaterThanOrEqual(steps[i - 1].mb);
+    for (const s of steps) expect(Math.abs(s.pct - (100 * s.mb) / s.total)).toBeLessThanOrEqual(2);
+    // And the file holds the image.
+    const back = (await readNiftiFile(out)).volume;
+    expect(back.dims).toEqual([n, n, n]);
+    expect((back.data as Float32Array)[12_345_678]).toBe(data[12_345_678]);
+    expect(app.errors).toEqual([]);
+  }, 180_000);
 });
