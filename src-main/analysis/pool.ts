@@ -67,10 +67,6 @@ export class BufferRecycler {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
-
-  get keptBytes(): number {
-    return this.bytes;
-  }
 }
 
 export function createAnalysisExecutor(threads = defaultThreadCount()): ClosableSlabExecutor {

@@ -5,7 +5,7 @@
 import { voxelCount, type ImageGeometry, type Volume } from '../image/volume';
 import { throwIfAborted, type ProcessingOptions } from '../processing/progress';
 import { volumeOnGrid } from '../processing/volume-utils';
-import { InlineSlabExecutor, type KernelArgMap, type KernelName, type SlabExecutor, type VoxelTypeName } from './kernels';
+import { foregroundRange, InlineSlabExecutor, type KernelArgMap, type KernelName, type SlabExecutor, type VoxelTypeName } from './kernels';
 
 export interface AnalysisOptions extends ProcessingOptions {
   /** Runs the heavy kernels (all cores in the app and the CLI); inline when absent. */
@@ -50,16 +50,13 @@ export function floatResult(g: ImageGeometry, data: Float32Array, src?: Volume, 
 export function foreground(vol: Volume, label?: number, into?: Uint8Array): Uint8Array {
   const n = voxelCount(vol);
   const out = into ?? new Uint8Array(n);
-  const d = vol.data;
-  if (label === undefined) {
-    for (let i = 0; i < n; i++) out[i] = d[i] !== 0 ? 1 : 0;
-    return out;
-  }
-  const slope = vol.rescaleSlope || 1;
-  const icpt = vol.rescaleIntercept || 0;
-  const stored = (label - icpt) / slope;
-  for (let i = 0; i < n; i++) out[i] = d[i] === stored ? 1 : 0;
+  foregroundRange(vol.data, out, 0, n, storedLabel(vol, label));
   return out;
+}
+
+/** The stored value of real value `label` (undefined stays undefined: any non-zero voxel). */
+function storedLabel(vol: Volume, label?: number): number | undefined {
+  return label === undefined ? undefined : (label - (vol.rescaleIntercept || 0)) / (vol.rescaleSlope || 1);
 }
 
 /**
@@ -75,9 +72,8 @@ export async function foregroundShared(ex: SlabExecutor, vol: Volume, name: stri
   const r = ex.alloc(raw, Math.ceil(src.byteLength / 4), true);
   try {
     new Uint8Array(r.buffer, r.byteOffset, src.byteLength).set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength));
-    const slope = vol.rescaleSlope || 1, icpt = vol.rescaleIntercept || 0;
     const type = vol.data.constructor.name as VoxelTypeName;
-    await ex.run('foreground', { raw, type, dst: name, plane: vol.dims[0] * vol.dims[1], ...(label === undefined ? {} : { stored: (label - icpt) / slope }) }, vol.dims[2]);
+    await ex.run('foreground', { raw, type, dst: name, plane: vol.dims[0] * vol.dims[1], stored: storedLabel(vol, label) }, vol.dims[2]);
   } finally {
     ex.free(raw);
   }

@@ -22,8 +22,8 @@ import { type Vec3, type Volume } from '../image/volume';
 import { indexToWorld } from '../geometry/geometry';
 import { assertSameGrid } from '../processing/volume-utils';
 import { allocBytes, bufferName, executorOf, foregroundShared, type AnalysisOptions } from './common';
-import { distanceToFeatureBuffer } from './distance';
-import { select } from './kernels';
+import { distanceToFeatures } from './distance';
+import { mergeMaskPairStats, select } from './kernels';
 
 export interface DirectedSurfaceDistance {
   /** Surface voxels of the source mask. */
@@ -91,12 +91,7 @@ export async function compareMasks(a: Volume, b: Volume, p: CompareParams = {}, 
   try {
     await foregroundShared(ex, a, nameA, p.labelA);
     await foregroundShared(ex, b, nameB, p.labelB);
-    const parts = (await ex.run('maskPairStats', { a: nameA, b: nameB, dims }, dims[2])) as number[][];
-    const t = new Array<number>(15).fill(0);
-    for (let q = 9; q < 12; q++) t[q] = Infinity;
-    for (let q = 12; q < 15; q++) t[q] = -1;
-    for (const r of parts)
-      for (let q = 0; q < 15; q++) t[q] = q < 9 ? t[q] + r[q] : q < 12 ? Math.min(t[q], r[q]) : Math.max(t[q], r[q]);
+    const t = mergeMaskPairStats((await ex.run('maskPairStats', { a: nameA, b: nameB, dims }, dims[2])) as number[][]);
     const [na, nb, tp] = t;
     const voxelMl = (a.spacing[0] * a.spacing[1] * a.spacing[2]) / 1000;
     const centre = (s: number, cnt: number): Vec3 | null => (cnt ? indexToWorld(a, [t[s] / cnt, t[s + 1] / cnt, t[s + 2] / cnt]) : null);
@@ -139,7 +134,7 @@ export async function compareMasks(a: Volume, b: Volume, p: CompareParams = {}, 
     const directed = async (from: Uint8Array, cnt: number, to: string, f0: number, f1: number): Promise<Float64Array> => {
       const name = bufferName('surface');
       try {
-        const dist = await distanceToFeatureBuffer(ex, name, to, cd, a.spacing, opts, f0, f1, true);
+        const dist = await distanceToFeatures(ex, name, to, cd, a.spacing, opts, f0, f1, true);
         const d = new Float64Array(cnt);
         // Surfaces are sparse: skip four empty bytes at a time (the buffer is 4-aligned).
         const words = new Uint32Array(from.buffer, from.byteOffset, nBox >> 2);

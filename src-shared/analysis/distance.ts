@@ -13,7 +13,7 @@
  */
 import { voxelCount, type Vec3, type Volume } from '../image/volume';
 import { allocBytes, bufferName, executorOf, floatResult, foregroundShared, runChunked, type AnalysisOptions } from './common';
-import type { SlabExecutor } from './kernels';
+import { mergeMaskPairStats, type SlabExecutor } from './kernels';
 
 export type DistanceMode = 'inside' | 'outside' | 'signed';
 
@@ -24,33 +24,12 @@ export interface DistanceParams {
 }
 
 /**
- * Distances in mm (squared, mm², unless `root`) from every voxel to the nearest voxel where
- * `feature` is 1, into a new executor buffer `name` (the caller frees it). +Infinity when
- * there is no feature. The feature map is copied into the executor's memory so that the
- * first pass reads it on every thread; the last pass takes the roots.
+ * Distances in mm (squared, mm², unless `root`) from every voxel to the nearest voxel of the
+ * byte mask in executor buffer `fname` (allocBytes; 1 = feature), into a new executor buffer
+ * `name` (the caller frees it). +Infinity when there is no feature. The first pass reads the
+ * mask on every thread; the last pass takes the roots.
  */
 export async function distanceToFeatures(
-  ex: SlabExecutor,
-  name: string,
-  feature: Uint8Array,
-  dims: Vec3,
-  spacing: Vec3,
-  opts: AnalysisOptions,
-  f0 = 0,
-  f1 = 1,
-  root = false,
-): Promise<Float32Array> {
-  const fname = `${name}-feature`;
-  allocBytes(ex, fname, feature.length).set(feature);
-  try {
-    return await distanceToFeatureBuffer(ex, name, fname, dims, spacing, opts, f0, f1, root);
-  } finally {
-    ex.free(fname);
-  }
-}
-
-/** distanceToFeatures with the feature map already in executor buffer `fname` (a byte mask, allocBytes). */
-export async function distanceToFeatureBuffer(
   ex: SlabExecutor,
   name: string,
   fname: string,
@@ -84,15 +63,15 @@ export async function distanceTransform(mask: Volume, p: DistanceParams = {}, op
   const names = [fname];
   try {
     // Voxel count and bounding box of the mask, on every thread.
-    const parts = (await ex.run('maskPairStats', { a: fname, b: fname, dims }, dims[2])) as number[][];
-    const count = parts.reduce((c, r) => c + r[0], 0);
+    const stats = mergeMaskPairStats((await ex.run('maskPairStats', { a: fname, b: fname, dims }, dims[2])) as number[][]);
+    const count = stats[0];
     if (count === 0 && mode !== 'inside') throw new Error('distance: the mask is empty (no voxel to measure the distance to)');
     if (count === n && mode !== 'outside') throw new Error('distance: the mask fills the whole image (no background voxel to measure the distance to)');
     const out = new Float32Array(n);
     if (mode !== 'inside') {
       const name = bufferName('edt-out');
       names.push(name);
-      out.set(await distanceToFeatureBuffer(ex, name, fname, dims, mask.spacing, opts, 0, mode === 'signed' ? 0.5 : 1, true));
+      out.set(await distanceToFeatures(ex, name, fname, dims, mask.spacing, opts, 0, mode === 'signed' ? 0.5 : 1, true));
       ex.free(names.pop()!);
     }
     if (mode !== 'outside' && count > 0) {
@@ -100,8 +79,8 @@ export async function distanceTransform(mask: Volume, p: DistanceParams = {}, op
       // bounding box grown by one voxel (clamped to the image): exact, because the nearest
       // background voxel of a point in the box can always be moved onto the box (clamping
       // each coordinate only brings it closer), and the grown box's border is background.
-      const lo = [0, 1, 2].map((a) => Math.max(0, Math.min(...parts.map((r) => r[9 + a])) - 1)) as Vec3;
-      const hi = [0, 1, 2].map((a) => Math.min(dims[a] - 1, Math.max(...parts.map((r) => r[12 + a])) + 1)) as Vec3;
+      const lo = [0, 1, 2].map((a) => Math.max(0, stats[9 + a] - 1)) as Vec3;
+      const hi = [0, 1, 2].map((a) => Math.min(dims[a] - 1, stats[12 + a] + 1)) as Vec3;
       const bd = [0, 1, 2].map((a) => hi[a] - lo[a] + 1) as Vec3;
       const bname = bufferName('edt-bg');
       names.push(bname);
@@ -114,7 +93,7 @@ export async function distanceTransform(mask: Volume, p: DistanceParams = {}, op
         }
       const name = bufferName('edt-in');
       names.push(name);
-      const dist = await distanceToFeatureBuffer(ex, name, bname, bd, mask.spacing, opts, mode === 'signed' ? 0.5 : 0, 1, true);
+      const dist = await distanceToFeatures(ex, name, bname, bd, mask.spacing, opts, mode === 'signed' ? 0.5 : 0, 1, true);
       const sign = mode === 'inside' ? 1 : -1;
       for (let k = 0, t = 0; k < bd[2]; k++)
         for (let j = 0; j < bd[1]; j++) {

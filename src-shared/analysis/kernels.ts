@@ -151,10 +151,7 @@ export const KERNELS: { [K in KernelName]: KernelFn<K> } = {
     const T = VOXEL_TYPES[a.type];
     if (!T) throw new Error(`analysis kernel: unknown voxel type '${a.type}'`);
     const p0 = (k0 + o) * a.plane, p1 = (k1 + o) * a.plane;
-    const v = new T(r.buffer as ArrayBuffer, r.byteOffset, p1);
-    const d = bytesOf(b, a.dst);
-    if (a.stored === undefined) for (let p = p0; p < p1; p++) d[p] = v[p] !== 0 ? 1 : 0;
-    else for (let p = p0, st = a.stored; p < p1; p++) d[p] = v[p] === st ? 1 : 0;
+    foregroundRange(new T(r.buffer as ArrayBuffer, r.byteOffset, p1), bytesOf(b, a.dst), p0, p1, a.stored);
     return 0;
   },
   medianSelect(b, a, k0, k1) {
@@ -165,10 +162,8 @@ export const KERNELS: { [K in KernelName]: KernelFn<K> } = {
     const o = a.offset ?? 0;
     const data = buf(b, a.buf);
     const simd = simdKernels();
-    if (a.feature !== undefined) {
-      const f = buf(b, a.feature);
-      binaryRowPass(new Uint8Array(f.buffer, f.byteOffset, data.length), data, a.dims, a.spacing, k0 + o, k1 + o, a.root ?? false);
-    } else if (simd && a.axis !== 0) simd.edtPass(data, a.dims[0], a.dims[1], a.dims[2], a.axis, a.spacing, k0 + o, k1 + o, a.root ?? false);
+    if (a.feature !== undefined) binaryRowPass(bytesOf(b, a.feature), data, a.dims, a.spacing, k0 + o, k1 + o, a.root ?? false);
+    else if (simd && a.axis !== 0) simd.edtPass(data, a.dims[0], a.dims[1], a.dims[2], a.axis, a.spacing, k0 + o, k1 + o, a.root ?? false);
     else edtPassSlab(data, a.dims, a.axis, a.spacing, k0 + o, k1 + o, a.root ?? false);
     return 0;
   },
@@ -486,7 +481,22 @@ export function edtPassSlab(data: Float32Array, dims: Dims, axis: 0 | 1 | 2, s: 
 }
 
 // --------------------------------------------------------------------------------------
-// Mask comparison (compare-masks.ts)
+// Masks and their comparison (common.ts foreground, distance.ts, compare-masks.ts)
+
+/** d[p] = 1 where v[p] ≠ 0 (or, with `stored`, where v[p] = stored), else 0, for p in [p0, p1). */
+export function foregroundRange(v: ArrayLike<number>, d: Uint8Array, p0: number, p1: number, stored?: number): void {
+  if (stored === undefined) for (let p = p0; p < p1; p++) d[p] = v[p] !== 0 ? 1 : 0;
+  else for (let p = p0; p < p1; p++) d[p] = v[p] === stored ? 1 : 0;
+}
+
+/** The maskPairStats answers of all slabs as one: sums of the counts and centre sums, the box's min and max. */
+export function mergeMaskPairStats(parts: number[][]): number[] {
+  const t = new Array<number>(15).fill(0);
+  for (let q = 9; q < 12; q++) t[q] = Infinity;
+  for (let q = 12; q < 15; q++) t[q] = -1;
+  for (const r of parts) for (let q = 0; q < 15; q++) t[q] = q < 9 ? t[q] + r[q] : q < 12 ? Math.min(t[q], r[q]) : Math.max(t[q], r[q]);
+  return t;
+}
 
 export function maskPairStatsSlab(A: Uint8Array, B: Uint8Array, dims: Dims, k0: number, k1: number): number[] {
   const [nx, ny] = dims;
