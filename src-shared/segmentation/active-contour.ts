@@ -144,40 +144,23 @@ export class ActiveContour {
     for (let k = 0, o = 0; k < sz; k++) for (let j = 0; j < sy; j++) for (let i = 0; i < sx; i++, o++) vals[o] = val(ox + i + nx * (oy + j + ny * (oz + k)));
     const sig = sp.sigma ?? 1;
     if (sig > 0) smooth3D(vals, vals, new Float32Array(vals.length), [sx, sy, sz], [sig / h[0], sig / h[1], sig / h[2]]);
-    const sxy = sx * sy;
-    for (let k = 0, o = 0; k < sz; k++)
-      for (let j = 0; j < sy; j++)
-        for (let i = 0; i < sx; i++, o++) {
-          // Central differences (one-sided at the ROI's faces), image units per mm.
-          const i0 = i > 0 ? 1 : 0, i1 = i < sx - 1 ? 1 : 0;
-          const j0 = j > 0 ? 1 : 0, j1 = j < sy - 1 ? 1 : 0;
-          const k0 = k > 0 ? 1 : 0, k1 = k < sz - 1 ? 1 : 0;
-          const gx = i0 + i1 ? (vals[o + i1] - vals[o - i0]) / ((i0 + i1) * h[0]) : 0;
-          const gy = j0 + j1 ? (vals[o + j1 * sx] - vals[o - j0 * sx]) / ((j0 + j1) * h[1]) : 0;
-          const gz = k0 + k1 ? (vals[o + k1 * sxy] - vals[o - k0 * sxy]) / ((k0 + k1) * h[2]) : 0;
-          out[o] = 1 / (1 + Math.pow(Math.hypot(gx, gy, gz) / kappa, lam));
-        }
+    // Image units per mm.
+    forEachGradient(vals, this.size, h, (o, gx, gy, gz) => {
+      out[o] = 1 / (1 + Math.pow(Math.hypot(gx, gy, gz) / kappa, lam));
+    });
     return out;
   }
 
-  /** u = −γ∇F: central differences of the speed image (one-sided at the ROI's faces), per mm. */
+  /** u = −γ∇F, per mm. */
   private advection(): [Float32Array, Float32Array, Float32Array] {
-    const [sx, sy, sz] = this.size;
-    const sxy = sx * sy;
     const F = this.speed;
-    const h = this.h;
     const g = this.gamma;
     const u: [Float32Array, Float32Array, Float32Array] = [new Float32Array(F.length), new Float32Array(F.length), new Float32Array(F.length)];
-    for (let k = 0, o = 0; k < sz; k++)
-      for (let j = 0; j < sy; j++)
-        for (let i = 0; i < sx; i++, o++) {
-          const i0 = i > 0 ? 1 : 0, i1 = i < sx - 1 ? 1 : 0;
-          const j0 = j > 0 ? 1 : 0, j1 = j < sy - 1 ? 1 : 0;
-          const k0 = k > 0 ? 1 : 0, k1 = k < sz - 1 ? 1 : 0;
-          u[0][o] = i0 + i1 ? (-g * (F[o + i1] - F[o - i0])) / ((i0 + i1) * h[0]) : 0;
-          u[1][o] = j0 + j1 ? (-g * (F[o + j1 * sx] - F[o - j0 * sx])) / ((j0 + j1) * h[1]) : 0;
-          u[2][o] = k0 + k1 ? (-g * (F[o + k1 * sxy] - F[o - k0 * sxy])) / ((k0 + k1) * h[2]) : 0;
-        }
+    forEachGradient(F, this.size, this.h, (o, gx, gy, gz) => {
+      u[0][o] = -g * gx;
+      u[1][o] = -g * gy;
+      u[2][o] = -g * gz;
+    });
     return u;
   }
 
@@ -410,4 +393,24 @@ export function pasteRoi(dst: Uint8Array, dims: readonly number[], start: readon
       const base = start[0] + nx * (start[1] + j + ny * (start[2] + k));
       for (let i = 0; i < size[0]; i++, o++) dst[base + i] = roi[o];
     }
+}
+
+/**
+ * Calls fn(o, ∂f/∂x, ∂f/∂y, ∂f/∂z) for every voxel o of f (size voxels, spacing h mm):
+ * central differences, one-sided at the faces (0 along an axis of one voxel), per mm.
+ */
+function forEachGradient(f: Float32Array, size: readonly number[], h: readonly number[], fn: (o: number, gx: number, gy: number, gz: number) => void): void {
+  const [sx, sy, sz] = size;
+  const sxy = sx * sy;
+  for (let k = 0, o = 0; k < sz; k++)
+    for (let j = 0; j < sy; j++)
+      for (let i = 0; i < sx; i++, o++) {
+        const i0 = i > 0 ? 1 : 0, i1 = i < sx - 1 ? 1 : 0;
+        const j0 = j > 0 ? 1 : 0, j1 = j < sy - 1 ? 1 : 0;
+        const k0 = k > 0 ? 1 : 0, k1 = k < sz - 1 ? 1 : 0;
+        const gx = i0 + i1 ? (f[o + i1] - f[o - i0]) / ((i0 + i1) * h[0]) : 0;
+        const gy = j0 + j1 ? (f[o + j1 * sx] - f[o - j0 * sx]) / ((j0 + j1) * h[1]) : 0;
+        const gz = k0 + k1 ? (f[o + k1 * sxy] - f[o - k0 * sxy]) / ((k0 + k1) * h[2]) : 0;
+        fn(o, gx, gy, gz);
+      }
 }
