@@ -18,7 +18,7 @@ import path from 'node:path';
 import type { Volume } from '../../src-shared/image/volume';
 import { readImageFile, writeImageFile } from '../../src-main/io/image-file';
 import { readTransformFile } from '../../src-main/io/transform-file';
-import { ARTIFACTS, canvasHash, cursorRows, openSeries, planeHash, startApp, type E2eApp } from './helpers';
+import { ARTIFACTS, canvasHash, cursorRows, openSeries, planeHash, startApp, type E2eApp, openRegistrationPanel } from './helpers';
 
 const N = 128;
 let app: E2eApp;
@@ -224,11 +224,7 @@ describe('2D demons lesson: two PNG frames', () => {
     const page = await app.newPage();
     await page.setViewportSize({ width: 1400, height: 900 });
     try {
-      await openSeries(page, fixedPath);
-      await openSeries(page, movingPath, 'additional');
-      await page.click('[data-testid=menu-tools]');
-      await page.click('[data-testid=menu-registration]');
-      await page.waitForSelector('[data-testid=demons-section]');
+      await openRegistrationPanel(page, fixedPath, movingPath);
       await page.fill('[data-testid=demons-iterations]', '20, 15');
       await page.dispatchEvent('[data-testid=demons-iterations]', 'change');
       await page.fill('[data-testid=demons-levels]', '2');

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Vec3, Volume } from '../../src-shared/image/volume';
 import { readNiftiFile, writeNiftiFile } from '../../src-main/nifti/nifti-file';
-import { ARTIFACTS, DATA, canvasHash, cursorRows, openSeries, planeHash, startApp, type E2eApp } from './helpers';
+import { ARTIFACTS, DATA, canvasHash, cursorRows, planeHash, startApp, type E2eApp, openRegistrationPanel } from './helpers';
 import { msd } from '../registration-helpers';
 
 const REF_DIR = path.join(DATA, 'reference/siemens_xa30_t1w_enh');
@@ -79,11 +79,7 @@ describe('registration: demons in the app', () => {
     const page = await app.newPage();
     await page.setViewportSize({ width: 1500, height: 1000 });
     try {
-      await openSeries(page, fixedPath);
-      await openSeries(page, movingPath, 'additional');
-      await page.click('[data-testid=menu-tools]');
-      await page.click('[data-testid=menu-registration]');
-      await page.waitForSelector('[data-testid=demons-section]');
+      await openRegistrationPanel(page, fixedPath, movingPath);
       const layersBefore = (await cursorRows(page)).rows.length;
 
       // Long enough to watch: no plateau stop, fixed iteration counts.

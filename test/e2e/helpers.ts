@@ -247,3 +247,12 @@ export async function waitForToolJob(page: Page, timeoutMs = 120_000): Promise<s
   const err = page.locator('[data-testid=tools-error]');
   return (await err.count()) ? await err.textContent() : null;
 }
+
+/** Opens `fixed` as the main image and `moving` as an additional one, then Tools ▸ Registration; waits for `ready`. */
+export async function openRegistrationPanel(page: Page, fixed: string, moving: string, ready = '[data-testid=demons-section]'): Promise<void> {
+  await openSeries(page, fixed);
+  await openSeries(page, moving, 'additional');
+  await page.click('[data-testid=menu-tools]');
+  await page.click('[data-testid=menu-registration]');
+  await page.waitForSelector(ready);
+}

@@ -17,7 +17,7 @@ import type { Page } from 'playwright-core';
 import type { Vec3, Volume } from '../../src-shared/image/volume';
 import { readNiftiFile, writeNiftiFile } from '../../src-main/nifti/nifti-file';
 import { parseItkAffine } from '../../src-shared/registration/itk-transform';
-import { DATA as data, startApp, type E2eApp, openSeries, clickView, cursorRows, planeHash } from './helpers';
+import { DATA as data, startApp, type E2eApp, clickView, cursorRows, planeHash, openRegistrationPanel } from './helpers';
 import { continuousIndex, trilinear } from './reference-sampling';
 
 const REF_DIR = path.join(data, 'reference/siemens_xa30_t1w_enh');
@@ -56,11 +56,7 @@ describe('registration: manual and automatic', () => {
     const page = await app.newPage();
     await page.setViewportSize({ width: 1400, height: 1000 });
     try {
-      await openSeries(page, fixedPath);
-      await openSeries(page, movingPath, 'additional');
-      await page.click('[data-testid=menu-tools]');
-      await page.click('[data-testid=menu-registration]');
-      await page.waitForSelector('[data-testid=registration-panel]');
+      await openRegistrationPanel(page, fixedPath, movingPath, '[data-testid=registration-panel]');
       const movingId = await page.inputValue('[data-testid=registration-moving]');
       expect(movingId).not.toBe('');
 
