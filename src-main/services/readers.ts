@@ -36,7 +36,7 @@ export const defaultReaders: Readers = {
   },
   async writeNiftiFile(path, volume, opts) {
     const m = await import('../nifti/nifti-file');
-    return m.writeNiftiFile(path, volume, opts?.onProgress ? { onProgress: opts.onProgress } : {});
+    return m.writeNiftiFile(path, volume, opts);
   },
   async readImageFile(path) {
     const m = await import('../io/image-file');
