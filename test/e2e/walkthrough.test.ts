@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import type { Volume } from '../../src-shared/image/volume';
 import { readNiftiFile, writeNiftiFile } from '../../src-main/nifti/nifti-file';
-import { DATA as data, startApp, type E2eApp, clickView, nextFrames, openSeries } from './helpers';
+import { DATA as data, startApp, type E2eApp, clickView, nextFrames, openSeries, waitForToolJob } from './helpers';
 
 const CT = path.join(data, 'dicom/ct_ge_lightspeed_3slice');
 const PET = path.join(data, 'dicom/pet_acrin_flt_slice');
@@ -34,8 +34,7 @@ const wlWindow = async () => Number(await page.inputValue('[data-testid=wl-windo
 const shownId = () => page.getAttribute('[data-view=axial]', 'data-shown-layer');
 const thumbIds = () => page.$$eval('[data-view=axial] [data-layer-thumb]', (els) => els.map((e) => e.getAttribute('data-layer-thumb')!));
 async function waitForJob() {
-  await page.waitForFunction(() => !document.querySelector('[data-testid=tools-progress]'), null, { timeout: 60_000 });
-  expect(await page.locator('[data-testid=tools-error]').count()).toBe(0);
+  expect(await waitForToolJob(page, 60_000)).toBeNull();
 }
 async function axialGrey(): Promise<number[]> {
   await nextFrames(page);
